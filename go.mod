@@ -1,0 +1,3 @@
+module github.com/gomediarecorder/mediarecorder
+
+go 1.26
