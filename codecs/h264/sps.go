@@ -1,0 +1,354 @@
+package h264
+
+import "errors"
+
+// Errors returned by ParseSPS and AVCDecoderConfigurationRecord.
+var (
+	// ErrNotSPS means the NAL unit is not a sequence parameter set.
+	ErrNotSPS = errors.New("h264: not an SPS NAL unit")
+	// ErrShortSPS means the SPS ended before its last needed field.
+	ErrShortSPS = errors.New("h264: SPS too short")
+	// ErrInvalidSPS means a field of the SPS is out of its range.
+	ErrInvalidSPS = errors.New("h264: invalid SPS")
+)
+
+// maxSPSLen bounds the SPS a parser accepts; real ones are tens of bytes.
+const maxSPSLen = 1 << 16
+
+// SPS is the parse of a sequence parameter set (H.264 section 7.3.2.1.1),
+// with the VUI fields a muxer uses.
+type SPS struct {
+	ProfileIDC      uint8 // profile_idc: 66 baseline, 77 main, 100 high, ...
+	ConstraintFlags uint8 // constraint_set0_flag .. constraint_set5_flag and 2 reserved bits
+	LevelIDC        uint8 // level_idc: 31 for level 3.1
+
+	ID                  uint32 // seq_parameter_set_id
+	ChromaFormatIDC     uint32 // 0 monochrome, 1 4:2:0 (the default), 2 4:2:2, 3 4:4:4
+	SeparateColourPlane bool
+	BitDepthLuma        uint8 // 8 to 14
+	BitDepthChroma      uint8
+
+	Log2MaxFrameNum       uint8 // log2_max_frame_num_minus4 + 4
+	PicOrderCntType       uint8
+	Log2MaxPicOrderCntLsb uint8 // log2_max_pic_order_cnt_lsb_minus4 + 4 (type 0)
+	MaxNumRefFrames       uint32
+
+	PicWidthInMbs        uint32 // pic_width_in_mbs_minus1 + 1
+	PicHeightInMapUnits  uint32 // pic_height_in_map_units_minus1 + 1
+	FrameMBSOnly         bool   // frame_mbs_only_flag: no field coding
+	MBAdaptiveFrameField bool
+	// FrameCropLeft, ... are the frame_crop_*_offset values, in crop units.
+	FrameCropLeft, FrameCropRight, FrameCropTop, FrameCropBottom uint32
+
+	// Width and Height are the frame size in pixels after cropping; for
+	// field coding (FrameMBSOnly false), the size of a frame, not a field.
+	Width, Height int
+
+	VUIPresent bool
+	// SarWidth and SarHeight are the sample aspect ratio; 0 when not given.
+	SarWidth, SarHeight uint16
+	VideoFullRange      bool
+	// ColourPrimaries, TransferCharacteristics and MatrixCoefficients are
+	// 2 (unspecified) unless the VUI gives them.
+	ColourPrimaries, TransferCharacteristics, MatrixCoefficients uint8
+
+	TimingInfoPresent bool
+	NumUnitsInTick    uint32
+	TimeScale         uint32
+	FixedFrameRate    bool
+}
+
+// highProfile reports whether profile_idc p carries chroma_format_idc, bit
+// depths and scaling matrices in its SPS.
+func highProfile(p uint8) bool {
+	switch p {
+	case 100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135:
+		return true
+	}
+	return false
+}
+
+// ParseSPS parses the sequence parameter set NAL unit nalu (its 1-byte NAL
+// header included, no start code), removing emulation prevention bytes
+// first. A VUI that ends early is not an error: the fields read before its
+// end are kept (timing only when complete), as decoders do.
+func ParseSPS(nalu []byte) (SPS, error) {
+	if len(nalu) == 0 || NALUType(nalu) != NALUTypeSPS {
+		return SPS{}, ErrNotSPS
+	}
+	if len(nalu) > maxSPSLen {
+		return SPS{}, ErrInvalidSPS
+	}
+	var buf [256]byte
+	rbsp := RemoveEmulationPrevention(buf[:0], nalu[1:])
+	b := bitReader{b: rbsp}
+	var s SPS
+	s.ProfileIDC = uint8(b.read(8))
+	s.ConstraintFlags = uint8(b.read(8))
+	s.LevelIDC = uint8(b.read(8))
+	s.ID = b.ue()
+	if s.ID > 31 {
+		return SPS{}, b.err(ErrInvalidSPS)
+	}
+	s.ChromaFormatIDC = 1
+	s.BitDepthLuma, s.BitDepthChroma = 8, 8
+	if highProfile(s.ProfileIDC) {
+		s.ChromaFormatIDC = b.ue()
+		if s.ChromaFormatIDC > 3 {
+			return SPS{}, b.err(ErrInvalidSPS)
+		}
+		if s.ChromaFormatIDC == 3 {
+			s.SeparateColourPlane = b.flag()
+		}
+		l, c := b.ue(), b.ue()
+		if l > 6 || c > 6 {
+			return SPS{}, b.err(ErrInvalidSPS)
+		}
+		s.BitDepthLuma, s.BitDepthChroma = uint8(l)+8, uint8(c)+8
+		b.read(1)     // qpprime_y_zero_transform_bypass_flag
+		if b.flag() { // seq_scaling_matrix_present_flag
+			n := 8
+			if s.ChromaFormatIDC == 3 {
+				n = 12
+			}
+			for i := 0; i < n; i++ {
+				if !b.flag() {
+					continue
+				}
+				size := 16
+				if i >= 6 {
+					size = 64
+				}
+				if !b.scalingList(size) {
+					return SPS{}, b.err(ErrInvalidSPS)
+				}
+			}
+		}
+	}
+	l := b.ue()
+	if l > 12 {
+		return SPS{}, b.err(ErrInvalidSPS)
+	}
+	s.Log2MaxFrameNum = uint8(l) + 4
+	t := b.ue()
+	switch t {
+	case 0:
+		l := b.ue()
+		if l > 12 {
+			return SPS{}, b.err(ErrInvalidSPS)
+		}
+		s.Log2MaxPicOrderCntLsb = uint8(l) + 4
+	case 1:
+		b.read(1) // delta_pic_order_always_zero_flag
+		b.se()    // offset_for_non_ref_pic
+		b.se()    // offset_for_top_to_bottom_field
+		n := b.ue()
+		if n > 255 {
+			return SPS{}, b.err(ErrInvalidSPS)
+		}
+		for i := uint32(0); i < n && !b.short; i++ {
+			b.se() // offset_for_ref_frame
+		}
+	case 2:
+	default:
+		return SPS{}, b.err(ErrInvalidSPS)
+	}
+	s.PicOrderCntType = uint8(t)
+	s.MaxNumRefFrames = b.ue()
+	b.read(1) // gaps_in_frame_num_value_allowed_flag
+	s.PicWidthInMbs = b.ue() + 1
+	s.PicHeightInMapUnits = b.ue() + 1
+	s.FrameMBSOnly = b.flag()
+	if !s.FrameMBSOnly {
+		s.MBAdaptiveFrameField = b.flag()
+	}
+	b.read(1) // direct_8x8_inference_flag
+	if b.flag() {
+		s.FrameCropLeft, s.FrameCropRight = b.ue(), b.ue()
+		s.FrameCropTop, s.FrameCropBottom = b.ue(), b.ue()
+	}
+	s.VUIPresent = b.flag()
+	if b.short {
+		return SPS{}, ErrShortSPS
+	}
+	if err := s.size(); err != nil {
+		return SPS{}, err
+	}
+	s.ColourPrimaries, s.TransferCharacteristics, s.MatrixCoefficients = 2, 2, 2
+	if s.VUIPresent {
+		s.vui(&b)
+	}
+	return s, nil
+}
+
+// size computes Width and Height (H.264 equations 7-13 to 7-20).
+func (s *SPS) size() error {
+	const maxMbs = 1 << 16 // far above level 6.2's 139264 macroblocks per frame
+	if s.PicWidthInMbs > maxMbs || s.PicHeightInMapUnits > maxMbs {
+		return ErrInvalidSPS
+	}
+	frameHeightInMbs := int64(s.PicHeightInMapUnits)
+	if !s.FrameMBSOnly {
+		frameHeightInMbs *= 2
+	}
+	cropUnitX, cropUnitY := int64(1), int64(1)
+	if !s.FrameMBSOnly {
+		cropUnitY = 2
+	}
+	if !s.SeparateColourPlane && s.ChromaFormatIDC != 0 {
+		if s.ChromaFormatIDC != 3 {
+			cropUnitX = 2
+		}
+		if s.ChromaFormatIDC == 1 {
+			cropUnitY *= 2
+		}
+	}
+	w := int64(s.PicWidthInMbs)*16 - cropUnitX*(int64(s.FrameCropLeft)+int64(s.FrameCropRight))
+	h := frameHeightInMbs*16 - cropUnitY*(int64(s.FrameCropTop)+int64(s.FrameCropBottom))
+	if w <= 0 || h <= 0 {
+		return ErrInvalidSPS
+	}
+	s.Width, s.Height = int(w), int(h)
+	return nil
+}
+
+// vui reads vui_parameters() (H.264 section E.1.1) up to the timing
+// information, stopping quietly where the data ends.
+func (s *SPS) vui(b *bitReader) {
+	if b.flag() { // aspect_ratio_info_present_flag
+		idc := b.read(8)
+		if idc == 255 { // Extended_SAR
+			w, h := uint16(b.read(16)), uint16(b.read(16))
+			if b.short {
+				return
+			}
+			s.SarWidth, s.SarHeight = w, h
+		} else if int(idc) < len(sarTable) {
+			s.SarWidth, s.SarHeight = sarTable[idc][0], sarTable[idc][1]
+		}
+	}
+	if b.flag() { // overscan_info_present_flag
+		b.read(1)
+	}
+	if b.flag() { // video_signal_type_present_flag
+		b.read(3) // video_format
+		fullRange := b.flag()
+		if b.flag() { // colour_description_present_flag
+			p, t, m := uint8(b.read(8)), uint8(b.read(8)), uint8(b.read(8))
+			if b.short {
+				return
+			}
+			s.ColourPrimaries, s.TransferCharacteristics, s.MatrixCoefficients = p, t, m
+		}
+		if b.short {
+			return
+		}
+		s.VideoFullRange = fullRange
+	}
+	if b.flag() { // chroma_loc_info_present_flag
+		b.ue()
+		b.ue()
+	}
+	if b.flag() { // timing_info_present_flag
+		n, t, fixed := b.read(32), b.read(32), b.flag()
+		if b.short {
+			return
+		}
+		s.TimingInfoPresent = true
+		s.NumUnitsInTick, s.TimeScale, s.FixedFrameRate = n, t, fixed
+	}
+}
+
+// sarTable is Table E-1: the sample aspect ratios of aspect_ratio_idc 0-16.
+var sarTable = [17][2]uint16{
+	{0, 0}, {1, 1}, {12, 11}, {10, 11}, {16, 11}, {40, 33}, {24, 11}, {20, 11},
+	{32, 11}, {80, 33}, {18, 11}, {15, 11}, {64, 33}, {160, 99}, {4, 3}, {3, 2},
+	{2, 1},
+}
+
+// FrameRate returns TimeScale / (2 * NumUnitsInTick), the frame rate the
+// VUI timing information implies for progressive frames (one frame is two
+// field ticks). ok is false without timing information or when either
+// value is 0.
+func (s SPS) FrameRate() (rate float64, ok bool) {
+	if !s.TimingInfoPresent || s.NumUnitsInTick == 0 || s.TimeScale == 0 {
+		return 0, false
+	}
+	return float64(s.TimeScale) / (2 * float64(s.NumUnitsInTick)), true
+}
+
+// bitReader reads big-endian bit fields and Exp-Golomb codes from an RBSP.
+// Reading past the end yields zero bits and sets short.
+type bitReader struct {
+	b     []byte
+	pos   int // in bits
+	short bool
+}
+
+// read returns the next n (at most 32) bits.
+func (r *bitReader) read(n int) uint32 {
+	var v uint32
+	for ; n > 0; n-- {
+		i := r.pos >> 3
+		if i >= len(r.b) {
+			r.short = true
+			v <<= 1
+			continue
+		}
+		v = v<<1 | uint32(r.b[i]>>(7-r.pos&7))&1
+		r.pos++
+	}
+	return v
+}
+
+func (r *bitReader) flag() bool { return r.read(1) == 1 }
+
+// ue reads an unsigned Exp-Golomb code, ue(v). A code longer than 32 bits
+// (values of 2^32-1 and more, never valid here) sets short and gives 0.
+func (r *bitReader) ue() uint32 {
+	zeros := 0
+	for !r.flag() {
+		if r.short || zeros == 31 {
+			r.short = true
+			return 0
+		}
+		zeros++
+	}
+	return uint32(uint64(1)<<zeros - 1 + uint64(r.read(zeros)))
+}
+
+// se reads a signed Exp-Golomb code, se(v).
+func (r *bitReader) se() int32 {
+	k := r.ue()
+	if k&1 == 1 {
+		return int32((k + 1) / 2)
+	}
+	return -int32(k / 2)
+}
+
+// scalingList skips scaling_list() of size entries (H.264 7.3.2.1.1.1). It
+// returns false when a delta_scale is out of range.
+func (r *bitReader) scalingList(size int) bool {
+	last, next := int32(8), int32(8)
+	for j := 0; j < size; j++ {
+		if next != 0 {
+			d := r.se()
+			if d < -128 || d > 127 {
+				return false
+			}
+			next = (last + d + 256) % 256
+		}
+		if next != 0 {
+			last = next
+		}
+	}
+	return true
+}
+
+// err returns ErrShortSPS if the reader ran out of data, else err.
+func (r *bitReader) err(err error) error {
+	if r.short {
+		return ErrShortSPS
+	}
+	return err
+}

@@ -1,0 +1,71 @@
+package mediarecorder
+
+import (
+	"errors"
+	"io"
+)
+
+var errSeekTaken = errors.New("mediarecorder: seek into data already handed out")
+
+// memFile is an in-memory io.WriteSeeker whose bytes are handed out in
+// blobs; after take, the bytes taken can no longer be rewritten.
+type memFile struct {
+	base int64 // file offset of buf[0]
+	buf  []byte
+	pos  int64
+}
+
+// Write implements io.Writer at the current position.
+func (m *memFile) Write(p []byte) (int, error) {
+	off := m.pos - m.base
+	if off < 0 {
+		return 0, errSeekTaken
+	}
+	if int(off) == len(m.buf) {
+		m.buf = append(m.buf, p...)
+	} else {
+		if need := int(off) + len(p); need > len(m.buf) {
+			m.buf = append(m.buf, make([]byte, need-len(m.buf))...)
+		}
+		copy(m.buf[off:], p)
+	}
+	m.pos += int64(len(p))
+	return len(p), nil
+}
+
+// Seek implements io.Seeker.
+func (m *memFile) Seek(offset int64, whence int) (int64, error) {
+	var abs int64
+	switch whence {
+	case io.SeekStart:
+		abs = offset
+	case io.SeekCurrent:
+		abs = m.pos + offset
+	case io.SeekEnd:
+		abs = m.base + int64(len(m.buf)) + offset
+	default:
+		return 0, errors.New("mediarecorder: bad whence")
+	}
+	if abs < m.base {
+		return 0, errSeekTaken
+	}
+	m.pos = abs
+	return abs, nil
+}
+
+// Len returns the number of bytes not yet taken.
+func (m *memFile) Len() int { return len(m.buf) }
+
+// take returns the bytes written since the last take.
+func (m *memFile) take() []byte {
+	b := m.buf
+	m.base += int64(len(b))
+	m.buf = nil
+	if m.pos < m.base {
+		m.pos = m.base
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return b
+}

@@ -1,0 +1,43 @@
+package mediarecorder
+
+import (
+	"errors"
+	"io"
+	"time"
+)
+
+// muxer is one container writer behind a recording.
+type muxer interface {
+	// writeSample stores one sample of t at media time ts. An error that
+	// errSkippable accepts means only this sample was not stored.
+	writeSample(t *recTrack, ts, dur time.Duration, key bool, data []byte) error
+	// flush puts every complete unit (element, page) into the output. It
+	// returns the media time up to which the output covers the samples
+	// written, when that is short of the latest sample's end.
+	flush() (covered time.Duration, ok bool)
+	// disableSeeking forbids rewriting bytes already written.
+	disableSeeking()
+	// close finishes the container.
+	close() error
+}
+
+// errSkip marks a sample that cannot be stored; the recording goes on.
+type errSkip struct{ err error }
+
+func (e errSkip) Error() string { return e.err.Error() }
+func (e errSkip) Unwrap() error { return e.err }
+
+func errSkippable(err error) bool {
+	var s errSkip
+	return errors.As(err, &s)
+}
+
+// newMuxer writes the container header for tracks into out.
+func newMuxer(cfg config, tracks []*recTrack, out io.WriteSeeker, live bool) (muxer, error) {
+	switch cfg.container {
+	case containerOgg:
+		return newOggMuxer(tracks, out)
+	default:
+		return newWebMMuxer(cfg, tracks, out, live)
+	}
+}

@@ -1,0 +1,58 @@
+package mediarecorder
+
+import (
+	"errors"
+	"io"
+	"time"
+
+	"github.com/gomediarecorder/mediarecorder/codecs/opus"
+	"github.com/gomediarecorder/mediarecorder/ogg"
+)
+
+// oggMuxer adapts a recording of one Opus track to ogg.OpusWriter.
+type oggMuxer struct {
+	w        *ogg.OpusWriter
+	lastTS   time.Duration
+	nPending int
+}
+
+func newOggMuxer(tracks []*recTrack, out io.Writer) (*oggMuxer, error) {
+	if len(tracks) != 1 || tracks[0].codec != codecOpus {
+		return nil, errors.New("mediarecorder: Ogg holds exactly one Opus track")
+	}
+	head := opus.DefaultHead(tracks[0].cfg.channels, 48000)
+	head.PreSkip = 0 // the source's encoder delay is unknown
+	w, err := ogg.NewOpusWriter(out, head, opus.Tags{Vendor: "mediarecorder"}, ogg.OpusWriterOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return &oggMuxer{w: w}, nil
+}
+
+func (m *oggMuxer) writeSample(t *recTrack, ts, dur time.Duration, key bool, data []byte) error {
+	if err := m.w.WritePacket(data, ts); err != nil {
+		if errors.Is(err, opus.ErrInvalidPacket) {
+			return errSkip{err}
+		}
+		return err
+	}
+	m.lastTS = ts
+	m.nPending++
+	return nil
+}
+
+// flush writes whole pages; OpusWriter keeps the latest packet back for the
+// EOS page, so the output covers media up to that packet's start.
+func (m *oggMuxer) flush() (time.Duration, bool) {
+	if m.nPending == 0 {
+		return 0, false
+	}
+	if err := m.w.Flush(); err != nil {
+		return 0, false
+	}
+	m.nPending = 1
+	return m.lastTS, true
+}
+
+func (m *oggMuxer) disableSeeking() {}
+func (m *oggMuxer) close() error    { return m.w.Close() }

@@ -1,0 +1,100 @@
+package mediarecorder
+
+import (
+	"io"
+	"time"
+
+	"github.com/gomediarecorder/mediarecorder/codecs/av1"
+	"github.com/gomediarecorder/mediarecorder/codecs/h264"
+	"github.com/gomediarecorder/mediarecorder/codecs/opus"
+	"github.com/gomediarecorder/mediarecorder/webm"
+)
+
+// Matroska muxing constants for Opus (RFC 7845 / WebM guidelines).
+const opusSeekPreRoll = 80 * time.Millisecond
+
+// webmMuxer adapts a recording to webm.Writer: codec IDs and private data,
+// Annex B to length-prefixed H.264, AV1 without temporal delimiters.
+type webmMuxer struct {
+	w       *webm.Writer
+	scratch []byte
+}
+
+func newWebMMuxer(cfg config, tracks []*recTrack, out io.WriteSeeker, live bool) (*webmMuxer, error) {
+	opts := webm.Options{
+		DocType:    cfg.docType,
+		MuxingApp:  "mediarecorder",
+		WritingApp: "mediarecorder",
+		Seekable:   !live,
+	}
+	for i, t := range tracks {
+		e := webm.TrackEntry{Number: uint64(i + 1)}
+		c := t.cfg
+		switch t.codec {
+		case codecVP8:
+			e.Type, e.CodecID = webm.TrackTypeVideo, "V_VP8"
+		case codecVP9:
+			e.Type, e.CodecID = webm.TrackTypeVideo, "V_VP9"
+		case codecAV1:
+			e.Type, e.CodecID = webm.TrackTypeVideo, "V_AV1"
+		case codecH264:
+			e.Type, e.CodecID = webm.TrackTypeVideo, "V_MPEG4/ISO/AVC"
+		case codecOpus:
+			e.Type, e.CodecID = webm.TrackTypeAudio, "A_OPUS"
+			head := opus.DefaultHead(c.channels, 48000)
+			head.PreSkip = 0 // the source's encoder delay is unknown
+			e.CodecPrivate, _ = head.MarshalBinary()
+			e.SeekPreRoll = opusSeekPreRoll
+			e.SamplingFrequency = 48000
+			e.Channels = c.channels
+		case codecPCM:
+			e.Type, e.CodecID = webm.TrackTypeAudio, "A_PCM/INT/LIT"
+			e.SamplingFrequency = float64(c.sampleRate)
+			e.Channels = c.channels
+			e.BitDepth = 16
+		}
+		if e.Type == webm.TrackTypeVideo {
+			e.PixelWidth, e.PixelHeight = c.width, c.height
+			if e.CodecPrivate == nil {
+				e.CodecPrivate = c.codecPrivate
+			}
+		}
+		opts.Tracks = append(opts.Tracks, e)
+	}
+	w, err := webm.NewWriter(out, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &webmMuxer{w: w}, nil
+}
+
+func (m *webmMuxer) writeSample(t *recTrack, ts, dur time.Duration, key bool, data []byte) error {
+	frame := data
+	switch t.codec {
+	case codecH264:
+		m.scratch = h264.AppendAVCC(m.scratch[:0], data)
+		frame = m.scratch
+	case codecAV1:
+		var err error
+		m.scratch, err = av1.AppendStripTemporalDelimiters(m.scratch[:0], data)
+		if err != nil {
+			return errSkip{err}
+		}
+		frame = m.scratch
+	case codecOpus:
+		if _, err := opus.PacketSamples(data); err != nil {
+			return errSkip{err}
+		}
+		key = true
+	case codecPCM:
+		key = true
+	}
+	if len(frame) == 0 {
+		return errSkip{errNotConfigurable}
+	}
+	return m.w.WriteFrame(uint64(t.index+1), ts, key, frame)
+}
+
+func (m *webmMuxer) flush() (time.Duration, bool) { return 0, false }
+func (m *webmMuxer) disableSeeking()              { m.w.DisableSeeking() }
+func (m *webmMuxer) close() error                 { return m.w.Close() }

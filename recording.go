@@ -1,0 +1,609 @@
+package mediarecorder
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Interleaving bounds: a sample waits for the other tracks' samples at most
+// this much media time or wall time, so that blocks come out in timestamp
+// order without unbounded delay.
+const (
+	maxInterleaveDelay = 1 * time.Second
+	maxInterleaveWait  = 500 * time.Millisecond
+	// headerWait bounds how long the container header waits for a track's
+	// configuration (a video key frame, H.264 SPS/PPS, an AV1 sequence
+	// header) before the file is written without that track.
+	headerWait = 2 * time.Second
+	// maxLate is how far before the latest written sample a late sample may
+	// still be placed on the timeline.
+	maxLate = 10 * time.Second
+)
+
+type cmdType int
+
+const (
+	cmdPause cmdType = iota
+	cmdResume
+	cmdRequestData
+	cmdStop
+)
+
+type command struct {
+	typ cmdType
+	err error // cmdStop: the error event to fire first, if any
+}
+
+// recording is one Start-to-stop run of a Recorder. Its goroutine (run)
+// gathers samples, muxes them, cuts blobs and queues events, in order.
+type recording struct {
+	r         *Recorder
+	cfg       config
+	timeslice time.Duration
+	prev      *recording
+
+	gathering atomic.Bool   // false once stopped: sinks drop everything
+	paused    atomic.Bool   // sinks drop samples while paused
+	epoch     atomic.Uint64 // incremented by each resume
+	wake      chan struct{}
+	done      chan struct{}
+
+	mu   sync.Mutex
+	cmds []command
+
+	// Owned by run.
+	tracks       []*recTrack
+	mux          muxer
+	out          memFile
+	headerDone   bool
+	baseSet      bool
+	base         time.Duration // stream-clock time of media time 0
+	offsets      map[uint64]time.Duration
+	curEpoch     uint64
+	mediaEnd     time.Duration // end of the latest sample written
+	blobStart    time.Duration // media time where the current blob starts
+	blobsCut     int
+	stopListener func()
+}
+
+// recTrack is one recorded track within a recording.
+type recTrack struct {
+	rec         *recording
+	track       Track
+	index       int // position in the container (0-based)
+	codec       codecID
+	q           *sampleQueue
+	unsubscribe func()
+	ended       atomic.Bool
+
+	// Owned by run.
+	cfg          trackConfig
+	configured   bool
+	excluded     bool // left out of the file: never configured in time
+	needKey      bool
+	epoch        uint64
+	last         time.Duration
+	wrote        bool
+	lastKey      time.Duration
+	framesSince  uint64
+	lastKeyReq   time.Time
+	scratch      []byte
+	lastRequeued bool
+}
+
+// WriteSample implements Sink.
+func (t *recTrack) WriteSample(s TimedSample) {
+	rec := t.rec
+	if !rec.gathering.Load() || rec.paused.Load() {
+		return
+	}
+	if t.q.push(s, rec.epoch.Load(), time.Now()) {
+		rec.signal()
+	}
+}
+
+// TrackEnded implements Sink.
+func (t *recTrack) TrackEnded() {
+	t.ended.Store(true)
+	t.rec.signal()
+}
+
+func newRecording(r *Recorder, cfg config, timeslice time.Duration, prev *recording) *recording {
+	rec := &recording{
+		r: r, cfg: cfg, timeslice: timeslice, prev: prev,
+		wake:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		offsets: map[uint64]time.Duration{0: 0},
+	}
+	rec.gathering.Store(true)
+	for i, t := range cfg.tracks {
+		rt := &recTrack{rec: rec, track: t, index: i, codec: cfg.codecs[i], q: newSampleQueue()}
+		rt.needKey = t.Kind() == KindVideo
+		rec.tracks = append(rec.tracks, rt)
+	}
+	return rec
+}
+
+// begin subscribes to the tracks and starts the recording's goroutine.
+// The recorder's mutex is held.
+func (rec *recording) begin() {
+	for _, t := range rec.tracks {
+		t.unsubscribe = t.track.Subscribe(t)
+	}
+	rec.stopListener = rec.cfg.trackSetListener(rec)
+	go rec.run()
+}
+
+// trackSetListener watches the stream's track set: a change ends the
+// recording with an InvalidModificationError.
+func (c config) trackSetListener(rec *recording) func() {
+	return rec.r.stream.listen(func() {
+		// The "track added or removed" steps: stop gathering data, then a
+		// task inactivates the recorder and fires error, dataavailable, stop.
+		if rec.r.inactivateFor(rec) {
+			rec.stop(domErr(NameInvalidModification, "a track was added to or removed from the stream"))
+		}
+	})
+}
+
+func (rec *recording) signal() {
+	select {
+	case rec.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (rec *recording) command(typ cmdType, err error) {
+	rec.mu.Lock()
+	rec.cmds = append(rec.cmds, command{typ: typ, err: err})
+	rec.mu.Unlock()
+	rec.signal()
+}
+
+// stop ends gathering at once and has run finish the recording.
+func (rec *recording) stop(err error) {
+	rec.gathering.Store(false)
+	rec.command(cmdStop, err)
+}
+
+func (rec *recording) pause() {
+	rec.paused.Store(true)
+	rec.command(cmdPause, nil)
+}
+
+func (rec *recording) resume() {
+	rec.epoch.Add(1)
+	rec.paused.Store(false)
+	rec.command(cmdResume, nil)
+}
+
+func (rec *recording) takeCommands() []command {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	c := rec.cmds
+	rec.cmds = nil
+	return c
+}
+
+// run is the recording's goroutine.
+func (rec *recording) run() {
+	defer close(rec.done)
+	if rec.prev != nil {
+		// The previous recording's stop task comes before this start.
+		<-rec.prev.done
+		rec.prev = nil
+	}
+	r := rec.r
+	// start() in-parallel step 3: set mimeType, fire start.
+	r.queueEvent(event{typ: evStart, before: func() {
+		r.mu.Lock()
+		if r.rec == rec {
+			r.mimeType = rec.cfg.fullType
+		}
+		r.mu.Unlock()
+	}})
+	rec.requestKeyFrames()
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		select {
+		case <-rec.wake:
+		case <-timer.C:
+		}
+		held, err := rec.pump(false)
+		if err != nil {
+			if r.inactivateFor(rec) {
+				rec.gathering.Store(false)
+				rec.finish(domErr(NameUnknown, err.Error()), true)
+				return
+			}
+		}
+		for _, c := range rec.takeCommands() {
+			switch c.typ {
+			case cmdPause:
+				r.queueEvent(event{typ: evPause})
+			case cmdResume:
+				r.queueEvent(event{typ: evResume})
+				rec.requestKeyFrames()
+			case cmdRequestData:
+				rec.cutBlob()
+			case cmdStop:
+				rec.finish(c.err, false)
+				return
+			}
+		}
+		if rec.allEnded() {
+			// The "all recorded tracks ended" steps.
+			if r.inactivateFor(rec) {
+				rec.gathering.Store(false)
+				rec.finish(nil, false)
+				return
+			}
+			// Stop() won the race: its command is on its way.
+		}
+		if rec.timeslice > 0 && rec.headerDone && rec.mediaEnd-rec.blobStart >= rec.timeslice {
+			rec.cutBlob()
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		if held {
+			timer.Reset(50 * time.Millisecond)
+		}
+	}
+}
+
+func (rec *recording) allEnded() bool {
+	for _, t := range rec.tracks {
+		if !t.ended.Load() {
+			return false
+		}
+		if n, _ := t.q.size(); n > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// requestKeyFrames asks every video track for a key frame (at start and
+// resume).
+func (rec *recording) requestKeyFrames() {
+	for _, t := range rec.tracks {
+		if t.track.Kind() == KindVideo {
+			rec.requestKeyFrame(t)
+		}
+	}
+}
+
+func (rec *recording) requestKeyFrame(t *recTrack) {
+	t.lastKeyReq = time.Now()
+	t.track.RequestKeyFrame()
+	rec.r.mu.Lock()
+	rec.r.stats.KeyFrameRequests++
+	rec.r.mu.Unlock()
+}
+
+func (rec *recording) countSkipped(n uint64) {
+	rec.r.mu.Lock()
+	rec.r.stats.Skipped += n
+	rec.r.mu.Unlock()
+}
+
+func (rec *recording) collectDropped() {
+	var d uint64
+	for _, t := range rec.tracks {
+		d += t.q.takeDropped()
+	}
+	if d > 0 {
+		rec.r.mu.Lock()
+		rec.r.stats.Dropped += d
+		rec.r.mu.Unlock()
+	}
+}
+
+// active reports whether t still takes part: not left out of the file.
+func (t *recTrack) active() bool { return !t.excluded }
+
+// pump moves samples from the queues into the muxer in timestamp order.
+// With final, it writes everything (no more samples will come). It reports
+// whether samples are held back waiting for another track.
+func (rec *recording) pump(final bool) (held bool, err error) {
+	defer rec.collectDropped()
+	if !rec.headerDone {
+		if !rec.prepareHeader(final) {
+			return true, nil
+		}
+	}
+	now := time.Now()
+	for {
+		// The track whose head is earliest; and whether every active track
+		// that may still send has a head (else we may have to wait).
+		var best *recTrack
+		var bestE *queued
+		waiting := false
+		var newest time.Duration
+		haveNewest := false
+		for _, t := range rec.tracks {
+			if !t.active() {
+				continue
+			}
+			if l, ok := t.q.last(); ok && (!haveNewest || l > newest) {
+				newest, haveNewest = l, true
+			}
+			e, ok := t.q.peek()
+			if !ok {
+				if !t.ended.Load() {
+					waiting = true
+				}
+				continue
+			}
+			if best == nil || e.ts < bestE.ts {
+				best, bestE = t, e
+			}
+		}
+		if best == nil {
+			return false, nil
+		}
+		if waiting && !final {
+			// Release only what has waited long enough.
+			if newest-bestE.ts < maxInterleaveDelay && now.Sub(bestE.arrived) < maxInterleaveWait {
+				return true, nil
+			}
+		}
+		err := rec.writeSample(best, bestE)
+		best.q.pop()
+		if err != nil {
+			return false, err
+		}
+	}
+}
+
+// prepareHeader configures the tracks from their first usable samples and
+// writes the container header once every track is configured, or when one
+// has waited too long (headerWait, a full queue, or final). It reports
+// whether the header is written.
+func (rec *recording) prepareHeader(final bool) bool {
+	all := true
+	overdue := final
+	for _, t := range rec.tracks {
+		if t.excluded {
+			continue
+		}
+		for !t.configured {
+			e, ok := t.q.peek()
+			if !ok {
+				break
+			}
+			if t.needKey && !e.key || len(e.data) == 0 {
+				t.q.pop()
+				rec.countSkipped(1)
+				continue
+			}
+			cfg, err := configureTrack(t.codec, t.track.Codec(), e.data)
+			if err != nil {
+				t.q.pop()
+				rec.countSkipped(1)
+				continue
+			}
+			t.cfg, t.configured = cfg, true
+		}
+		if !t.configured {
+			all = false
+			if t.track.Kind() == KindVideo && time.Since(t.lastKeyReq) > 500*time.Millisecond {
+				rec.requestKeyFrame(t)
+			}
+			continue
+		}
+		if first, ok := t.q.peek(); ok {
+			last, _ := t.q.last()
+			n, b := t.q.size()
+			if last-first.ts >= headerWait || time.Since(first.arrived) >= headerWait ||
+				n >= queueMaxSamples*3/4 || b >= queueMaxBytes*3/4 {
+				overdue = true
+			}
+		}
+	}
+	if rec.allTracksEnded() {
+		overdue = true
+	}
+	if !all && !overdue {
+		return false
+	}
+	var ready []*recTrack
+	for _, t := range rec.tracks {
+		if t.configured {
+			ready = append(ready, t)
+		} else {
+			t.excluded = true
+		}
+	}
+	if len(ready) == 0 {
+		if final || rec.allTracksEnded() {
+			// Nothing recordable arrived: the recording is empty.
+			rec.headerDone = true
+			return true
+		}
+		for _, t := range rec.tracks {
+			t.excluded = false
+		}
+		return false
+	}
+	m, err := newMuxer(rec.cfg, ready, &rec.out, rec.timeslice > 0)
+	if err != nil {
+		for _, t := range rec.tracks {
+			t.excluded = !t.configured
+		}
+		return false
+	}
+	rec.mux = m
+	rec.headerDone = true
+	for i, t := range ready {
+		t.index = i
+	}
+	return true
+}
+
+func (rec *recording) allTracksEnded() bool {
+	for _, t := range rec.tracks {
+		if !t.ended.Load() {
+			return false
+		}
+	}
+	return true
+}
+
+// writeSample places e on the recording's timeline and writes it.
+func (rec *recording) writeSample(t *recTrack, e *queued) error {
+	if rec.mux == nil || !t.configured {
+		rec.countSkipped(1)
+		return nil
+	}
+	isVideo := t.track.Kind() == KindVideo
+	if e.epoch != t.epoch {
+		// First sample of this track after a resume: video restarts at
+		// a key frame.
+		t.epoch = e.epoch
+		if isVideo {
+			t.needKey = true
+		}
+	}
+	if len(e.data) == 0 {
+		rec.countSkipped(1)
+		return nil
+	}
+	if isVideo && t.needKey {
+		if !e.key {
+			rec.countSkipped(1)
+			if time.Since(t.lastKeyReq) > 500*time.Millisecond {
+				rec.requestKeyFrame(t)
+			}
+			return nil
+		}
+		t.needKey = false
+	}
+	// Map the stream clock to media time: the first sample written is 0;
+	// each resume shifts later samples back by the paused gap (so the
+	// timeline stays continuous).
+	if !rec.baseSet {
+		rec.base, rec.baseSet = e.ts, true
+	}
+	off, ok := rec.offsets[e.epoch]
+	if !ok {
+		prev := rec.offsets[rec.curEpoch]
+		off = e.ts - rec.base - rec.mediaEnd
+		if off < prev {
+			off = prev
+		}
+		rec.offsets[e.epoch] = off
+		rec.curEpoch = e.epoch
+	}
+	ts := e.ts - rec.base - off
+	if ts < 0 {
+		ts = 0
+	}
+	if ts < rec.mediaEnd-maxLate {
+		ts = rec.mediaEnd - maxLate
+	}
+	if t.wrote && ts < t.last {
+		ts = t.last
+	}
+	dur := e.dur
+	if dur <= 0 {
+		dur = sampleDuration(t.codec, t.cfg, e.data)
+	}
+	if err := rec.mux.writeSample(t, ts, dur, e.key, e.data); err != nil {
+		if errSkippable(err) {
+			rec.countSkipped(1)
+			return nil
+		}
+		return err
+	}
+	t.last, t.wrote = ts, true
+	if end := ts + dur; end > rec.mediaEnd {
+		rec.mediaEnd = end
+	}
+	if isVideo {
+		rec.keyFrameInterval(t, ts, e.key)
+	}
+	return nil
+}
+
+// keyFrameInterval asks for key frames as the key-frame interval options say.
+func (rec *recording) keyFrameInterval(t *recTrack, ts time.Duration, key bool) {
+	if key {
+		t.lastKey, t.framesSince = ts, 0
+		return
+	}
+	t.framesSince++
+	o := rec.r.opts
+	due := (o.VideoKeyFrameIntervalDuration > 0 && ts-t.lastKey >= o.VideoKeyFrameIntervalDuration) ||
+		(o.VideoKeyFrameIntervalCount > 0 && t.framesSince >= o.VideoKeyFrameIntervalCount)
+	if due && time.Since(t.lastKeyReq) > 100*time.Millisecond {
+		rec.requestKeyFrame(t)
+	}
+}
+
+// cutBlob fires dataavailable with what was written since the last blob.
+func (rec *recording) cutBlob() {
+	covered := rec.mediaEnd
+	if rec.mux != nil {
+		if c, ok := rec.mux.flush(); ok {
+			covered = c
+		}
+		if rec.out.Len() > 0 {
+			// Bytes handed out can no longer be rewritten.
+			rec.mux.disableSeeking()
+		}
+	}
+	rec.emit(rec.out.take(), covered)
+}
+
+// emit queues a dataavailable event for data.
+func (rec *recording) emit(data []byte, covered time.Duration) {
+	r := rec.r
+	tc := r.mediaTimecode(rec.blobStart)
+	r.queueEvent(event{typ: evData, blob: BlobEvent{Data: NewBlob(data, rec.cfg.fullType), Timecode: tc}})
+	rec.blobStart = covered
+	rec.blobsCut++
+}
+
+// mediaTimecode returns the BlobEvent timecode (ms) of media time t of the
+// current recording: recorder-wide, so it keeps growing across recordings.
+func (r *Recorder) mediaTimecode(t time.Duration) float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return float64(r.mediaBase+t) / float64(time.Millisecond)
+}
+
+// finish ends the recording: it writes what was gathered, closes the
+// container, and fires [error,] dataavailable, stop.
+func (rec *recording) finish(errEvent error, fatal bool) {
+	for _, t := range rec.tracks {
+		t.unsubscribe()
+	}
+	rec.stopListener()
+	if !fatal {
+		if _, err := rec.pump(true); err != nil && errEvent == nil {
+			errEvent = domErr(NameUnknown, err.Error())
+		}
+	}
+	if rec.mux != nil {
+		if err := rec.mux.close(); err != nil && errEvent == nil {
+			errEvent = domErr(NameUnknown, err.Error())
+		}
+	}
+	r := rec.r
+	if errEvent != nil {
+		r.queueEvent(event{typ: evError, err: errEvent})
+	}
+	rec.emit(rec.out.take(), rec.mediaEnd)
+	r.mu.Lock()
+	r.mediaBase += rec.mediaEnd
+	r.mu.Unlock()
+	r.queueEvent(event{typ: evStop})
+}

@@ -1,0 +1,138 @@
+package mediarecorder
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ErrTrackEnded is returned by SampleTrack.WriteSample once the track has ended.
+var ErrTrackEnded = errors.New("mediarecorder: track has ended")
+
+// epoch is the origin of the clock that SampleTracks stamp their first
+// sample with, so that tracks fed at the same moment start together.
+var epoch = time.Now()
+
+// SampleTrack is a Track that Go code feeds by hand, like pion's
+// TrackLocalStaticSample: each WriteSample is one frame or packet.
+//
+// Timestamps: the first sample is stamped with the time it was written;
+// each later one starts where the previous one ended (its Duration).
+type SampleTrack struct {
+	id    string
+	kind  Kind
+	codec Codec
+	id2   codecID
+
+	Fanout
+
+	mu        sync.Mutex
+	ended     bool
+	started   bool
+	next      time.Duration // timestamp of the next sample
+	keyReqs   chan struct{}
+	onKeyReq  func()
+	keyDetect keyFrameDetector
+}
+
+// NewSampleTrack returns a live track carrying codec. Its Kind comes from
+// the MIME type's prefix ("audio/" or "video/"); its ID is random.
+func NewSampleTrack(codec Codec) *SampleTrack {
+	k := KindVideo
+	if strings.HasPrefix(strings.ToLower(codec.MimeType), "audio/") {
+		k = KindAudio
+	}
+	return &SampleTrack{
+		id:      newID(),
+		kind:    k,
+		codec:   codec,
+		id2:     codecFromTrack(codec),
+		keyReqs: make(chan struct{}, 1),
+	}
+}
+
+// ID returns the track's identifier.
+func (t *SampleTrack) ID() string { return t.id }
+
+// Kind returns "audio" or "video".
+func (t *SampleTrack) Kind() Kind { return t.kind }
+
+// Codec returns the codec given to NewSampleTrack.
+func (t *SampleTrack) Codec() Codec { return t.codec }
+
+// ReadyState returns "live", or "ended" after Stop.
+func (t *SampleTrack) ReadyState() TrackState {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ended {
+		return TrackEnded
+	}
+	return TrackLive
+}
+
+// WriteSample hands one sample to every recorder recording the track. It
+// never blocks on a slow recorder (recorders buffer, and drop what they
+// cannot hold up to the next key frame). The caller may reuse s.Data once it
+// returns. It fails once the track has ended.
+func (t *SampleTrack) WriteSample(s Sample) error {
+	t.mu.Lock()
+	if t.ended {
+		t.mu.Unlock()
+		return ErrTrackEnded
+	}
+	if !t.started {
+		t.started = true
+		t.next = time.Since(epoch)
+	}
+	ts := TimedSample{Sample: s, Timestamp: t.next}
+	if s.Duration > 0 {
+		t.next += s.Duration
+	}
+	ts.KeyFrame = t.keyDetect.isKeyFrame(t.id2, s.Data)
+	// Publish under t.mu keeps samples in order across concurrent writers.
+	t.Fanout.Publish(ts)
+	t.mu.Unlock()
+	return nil
+}
+
+// Stop ends the track: its readyState becomes "ended" and the recorders
+// recording it are told. Idempotent.
+func (t *SampleTrack) Stop() {
+	t.mu.Lock()
+	if t.ended {
+		t.mu.Unlock()
+		return
+	}
+	t.ended = true
+	t.mu.Unlock()
+	t.Fanout.End()
+}
+
+// RequestKeyFrame records a request for a key frame: it calls the function
+// set with OnKeyFrameRequest, if any, and signals KeyFrameRequests.
+func (t *SampleTrack) RequestKeyFrame() {
+	t.mu.Lock()
+	f := t.onKeyReq
+	t.mu.Unlock()
+	select {
+	case t.keyReqs <- struct{}{}:
+	default: // a request is already pending
+	}
+	if f != nil {
+		f()
+	}
+}
+
+// KeyFrameRequests returns a channel that receives a value when a recorder
+// asks for a key frame (requests that arrive while one is pending merge).
+// A producer that can make key frames should make one soon after.
+func (t *SampleTrack) KeyFrameRequests() <-chan struct{} { return t.keyReqs }
+
+// OnKeyFrameRequest sets a function called (on the requester's goroutine;
+// it must not block) each time a key frame is requested.
+func (t *SampleTrack) OnKeyFrameRequest(f func()) {
+	t.mu.Lock()
+	t.onKeyReq = f
+	t.mu.Unlock()
+}

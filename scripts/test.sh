@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need (Debian, as root, only when
+# missing), checks the API contract, then runs go vet and go test -race.
+# With CI=true a tool that is still missing fails the run instead of
+# skipping tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
+command -v mkvinfo >/dev/null 2>&1 || need+=(mkvtoolnix)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  elif [ "${CI:-}" = true ]; then
+    echo "test.sh: missing ${need[*]} and cannot install them (not root or no apt-get)" >&2
+    exit 1
+  else
+    echo "test.sh: missing ${need[*]}: tests that need them will be skipped" >&2
+  fi
+fi
+if [ "${CI:-}" = true ]; then
+  for t in ffmpeg ffprobe mkvinfo; do
+    command -v "$t" >/dev/null 2>&1 || { echo "test.sh: $t is missing" >&2; exit 1; }
+  done
+fi
+
+contract=../shared/contract/check.sh
+if [ -x "$contract" ] || [ -f "$contract" ]; then
+  sh "$contract"
+fi
+
+go vet ./...
+go test -race -timeout 12m "$@" ./...
