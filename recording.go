@@ -243,9 +243,6 @@ func (rec *recording) run() {
 			}
 			// Stop() won the race: its command is on its way.
 		}
-		if rec.timeslice > 0 && rec.headerDone && rec.mediaEnd-rec.blobStart >= rec.timeslice {
-			rec.cutBlob()
-		}
 		if !timer.Stop() {
 			select {
 			case <-timer.C:
@@ -472,7 +469,7 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 			t.needKey = true
 		}
 	}
-	if len(e.data) == 0 {
+	if !validSample(t.codec, e.data) {
 		rec.countSkipped(1)
 		return nil
 	}
@@ -509,8 +506,9 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 	if ts < rec.mediaEnd-maxLate {
 		ts = rec.mediaEnd - maxLate
 	}
-	if t.wrote && ts < t.last {
-		ts = t.last
+	if t.wrote && ts <= t.last {
+		// A track's blocks must advance (1 ms is the container's tick).
+		ts = t.last + time.Millisecond
 	}
 	dur := e.dur
 	if dur <= 0 {
@@ -529,6 +527,12 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 	}
 	if isVideo {
 		rec.keyFrameInterval(t, ts, e.key)
+	}
+	// The timeslice: a blob each time at least timeslice of media has
+	// been gathered (start() in-parallel steps, "If timeslice is not
+	// undefined").
+	if rec.timeslice > 0 && rec.mediaEnd-rec.blobStart >= rec.timeslice {
+		rec.cutBlob()
 	}
 	return nil
 }

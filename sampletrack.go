@@ -85,6 +85,10 @@ func (t *SampleTrack) WriteSample(s Sample) error {
 		t.started = true
 		t.next = time.Since(epoch)
 	}
+	if s.Duration <= 0 {
+		// Audio durations follow from the data when the caller gave none.
+		s.Duration = sampleDuration(t.id2, trackConfig{sampleRate: t.codec.ClockRate, channels: uint8(max(1, min(int(t.codec.Channels), 255)))}, s.Data)
+	}
 	ts := TimedSample{Sample: s, Timestamp: t.next}
 	if s.Duration > 0 {
 		t.next += s.Duration

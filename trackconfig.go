@@ -110,7 +110,8 @@ func configureTrack(id codecID, c Codec, data []byte) (trackConfig, error) {
 func sampleDuration(id codecID, cfg trackConfig, data []byte) time.Duration {
 	switch id {
 	case codecOpus:
-		if d, err := opus.PacketDuration(data); err == nil {
+		if opus.Validate(data) == nil {
+			d, _ := opus.PacketDuration(data)
 			return d
 		}
 	case codecPCM:

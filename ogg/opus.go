@@ -3,6 +3,7 @@ package ogg
 import (
 	"encoding/binary"
 	"io"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -49,7 +50,7 @@ type OpusWriter struct {
 	bodyLen   int
 	continued bool  // the page starts with the rest of an earlier packet
 	granule   int64 // granule of the last packet ending on the page, -1 if none
-	pageFrom  int64 // media sample where the page's first whole packet starts, -1 if none
+	pageFrom  int64 // media sample where the page's first whole packet starts, or noSample
 
 	// Where the most recent packet starts on the page (cutSeg < 0: on an
 	// earlier page), and the page granule without it, for Flush.
@@ -59,6 +60,9 @@ type OpusWriter struct {
 
 // hdrSpace is room for a page header and 255 lacing values.
 const hdrSpace = HeaderLen + MaxSegments
+
+// noSample marks an unset sample position.
+const noSample = math.MinInt64
 
 // NewOpusWriter writes the header pages of an Ogg Opus stream to w and
 // returns a writer for its audio: page 0 (BOS) holds exactly head, then
@@ -79,8 +83,11 @@ func NewOpusWriter(w io.Writer, head opus.Head, tags opus.Tags, opt OpusWriterOp
 		preSkip:  int64(head.PreSkip),
 		buf:      make([]byte, hdrSpace+MaxBodyLen),
 		granule:  -1,
-		pageFrom: -1,
+		pageFrom: noSample,
 		cutSeg:   -1,
+		// The first packet may start before media time 0, by up to the
+		// pre-skip: its granule position can't go below 0.
+		end: -int64(head.PreSkip),
 	}
 	if ow.serial == 0 {
 		ow.serial = rand.Uint32()
@@ -127,12 +134,21 @@ func (w *OpusWriter) writeHeaderPacket(pkt []byte, flags uint8) error {
 	return nil
 }
 
-// WritePacket adds one Opus packet whose first sample plays at pts on the
-// media timeline (pts 0 is the first sample after the pre-skip). A pts
-// earlier than the end of the previous packet is moved to that end, so
-// granule positions always increase. A packet whose duration cannot be
-// read returns an error matching opus.ErrInvalidPacket, and nothing is
-// written. Full pages are written as they fill up.
+// WritePacket adds one Opus packet whose first decoded sample sits at pts
+// on the media timeline, where 0 is the first sample after the pre-skip:
+// the granule position at the end of the packet is
+// PreSkip + round(pts*48 kHz) + its duration. A pts earlier than the end of
+// the previous packet is moved to that end, so granule positions always
+// increase; the first packet may start as early as -PreSkip.
+//
+// An encoder's first packet holds the pre-skip samples, so the packets of
+// a stream that starts at 0 have pts = (samples before them) - PreSkip,
+// which is how encoders and ffmpeg write Ogg Opus. Giving the first packet
+// pts 0 instead starts the audio PreSkip samples late.
+//
+// A packet whose duration cannot be read returns an error matching
+// opus.ErrInvalidPacket, and nothing is written. Full pages are written as
+// they fill up.
 func (w *OpusWriter) WritePacket(pkt []byte, pts time.Duration) error {
 	if w.err != nil {
 		return w.err
@@ -148,12 +164,12 @@ func (w *OpusWriter) WritePacket(pkt []byte, pts time.Duration) error {
 	end := from + int64(samples)
 
 	lacing := len(pkt)/255 + 1
-	if w.nseg > 0 && (w.nseg+lacing > MaxSegments || w.pageFrom >= 0 && end-w.pageFrom > w.maxPage) {
+	if w.nseg > 0 && (w.nseg+lacing > MaxSegments || w.pageFrom != noSample && end-w.pageFrom > w.maxPage) {
 		if err := w.emitPage(0); err != nil {
 			return err
 		}
 	}
-	if w.pageFrom < 0 {
+	if w.pageFrom == noSample {
 		w.pageFrom = from
 	}
 	w.cutSeg, w.cutBody, w.cutGranule = w.nseg, w.bodyLen, w.granule
@@ -202,7 +218,7 @@ func (w *OpusWriter) emitPage(flags uint8) error {
 	w.nseg, w.bodyLen = 0, 0
 	w.continued = false
 	w.granule = -1
-	w.pageFrom = -1
+	w.pageFrom = noSample
 	w.cutSeg, w.cutBody, w.cutGranule = -1, 0, -1
 	return nil
 }
@@ -260,7 +276,7 @@ func (w *OpusWriter) flags() uint8 {
 // Close does not close the underlying writer. Calling it again returns the
 // first call's result.
 func (w *OpusWriter) Close() error {
-	return w.close(-1)
+	return w.close(false, 0)
 }
 
 // CloseAt is Close with end trimming (RFC 7845 section 4.4): the stream
@@ -268,10 +284,10 @@ func (w *OpusWriter) Close() error {
 // after it. end is kept within the last packet, which must keep at least
 // one sample; an end after the last packet trims nothing.
 func (w *OpusWriter) CloseAt(end time.Duration) error {
-	return w.close(max(opus.DurationToSamples(end), 0))
+	return w.close(true, opus.DurationToSamples(end))
 }
 
-func (w *OpusWriter) close(end int64) error {
+func (w *OpusWriter) close(trim bool, end int64) error {
 	if w.closed {
 		return w.err
 	}
@@ -283,7 +299,7 @@ func (w *OpusWriter) close(end int64) error {
 		w.granule = w.preSkip
 		return w.emitPage(FlagEOS)
 	}
-	if end >= 0 && end < w.end {
+	if trim && end < w.end {
 		w.end = max(end, w.lastFrom+1)
 		w.granule = w.preSkip + w.end
 	}
@@ -291,8 +307,11 @@ func (w *OpusWriter) close(end int64) error {
 }
 
 // Duration returns the media time written so far: the end of the last
-// packet, or the trimmed end after CloseAt.
+// packet, or the trimmed end after CloseAt; 0 before the first packet.
 func (w *OpusWriter) Duration() time.Duration {
+	if w.packets == 0 {
+		return 0
+	}
 	return opus.SamplesToDuration(w.end)
 }
 

@@ -65,6 +65,15 @@ func readIVF(t testing.TB, path string) [][]byte {
 	return frames
 }
 
+// parseIVFFile returns the frames of an IVF file.
+func parseIVFFile(path string) ([][]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseIVF(data)
+}
+
 func parseIVF(data []byte) ([][]byte, error) {
 	if len(data) < 32 || string(data[:4]) != "DKIF" {
 		return nil, errors.New("not IVF")

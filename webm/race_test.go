@@ -1,0 +1,5 @@
+//go:build race
+
+package webm
+
+const raceEnabled = true
