@@ -2,6 +2,7 @@ package mediarecorder
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -126,3 +127,5 @@ func must(t testing.TB, err error) {
 }
 
 var _ = fmt.Sprint
+
+func writeFile(p string, b []byte) error { return os.WriteFile(p, b, 0o644) }

@@ -196,7 +196,12 @@ func collect(r *mr.Recorder) *collector {
 	r.OnStart(ev("start"))
 	r.OnPause(ev("pause"))
 	r.OnResume(ev("resume"))
-	r.OnError(func(err error) { c.mu.Lock(); c.errs = append(c.errs, err); c.events = append(c.events, "error"); c.mu.Unlock() })
+	r.OnError(func(err error) {
+		c.mu.Lock()
+		c.errs = append(c.errs, err)
+		c.events = append(c.events, "error")
+		c.mu.Unlock()
+	})
 	r.OnDataAvailable(func(e mr.BlobEvent) {
 		c.mu.Lock()
 		c.blobs = append(c.blobs, e)

@@ -178,7 +178,7 @@ func (c codecID) kind() Kind {
 }
 
 // defaultName is the codecs entry the recorder writes when the caller named none.
-func (c codecID) defaultName(container string) string {
+func (c codecID) defaultName() string {
 	switch c {
 	case codecVP8:
 		return "vp8"

@@ -391,7 +391,7 @@ func configure(m mimeType, live []Track) (config, error) {
 		if !cont.holds(id) {
 			return cfg, domErr(NameNotSupported, essence+" cannot hold "+t.Codec().MimeType)
 		}
-		name := id.defaultName(essence)
+		name := id.defaultName()
 		if a, ok := asked[t.Kind()]; ok {
 			if codecFromMIMEName(a) != id {
 				return cfg, domErr(NameNotSupported, "the "+string(t.Kind())+" track is "+t.Codec().MimeType+", not "+a+" (no transcoding)")

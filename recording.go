@@ -21,6 +21,10 @@ const (
 	maxLate = 10 * time.Second
 )
 
+// testHookWake, when set by a test, runs each time a recording's goroutine
+// wakes up (to simulate a slow consumer).
+var testHookWake func(*Recorder)
+
 type cmdType int
 
 const (
@@ -211,6 +215,9 @@ func (rec *recording) run() {
 		select {
 		case <-rec.wake:
 		case <-timer.C:
+		}
+		if testHookWake != nil {
+			testHookWake(rec.r)
 		}
 		held, err := rec.pump(false)
 		if err != nil {
@@ -547,8 +554,11 @@ func (rec *recording) keyFrameInterval(t *recTrack, ts time.Duration, key bool) 
 	o := rec.r.opts
 	due := (o.VideoKeyFrameIntervalDuration > 0 && ts-t.lastKey >= o.VideoKeyFrameIntervalDuration) ||
 		(o.VideoKeyFrameIntervalCount > 0 && t.framesSince >= o.VideoKeyFrameIntervalCount)
-	if due && time.Since(t.lastKeyReq) > 100*time.Millisecond {
+	if due {
+		// Ask once per interval: the next request comes after another
+		// interval without a key frame.
 		rec.requestKeyFrame(t)
+		t.lastKey, t.framesSince = ts, 0
 	}
 }
 

@@ -285,18 +285,20 @@ type bitReader struct {
 	short bool
 }
 
-// read returns the next n (at most 32) bits.
+// read returns the next n (at most 32) bits, or 0 when fewer are left.
 func (r *bitReader) read(n int) uint32 {
+	if n > len(r.b)*8-r.pos {
+		r.short = true
+		r.pos = len(r.b) * 8
+		return 0
+	}
 	var v uint32
-	for ; n > 0; n-- {
-		i := r.pos >> 3
-		if i >= len(r.b) {
-			r.short = true
-			v <<= 1
-			continue
-		}
-		v = v<<1 | uint32(r.b[i]>>(7-r.pos&7))&1
-		r.pos++
+	for n > 0 {
+		avail := 8 - r.pos&7
+		take := min(avail, n)
+		v = v<<take | uint32(r.b[r.pos>>3]>>(avail-take))&(1<<take-1)
+		n -= take
+		r.pos += take
 	}
 	return v
 }

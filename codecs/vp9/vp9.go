@@ -85,7 +85,11 @@ func ParseHeader(frame []byte) (Header, error) {
 	if err != nil {
 		return Header{}, err
 	}
-	return parseHeader(first)
+	h, err := parseHeader(first)
+	if err != nil {
+		return Header{}, err
+	}
+	return h, nil
 }
 
 // IsKeyFrame reports whether frame (or the first frame of a superframe) is
@@ -297,7 +301,8 @@ func plusOne(v uint32) uint16 {
 // (the VP9 bitstream does not say where chroma is sited; libvpx and ffmpeg
 // take it as co-located with luma (0,0)), ChromaSubsampling422 or
 // ChromaSubsampling444. 4:4:0 has no value; it returns
-// ChromaSubsampling420Colocated for it, the nearest.
+// ChromaSubsampling420Colocated for it, and CodecPrivate leaves the
+// feature out.
 func (h Header) ChromaSubsampling() uint8 {
 	switch {
 	case h.SubsamplingX && h.SubsamplingY:
@@ -323,7 +328,8 @@ const (
 // (webmproject.org "VP9 Codec Feature Metadata"): the features profile,
 // level, bit depth and chroma subsampling, each as ID, length 1 and value.
 // Level is in tenths (10 for level 1, 41 for level 4.1); level 0 omits the
-// level feature. h should come from a key frame.
+// level feature, and the chroma subsampling feature is left out for 4:4:0,
+// which has no value. h should come from a key frame.
 func CodecPrivate(h Header, level uint8) []byte {
 	bitDepth := h.BitDepth
 	if bitDepth == 0 {
@@ -335,7 +341,9 @@ func CodecPrivate(h Header, level uint8) []byte {
 		p = append(p, FeatureLevel, 1, level)
 	}
 	p = append(p, FeatureBitDepth, 1, bitDepth)
-	p = append(p, FeatureChromaSubsampling, 1, h.ChromaSubsampling())
+	if h.SubsamplingX || !h.SubsamplingY { // not 4:4:0
+		p = append(p, FeatureChromaSubsampling, 1, h.ChromaSubsampling())
+	}
 	return p
 }
 
@@ -347,18 +355,20 @@ type bitReader struct {
 	short bool
 }
 
-// read returns the next n (at most 32) bits.
+// read returns the next n (at most 32) bits, or 0 when fewer are left.
 func (r *bitReader) read(n int) uint32 {
+	if n > len(r.b)*8-r.pos {
+		r.short = true
+		r.pos = len(r.b) * 8
+		return 0
+	}
 	var v uint32
-	for ; n > 0; n-- {
-		i := r.pos >> 3
-		if i >= len(r.b) {
-			r.short = true
-			v <<= 1
-			continue
-		}
-		v = v<<1 | uint32(r.b[i]>>(7-r.pos&7))&1
-		r.pos++
+	for n > 0 {
+		avail := 8 - r.pos&7
+		take := min(avail, n)
+		v = v<<take | uint32(r.b[r.pos>>3]>>(avail-take))&(1<<take-1)
+		n -= take
+		r.pos += take
 	}
 	return v
 }

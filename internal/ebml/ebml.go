@@ -187,10 +187,7 @@ func AppendVoid(b []byte, n int) []byte {
 		w++
 	}
 	b = AppendSizeN(append(b, IDVoid), uint64(n-1-w), w)
-	for i := 0; i < n-1-w; i++ {
-		b = append(b, 0)
-	}
-	return b
+	return append(b, make([]byte, n-1-w)...)
 }
 
 // ReadVint reads the vint at the start of b and returns its value with the

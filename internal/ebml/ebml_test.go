@@ -126,7 +126,11 @@ func TestAppendElements(t *testing.T) {
 }
 
 func TestAppendVoidLengths(t *testing.T) {
-	for n := 2; n < 20000; n++ {
+	lengths := []int{16382, 16383, 16384, 16385, 16386, 1<<21 - 1, 1 << 21, 1<<21 + 1, 1<<21 + 2}
+	for n := 2; n < 300; n++ {
+		lengths = append(lengths, n)
+	}
+	for _, n := range lengths {
 		b := AppendVoid(nil, n)
 		if len(b) != n {
 			t.Fatalf("AppendVoid(%d) wrote %d bytes", n, len(b))
