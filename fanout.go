@@ -58,6 +58,19 @@ func (f *Fanout) Publish(s TimedSample) {
 	}
 }
 
+// WaitRoom blocks until every subscribed sink that implements RoomWaiter
+// has room for more samples.
+func (f *Fanout) WaitRoom() {
+	f.mu.Lock()
+	sinks := f.sinks
+	f.mu.Unlock()
+	for _, e := range sinks {
+		if w, ok := e.sink.(RoomWaiter); ok {
+			w.WaitRoom()
+		}
+	}
+}
+
 // End tells every sink that the track has ended; later Publish calls do
 // nothing and later subscribers are told at once. Idempotent.
 func (f *Fanout) End() {

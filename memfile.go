@@ -60,7 +60,11 @@ func (m *memFile) Len() int { return len(m.buf) }
 func (m *memFile) take() []byte {
 	b := m.buf
 	m.base += int64(len(b))
+	// The blob keeps b; the next one likely needs as much room.
 	m.buf = nil
+	if cap(b) > 0 {
+		m.buf = make([]byte, 0, cap(b))
+	}
 	if m.pos < m.base {
 		m.pos = m.base
 	}

@@ -33,6 +33,32 @@ type sampleQueue struct {
 	bytes    int
 	dropping bool // full: drop until the next key frame
 	dropped  uint64
+	waiters  chan struct{} // closed when room frees up; nil when nobody waits
+}
+
+// roomLow is the fill level below which a waiting producer may go on.
+const roomLow = 1024
+
+// waitRoom blocks while the queue holds roomLow samples or more, or until
+// done is closed.
+func (q *sampleQueue) waitRoom(done <-chan struct{}) {
+	for {
+		q.mu.Lock()
+		if q.n < roomLow && q.bytes < queueMaxBytes/2 {
+			q.mu.Unlock()
+			return
+		}
+		if q.waiters == nil {
+			q.waiters = make(chan struct{})
+		}
+		w := q.waiters
+		q.mu.Unlock()
+		select {
+		case <-w:
+		case <-done:
+			return
+		}
+	}
 }
 
 func newSampleQueue() *sampleQueue {
@@ -108,6 +134,10 @@ func (q *sampleQueue) pop() {
 	}
 	q.head = (q.head + 1) % len(q.slots)
 	q.n--
+	if q.waiters != nil && q.n < roomLow/2 {
+		close(q.waiters)
+		q.waiters = nil
+	}
 }
 
 // len returns the number of queued samples and bytes.

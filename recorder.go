@@ -410,3 +410,21 @@ func configure(m mimeType, live []Track) (config, error) {
 	cfg.fullType = essence + ";codecs=" + strings.Join(names, ",")
 	return cfg, nil
 }
+
+// Pending returns how many samples are buffered, not yet written, in the
+// recording in progress (0 when inactive). A producer that must not lose
+// samples (a file fed faster than real time) can wait while it is high.
+func (r *Recorder) Pending() int {
+	r.mu.Lock()
+	rec := r.rec
+	r.mu.Unlock()
+	if rec == nil {
+		return 0
+	}
+	n := 0
+	for _, t := range rec.tracks {
+		k, _ := t.q.size()
+		n += k
+	}
+	return n
+}

@@ -107,6 +107,10 @@ func (t *recTrack) WriteSample(s TimedSample) {
 	}
 }
 
+// WaitRoom implements RoomWaiter: it blocks while this recorder holds
+// many unwritten samples of the track, until the recording ends.
+func (t *recTrack) WaitRoom() { t.q.waitRoom(t.rec.done) }
+
 // TrackEnded implements Sink.
 func (t *recTrack) TrackEnded() {
 	t.ended.Store(true)

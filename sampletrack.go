@@ -100,6 +100,14 @@ func (t *SampleTrack) WriteSample(s Sample) error {
 	return nil
 }
 
+// WriteSampleWait is WriteSample for producers faster than real time that
+// must not lose samples (files, tests): it first waits while a recorder has
+// a large backlog of this track's samples, so nothing is dropped.
+func (t *SampleTrack) WriteSampleWait(s Sample) error {
+	t.Fanout.WaitRoom()
+	return t.WriteSample(s)
+}
+
 // Stop ends the track: its readyState becomes "ended" and the recorders
 // recording it are told. Idempotent.
 func (t *SampleTrack) Stop() {

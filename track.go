@@ -85,6 +85,14 @@ type Sink interface {
 	TrackEnded()
 }
 
+// RoomWaiter is implemented by sinks that can tell a producer to wait:
+// WaitRoom blocks while the sink holds a large backlog. Producers that must
+// not lose samples (a file read faster than real time) call it through
+// SampleTrack.WriteSampleWait; live producers never wait.
+type RoomWaiter interface {
+	WaitRoom()
+}
+
 // newID returns a random identifier in UUID form.
 func newID() string {
 	var b [16]byte

@@ -93,7 +93,8 @@ type Options struct {
 	MaxClusterDuration time.Duration
 	// Seekable makes the writer finalise the file in place (Cluster sizes,
 	// Cues, Duration, Segment size, SeekHead). The destination must
-	// implement io.WriteSeeker; writing starts at its current position.
+	// implement io.WriteSeeker (a file not opened with O_APPEND); writing
+	// starts at its current position.
 	Seekable bool
 }
 
@@ -386,7 +387,10 @@ func (w *Writer) WriteFrame(track uint64, ts time.Duration, key bool, frame []by
 	if ts < 0 || (t.started && ts < t.last) {
 		return ErrTimestamp
 	}
-	ms := int64((ts + time.Millisecond/2) / time.Millisecond)
+	ms := int64(ts / time.Millisecond) // rounded half up, without overflow
+	if ts-time.Duration(ms)*time.Millisecond >= time.Millisecond/2 {
+		ms++
+	}
 	rel := ms - w.clusterTS
 	b := w.scratch[:0]
 	if !w.clusterOpen || (key && t.video) || rel >= w.maxClusterMS ||

@@ -219,6 +219,7 @@ func TestWriteFrameErrors(t *testing.T) {
 	check("backwards", w.WriteFrame(1, time.Second-time.Microsecond, false, []byte{1}), ErrTimestamp)
 	check("equal", w.WriteFrame(1, time.Second, false, []byte{1}), nil)
 	check("other track earlier", w.WriteFrame(2, 990*time.Millisecond, true, []byte{1}), nil)
+	check("far future", w.WriteFrame(2, math.MaxInt64, true, []byte{1}), nil)
 	check("close", w.Close(), nil)
 	check("close again", w.Close(), nil)
 	check("after close", w.WriteFrame(1, 2*time.Second, true, []byte{1}), ErrClosed)

@@ -1,0 +1,124 @@
+package av1
+
+import (
+	"encoding/binary"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// requireTool returns the path of an external tool, skipping the test when
+// it is missing (failing it when CI=true).
+func requireTool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is required when CI=true: %v", name, err)
+		}
+		t.Skipf("%s not found: %v", name, err)
+	}
+	return p
+}
+
+// ffmpeg runs ffmpeg with args (the output file last, relative to dir) and
+// returns the output's path.
+func ffmpeg(t testing.TB, dir string, args ...string) string {
+	t.Helper()
+	bin := requireTool(t, "ffmpeg")
+	out := filepath.Join(dir, args[len(args)-1])
+	args = append([]string{"-nostdin", "-hide_banner", "-v", "error", "-y"}, args[:len(args)-1]...)
+	args = append(args, out)
+	if b, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg %v: %v\n%s", args, err, b)
+	}
+	return out
+}
+
+// ffprobe runs ffprobe with args and the file path, returning stdout lines.
+func ffprobe(t testing.TB, path string, args ...string) []string {
+	t.Helper()
+	bin := requireTool(t, "ffprobe")
+	args = append([]string{"-v", "error"}, args...)
+	args = append(args, path)
+	b, err := exec.Command(bin, args...).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %v: %v", args, err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+// readIVF returns the frames of an IVF file.
+func readIVF(t testing.TB, path string) [][]byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames, err := parseIVF(data)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return frames
+}
+
+// parseIVFFile returns the frames of an IVF file.
+func parseIVFFile(path string) ([][]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseIVF(data)
+}
+
+func parseIVF(data []byte) ([][]byte, error) {
+	if len(data) < 32 || string(data[:4]) != "DKIF" {
+		return nil, errors.New("not IVF")
+	}
+	hl := int(binary.LittleEndian.Uint16(data[6:]))
+	if hl < 32 || hl > len(data) {
+		return nil, errors.New("bad IVF header length")
+	}
+	var frames [][]byte
+	for b := data[hl:]; len(b) > 0; {
+		if len(b) < 12 {
+			return nil, errors.New("short IVF frame header")
+		}
+		n := int(binary.LittleEndian.Uint32(b))
+		if n > len(b)-12 {
+			return nil, errors.New("short IVF frame")
+		}
+		frames = append(frames, b[12:12+n])
+		b = b[12+n:]
+	}
+	return frames, nil
+}
+
+// bits builds a bit string from fields written as "value/width" pairs.
+func bits(fields ...string) []byte {
+	var out []byte
+	var cur byte
+	n := 0
+	for _, f := range fields {
+		v, w, _ := strings.Cut(f, "/")
+		val, err := strconv.ParseUint(v, 0, 64)
+		if err != nil {
+			panic(err)
+		}
+		width, _ := strconv.Atoi(w)
+		for i := width - 1; i >= 0; i-- {
+			cur = cur<<1 | byte(val>>i&1)
+			if n++; n == 8 {
+				out, cur, n = append(out, cur), 0, 0
+			}
+		}
+	}
+	if n > 0 {
+		out = append(out, cur<<(8-n))
+	}
+	return out
+}
