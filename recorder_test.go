@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -421,5 +422,91 @@ func TestEventsNotFromCaller(t *testing.T) {
 	defer mu.Unlock()
 	if got := strings.Join(order, ","); got != "start,pause,resume,stop" {
 		t.Errorf("order %s", got)
+	}
+}
+
+// A fatal failure: error (UnknownError), then dataavailable with what was
+// recorded, then stop; the state is inactive in the error handler.
+func TestFatalError(t *testing.T) {
+	tr := pcmTrack()
+	r := mustNew(t, NewStream(tr), Options{})
+	l := watch(r)
+	var n atomic.Int32
+	testHookWrite = func() error {
+		if n.Add(1) > 5 {
+			return errors.New("disk on fire")
+		}
+		return nil
+	}
+	defer func() { testHookWrite = nil }()
+	must(t, r.Start(0))
+	for i := range 10 {
+		_ = tr.WriteSample(pcm20ms(i))
+	}
+	l.waitStop(t)
+	l.settle()
+	l.expect(t, "start", "error", "dataavailable", "stop")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !errors.Is(l.errs[0], ErrUnknown) {
+		t.Errorf("error %v, want UnknownError", l.errs[0])
+	}
+	if l.states[1] != StateInactive {
+		t.Errorf("state in the error handler: %s", l.states[1])
+	}
+	if l.blobs[0].Data.Size() == 0 {
+		t.Error("what was recorded before the failure was lost")
+	}
+	if err := r.Stop(); !errors.Is(err, ErrInvalidState) {
+		t.Errorf("Stop after a fatal error = %v", err)
+	}
+}
+
+// Stop while paused, and requestData while paused: the spec's tasks in order.
+func TestStopWhilePaused(t *testing.T) {
+	tr := pcmTrack()
+	r := mustNew(t, NewStream(tr), Options{})
+	l := watch(r)
+	must(t, r.Start(0))
+	must(t, tr.WriteSample(pcm20ms(0)))
+	must(t, r.Pause())
+	must(t, tr.WriteSample(pcm20ms(1))) // not gathered
+	must(t, r.RequestData())
+	must(t, r.Stop())
+	l.waitStop(t)
+	l.settle()
+	l.expect(t, "start", "pause", "dataavailable", "dataavailable", "stop")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.blobs[0].Data.Size() == 0 {
+		t.Error("requestData while paused lost the data gathered before the pause")
+	}
+}
+
+// With a timeslice, blobs come as media accumulates, before stop.
+func TestTimesliceBlobs(t *testing.T) {
+	tr := pcmTrack()
+	r := mustNew(t, NewStream(tr), Options{})
+	l := watch(r)
+	must(t, r.Start(100*time.Millisecond))
+	for i := range 50 { // 1 s of audio
+		must(t, tr.WriteSample(pcm20ms(i)))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(l.names()) < 9 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	names := l.names()
+	if len(names) < 9 {
+		t.Fatalf("events before stop: %v", names)
+	}
+	must(t, r.Stop())
+	l.waitStop(t)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, b := range l.blobs[1:] {
+		if d := b.Timecode - l.blobs[i].Timecode; d < 100 {
+			t.Errorf("blob %d came %v ms after the previous one, timeslice is 100 ms", i+1, d)
+		}
 	}
 }

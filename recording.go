@@ -25,6 +25,10 @@ const (
 // wakes up (to simulate a slow consumer).
 var testHookWake func(*Recorder)
 
+// testHookWrite, when set by a test, can fail a sample's write as a broken
+// muxer or disk would.
+var testHookWrite func() error
+
 type cmdType int
 
 const (
@@ -524,6 +528,11 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 	dur := e.dur
 	if dur <= 0 {
 		dur = sampleDuration(t.codec, t.cfg, e.data)
+	}
+	if testHookWrite != nil {
+		if err := testHookWrite(); err != nil {
+			return err
+		}
 	}
 	if err := rec.mux.writeSample(t, ts, dur, e.key, e.data); err != nil {
 		if errSkippable(err) {
