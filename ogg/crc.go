@@ -1,9 +1,13 @@
 package ogg
 
-// crcTable is the table of the Ogg CRC-32: polynomial 0x04C11DB7, MSB first
-// (not reflected, unlike hash/crc32's IEEE table).
-var crcTable = func() (t [256]uint32) {
-	for i := range t {
+import "encoding/binary"
+
+// crcTables are the tables of the Ogg CRC-32 (polynomial 0x04C11DB7, MSB
+// first: not reflected, unlike hash/crc32's IEEE table), built once.
+// crcTables[0] is the byte-at-a-time table; crcTables[k] advances a byte
+// through k more zero bytes, for slicing by 8.
+var crcTables = func() (t [8][256]uint32) {
+	for i := range t[0] {
 		r := uint32(i) << 24
 		for range 8 {
 			if r&0x80000000 != 0 {
@@ -12,15 +16,28 @@ var crcTable = func() (t [256]uint32) {
 				r <<= 1
 			}
 		}
-		t[i] = r
+		t[0][i] = r
+	}
+	for k := 1; k < 8; k++ {
+		for i := range t[k] {
+			v := t[k-1][i]
+			t[k][i] = v<<8 ^ t[0][v>>24]
+		}
 	}
 	return t
 }()
 
 // crcUpdate adds b to the running checksum crc.
 func crcUpdate(crc uint32, b []byte) uint32 {
+	t := &crcTables
+	for len(b) >= 8 {
+		crc ^= binary.BigEndian.Uint32(b)
+		crc = t[7][crc>>24] ^ t[6][crc>>16&0xff] ^ t[5][crc>>8&0xff] ^ t[4][crc&0xff] ^
+			t[3][b[4]] ^ t[2][b[5]] ^ t[1][b[6]] ^ t[0][b[7]]
+		b = b[8:]
+	}
 	for _, v := range b {
-		crc = crc<<8 ^ crcTable[byte(crc>>24)^v]
+		crc = crc<<8 ^ t[0][byte(crc>>24)^v]
 	}
 	return crc
 }

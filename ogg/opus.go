@@ -10,6 +10,10 @@ import (
 	"github.com/gomediarecorder/mediarecorder/codecs/opus"
 )
 
+// ErrInvalidPacket is opus.ErrInvalidPacket, which WritePacket returns for
+// a packet whose duration cannot be read.
+var ErrInvalidPacket = opus.ErrInvalidPacket
+
 // DefaultMaxPageDuration is the page duration OpusWriter aims for by
 // default, as ffmpeg does.
 const DefaultMaxPageDuration = time.Second

@@ -609,7 +609,7 @@ func TestOpusWriterErrors(t *testing.T) {
 	}
 	n := out.Len()
 	for _, p := range [][]byte{nil, {}, {0x1b}, {0x83, 0}, {0x83, 49}, {0x1b, 3}} {
-		if err := w.WritePacket(p, 0); !errors.Is(err, opus.ErrInvalidPacket) {
+		if err := w.WritePacket(p, 0); !errors.Is(err, opus.ErrInvalidPacket) || !errors.Is(err, ErrInvalidPacket) {
 			t.Errorf("WritePacket(% x) = %v", p, err)
 		}
 	}

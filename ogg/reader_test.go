@@ -56,6 +56,15 @@ func TestChecksum(t *testing.T) {
 			t.Errorf("Checksum(%q) = %08x, want %08x", s, got, want)
 		}
 	}
+	// Every length and alignment of the slicing-by-8 loop.
+	buf := pattern(300, 3)
+	for i := range 40 {
+		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 100, 255} {
+			if got, want := crcUpdate(0, buf[i:i+n]), bitwiseCRC(buf[i:i+n]); got != want {
+				t.Fatalf("crcUpdate(buf[%d:%d]) = %08x, want %08x", i, i+n, got, want)
+			}
+		}
+	}
 	// The check value of CRC-32/MPEG-2 without its init and final XOR.
 	if got := Checksum([]byte("123456789")); got != 0x89a1897f {
 		t.Errorf("Checksum(123456789) = %08x, want 89a1897f", got)
