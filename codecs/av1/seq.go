@@ -263,6 +263,11 @@ func FindSequenceHeader(tu []byte) (raw []byte, seq SequenceHeader, ok bool) {
 // initial_presentation_delay, then configOBUs, which is seqOBU, the whole
 // sequence header OBU. A seqOBU without obu_has_size_field gets one, as
 // configOBUs requires. Matroska's CodecPrivate for V_AV1 is the same bytes.
+//
+// initial_presentation_delay comes from InitialPresentationDelayPresent and
+// InitialPresentationDelayMinusOne (operating point 0's
+// initial_display_delay_minus_1); encoders rarely signal it, and then the
+// record matches ffmpeg's, which never sets it.
 func CodecConfigurationRecord(seq SequenceHeader, seqOBU []byte) []byte {
 	c := make([]byte, 4, 4+len(seqOBU)+5)
 	c[0] = 0x81
@@ -288,10 +293,10 @@ func bit(b bool) uint8 {
 
 // Frame types (frame_type).
 const (
-	KeyFrame       = 0
-	InterFrame     = 1
-	IntraOnlyFrame = 2
-	SwitchFrame    = 3
+	FrameTypeKey       = 0
+	FrameTypeInter     = 1
+	FrameTypeIntraOnly = 2
+	FrameTypeSwitch    = 3
 )
 
 // FrameHeader is the start of an uncompressed frame header (AV1 section
@@ -299,7 +304,7 @@ const (
 type FrameHeader struct {
 	ShowExistingFrame bool
 	FrameToShow       uint8 // frame_to_show_map_idx when ShowExistingFrame
-	FrameType         uint8 // KeyFrame, ... (unknown, 0, when ShowExistingFrame)
+	FrameType         uint8 // FrameTypeKey, ... (unknown, 0, when ShowExistingFrame)
 	ShowFrame         bool
 }
 
@@ -307,7 +312,7 @@ type FrameHeader struct {
 // frame OBU. Only reduced_still_picture_header of seq matters here.
 func ParseFrameHeader(payload []byte, seq *SequenceHeader) (FrameHeader, error) {
 	if seq != nil && seq.ReducedStillPictureHeader {
-		return FrameHeader{FrameType: KeyFrame, ShowFrame: true}, nil
+		return FrameHeader{FrameType: FrameTypeKey, ShowFrame: true}, nil
 	}
 	if len(payload) == 0 {
 		return FrameHeader{}, ErrShortOBU
@@ -353,7 +358,7 @@ func IsKeyFrame(tu []byte, seq *SequenceHeader) bool {
 				return false
 			}
 			h, err := ParseFrameHeader(o.Payload, seq)
-			return err == nil && !h.ShowExistingFrame && h.FrameType == KeyFrame && h.ShowFrame
+			return err == nil && !h.ShowExistingFrame && h.FrameType == FrameTypeKey && h.ShowFrame
 		}
 	}
 	return false

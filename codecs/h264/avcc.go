@@ -18,10 +18,10 @@ var (
 // order. Sequence parameter set extensions (NAL unit type 13) may be given
 // among sps; they go to the SPS extension list. The profile, compatibility
 // and level bytes come from the first SPS, and lengthSizeMinusOne is 3
-// (4-byte sizes, as AppendAVCC writes). For profile_idc 100, 110, 122 and
-// 144 the record ends with chroma_format, the bit depths and the SPS
-// extensions, as the standard requires. The record is also Matroska's
-// CodecPrivate for V_MPEG4/ISO/AVC.
+// (4-byte sizes, as AppendAVCC writes). For every profile but 66, 77 and
+// 88 the record ends with chroma_format, the bit depths and the SPS
+// extensions, as the current edition of the standard says (its first
+// edition listed only 100, 110, 122 and 144) and as ffmpeg writes. The record is also Matroska's CodecPrivate for V_MPEG4/ISO/AVC.
 func AVCDecoderConfigurationRecord(sps, pps [][]byte) ([]byte, error) {
 	var first SPS
 	var nSPS, nExt, size int
@@ -58,10 +58,10 @@ func AVCDecoderConfigurationRecord(sps, pps [][]byte) ([]byte, error) {
 	if nSPS > 31 || len(pps) > 255 || nExt > 255 {
 		return nil, ErrParameterSets
 	}
-	ext := false
+	ext := true
 	switch first.ProfileIDC {
-	case 100, 110, 122, 144:
-		ext = true
+	case 66, 77, 88:
+		ext = false
 	}
 	if !ext && nExt > 0 {
 		nExt = 0 // no place for them in the record

@@ -142,6 +142,8 @@ func (r *AccessUnitReader) peek() ([]byte, error) {
 				if err != io.EOF {
 					return nil, err
 				}
+				// fill may have moved the data even when it failed.
+				data = r.buf[r.start:r.end]
 				next = len(data)
 			}
 			n := len(trimZeros(data[:next]))
@@ -152,6 +154,10 @@ func (r *AccessUnitReader) peek() ([]byte, error) {
 					return nil, r.err
 				}
 				break
+			}
+			if n > r.MaxNALUSize {
+				r.err = ErrNALUTooLarge
+				return nil, r.err
 			}
 			r.have = true
 			r.nalStart, r.nalEnd, r.nalNext = r.start, r.start+n, r.start+next
@@ -172,7 +178,7 @@ func (r *AccessUnitReader) fill() error {
 		r.start = 0
 	}
 	if len(r.buf)-r.end < readBlock {
-		nb := make([]byte, 2*len(r.buf)+readBlock)
+		nb := make([]byte, max(2*len(r.buf)+readBlock, 4*readBlock))
 		r.end = copy(nb, r.buf[r.start:r.end])
 		r.start = 0
 		r.buf = nb
