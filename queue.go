@@ -20,6 +20,7 @@ type queued struct {
 	ts, dur  time.Duration
 	key      bool
 	epoch    uint64
+	seq      uint64 // arrival order within the recording
 	arrived  time.Time
 	occupied bool
 }
@@ -66,7 +67,7 @@ func newSampleQueue() *sampleQueue {
 }
 
 // push copies s into the queue. It reports false when s was dropped.
-func (q *sampleQueue) push(s TimedSample, epoch uint64, now time.Time) bool {
+func (q *sampleQueue) push(s TimedSample, epoch, seq uint64, now time.Time) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.dropping && !s.KeyFrame {
@@ -92,7 +93,7 @@ func (q *sampleQueue) push(s TimedSample, epoch uint64, now time.Time) bool {
 	}
 	e := &q.slots[(q.head+q.n)%len(q.slots)]
 	e.data = append(e.data[:0], s.Data...)
-	e.ts, e.dur, e.key, e.epoch, e.arrived, e.occupied = s.Timestamp, s.Duration, s.KeyFrame, epoch, now, true
+	e.ts, e.dur, e.key, e.epoch, e.seq, e.arrived, e.occupied = s.Timestamp, s.Duration, s.KeyFrame, epoch, seq, now, true
 	q.n++
 	q.bytes += len(s.Data)
 	return true

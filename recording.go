@@ -1,6 +1,7 @@
 package mediarecorder
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,8 +41,12 @@ const (
 
 type command struct {
 	typ cmdType
-	err error // cmdStop: the error event to fire first, if any
+	err error  // cmdStop: the error event to fire first, if any
+	seq uint64 // samples with a lower arrival number came before the command
 }
+
+// noLimit lets pump write every queued sample.
+const noLimit = math.MaxUint64
 
 // recording is one Start-to-stop run of a Recorder. Its goroutine (run)
 // gathers samples, muxes them, cuts blobs and queues events, in order.
@@ -54,6 +59,7 @@ type recording struct {
 	gathering atomic.Bool   // false once stopped: sinks drop everything
 	paused    atomic.Bool   // sinks drop samples while paused
 	epoch     atomic.Uint64 // incremented by each resume
+	seq       atomic.Uint64 // numbers samples and commands in arrival order
 	wake      chan struct{}
 	done      chan struct{}
 
@@ -106,7 +112,7 @@ func (t *recTrack) WriteSample(s TimedSample) {
 	if !rec.gathering.Load() || rec.paused.Load() {
 		return
 	}
-	if t.q.push(s, rec.epoch.Load(), time.Now()) {
+	if t.q.push(s, rec.epoch.Load(), rec.seq.Add(1), time.Now()) {
 		rec.signal()
 	}
 }
@@ -168,7 +174,7 @@ func (rec *recording) signal() {
 
 func (rec *recording) command(typ cmdType, err error) {
 	rec.mu.Lock()
-	rec.cmds = append(rec.cmds, command{typ: typ, err: err})
+	rec.cmds = append(rec.cmds, command{typ: typ, err: err, seq: rec.seq.Add(1)})
 	rec.mu.Unlock()
 	rec.signal()
 }
@@ -227,15 +233,14 @@ func (rec *recording) run() {
 		if testHookWake != nil {
 			testHookWake(rec.r)
 		}
-		held, err := rec.pump(false)
-		if err != nil {
-			if r.inactivateFor(rec) {
-				rec.gathering.Store(false)
-				rec.finish(domErr(NameUnknown, err.Error()), true)
-				return
-			}
-		}
+		// Commands apply in arrival order with the samples: each one
+		// after the samples that came before it.
+		var held bool
+		var err error
 		for _, c := range rec.takeCommands() {
+			if _, err = rec.pump(false, c.seq); err != nil {
+				break
+			}
 			switch c.typ {
 			case cmdPause:
 				r.queueEvent(event{typ: evPause})
@@ -248,6 +253,14 @@ func (rec *recording) run() {
 				rec.finish(c.err, false)
 				return
 			}
+		}
+		if err == nil {
+			held, err = rec.pump(false, noLimit)
+		}
+		if err != nil && r.inactivateFor(rec) {
+			rec.gathering.Store(false)
+			rec.finish(domErr(NameUnknown, err.Error()), true)
+			return
 		}
 		if rec.allEnded() {
 			// The "all recorded tracks ended" steps.
@@ -324,7 +337,8 @@ func (t *recTrack) active() bool { return !t.excluded }
 // pump moves samples from the queues into the muxer in timestamp order.
 // With final, it writes everything (no more samples will come). It reports
 // whether samples are held back waiting for another track.
-func (rec *recording) pump(final bool) (held bool, err error) {
+// Only samples numbered below limit are taken.
+func (rec *recording) pump(final bool, limit uint64) (held bool, err error) {
 	defer rec.collectDropped()
 	if !rec.headerDone {
 		if !rec.prepareHeader(final) {
@@ -348,6 +362,9 @@ func (rec *recording) pump(final bool) (held bool, err error) {
 				newest, haveNewest = l, true
 			}
 			e, ok := t.q.peek()
+			if ok && e.seq >= limit {
+				ok = false
+			}
 			if !ok {
 				if !t.ended.Load() {
 					waiting = true
@@ -615,7 +632,7 @@ func (rec *recording) finish(errEvent error, fatal bool) {
 	}
 	rec.stopListener()
 	if !fatal {
-		if _, err := rec.pump(true); err != nil && errEvent == nil {
+		if _, err := rec.pump(true, noLimit); err != nil && errEvent == nil {
 			errEvent = domErr(NameUnknown, err.Error())
 		}
 	}

@@ -137,19 +137,19 @@ func TestQueueDropsToKeyFrame(t *testing.T) {
 	q := newSampleQueue()
 	now := time.Now()
 	for i := range queueMaxSamples {
-		if !q.push(TimedSample{Sample: Sample{Data: []byte{1}}, KeyFrame: i == 0}, 0, now) {
+		if !q.push(TimedSample{Sample: Sample{Data: []byte{1}}, KeyFrame: i == 0}, 0, 0, now) {
 			t.Fatalf("dropped sample %d before full", i)
 		}
 	}
-	if q.push(TimedSample{Sample: Sample{Data: []byte{1}}, KeyFrame: true}, 0, now) {
+	if q.push(TimedSample{Sample: Sample{Data: []byte{1}}, KeyFrame: true}, 0, 0, now) {
 		t.Fatal("a full queue took a sample")
 	}
 	q.pop()
 	q.pop()
-	if q.push(TimedSample{Sample: Sample{Data: []byte{2}}}, 0, now) {
+	if q.push(TimedSample{Sample: Sample{Data: []byte{2}}}, 0, 0, now) {
 		t.Fatal("after an overflow, a delta frame was taken before a key frame")
 	}
-	if !q.push(TimedSample{Sample: Sample{Data: []byte{3}}, KeyFrame: true}, 0, now) {
+	if !q.push(TimedSample{Sample: Sample{Data: []byte{3}}, KeyFrame: true}, 0, 0, now) {
 		t.Fatal("the key frame after an overflow was dropped")
 	}
 	if d := q.takeDropped(); d != 2 {
