@@ -14,6 +14,12 @@ var ErrTrackEnded = errors.New("mediarecorder: track has ended")
 // sample with, so that tracks fed at the same moment start together.
 var epoch = time.Now()
 
+// Now returns the current time on the clock that SampleTrack stamps
+// samples with. Producers that know their samples' times (files, RTP) pass
+// Now()+offset to WriteSampleAt, so that their tracks line up with each
+// other and with tracks fed by WriteSample.
+func Now() time.Duration { return time.Since(epoch) }
+
 // SampleTrack is a Track that Go code feeds by hand, like pion's
 // TrackLocalStaticSample: each WriteSample is one frame or packet.
 //
@@ -76,12 +82,27 @@ func (t *SampleTrack) ReadyState() TrackState {
 // cannot hold up to the next key frame). The caller may reuse s.Data once it
 // returns. It fails once the track has ended.
 func (t *SampleTrack) WriteSample(s Sample) error {
+	return t.write(s, 0, false)
+}
+
+// WriteSampleAt is WriteSample for a sample whose start time ts (on the
+// Now clock) the producer knows; later WriteSample calls continue from its
+// end. Times should not go backwards; a gap stays a gap in the recording.
+func (t *SampleTrack) WriteSampleAt(s Sample, ts time.Duration) error {
+	return t.write(s, ts, true)
+}
+
+func (t *SampleTrack) write(s Sample, at time.Duration, explicit bool) error {
 	t.mu.Lock()
 	if t.ended {
 		t.mu.Unlock()
 		return ErrTrackEnded
 	}
-	if !t.started {
+	switch {
+	case explicit:
+		t.started = true
+		t.next = at
+	case !t.started:
 		t.started = true
 		t.next = time.Since(epoch)
 	}
@@ -102,7 +123,9 @@ func (t *SampleTrack) WriteSample(s Sample) error {
 
 // WriteSampleWait is WriteSample for producers faster than real time that
 // must not lose samples (files, tests): it first waits while a recorder has
-// a large backlog of this track's samples, so nothing is dropped.
+// a large backlog of this track's samples, so nothing is dropped. (The
+// embedded Fanout's WaitRoom does the waiting; call it before
+// WriteSampleAt for the same effect.)
 func (t *SampleTrack) WriteSampleWait(s Sample) error {
 	t.Fanout.WaitRoom()
 	return t.WriteSample(s)

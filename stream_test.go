@@ -253,3 +253,16 @@ func writeTemp(t testing.TB, b []byte) string {
 	}
 	return p
 }
+
+func TestWriteSampleAt(t *testing.T) {
+	tr := pcmTrack()
+	var got []TimedSample
+	tr.Subscribe(sinkFunc{func(s TimedSample) { got = append(got, s) }, func() {}})
+	base := Now()
+	must(t, tr.WriteSampleAt(pcm20ms(0), base+time.Second))
+	must(t, tr.WriteSample(pcm20ms(1)))
+	must(t, tr.WriteSampleAt(pcm20ms(2), base+3*time.Second)) // a gap stays
+	if got[0].Timestamp != base+time.Second || got[1].Timestamp != base+time.Second+20*time.Millisecond || got[2].Timestamp != base+3*time.Second {
+		t.Fatalf("timestamps %v %v %v", got[0].Timestamp, got[1].Timestamp, got[2].Timestamp)
+	}
+}
