@@ -137,6 +137,7 @@ type feeder struct {
 	media  []media
 	next   []int
 	at     []time.Duration
+	loop   bool // start the media again at its end (for long recordings)
 }
 
 func newFeeder(ms ...media) *feeder {
@@ -161,6 +162,9 @@ func (f *feeder) feedUntil(t testing.TB, until time.Duration) {
 	for {
 		best := -1
 		for i := range f.media {
+			if f.loop && f.next[i] == len(f.media[i].samples) {
+				f.next[i] = 0
+			}
 			if f.next[i] < len(f.media[i].samples) && f.at[i] < until && (best < 0 || f.at[i] < f.at[best]) {
 				best = i
 			}

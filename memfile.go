@@ -56,8 +56,8 @@ func (m *memFile) Seek(offset int64, whence int) (int64, error) {
 // Len returns the number of bytes not yet taken.
 func (m *memFile) Len() int { return len(m.buf) }
 
-// take returns the bytes written since the last take.
-func (m *memFile) take() []byte {
+// takeBytes returns the bytes written since the last take.
+func (m *memFile) takeBytes() []byte {
 	b := m.buf
 	m.base += int64(len(b))
 	// The blob keeps b; the next one likely needs as much room.

@@ -1,6 +1,7 @@
 package mediarecorder
 
 import (
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -176,6 +177,33 @@ func (r *Recorder) Stats() Stats {
 // gathered; with 0 the whole recording comes in one blob at the end, a
 // finished file with its duration and cues.
 func (r *Recorder) Start(timeslice time.Duration) error {
+	return r.start(timeslice, nil)
+}
+
+// StartFile is Start, recording straight into w (typically an *os.File,
+// written from its current offset; not opened with O_APPEND) instead of
+// memory, with memory use that does not grow with the recording's length.
+//
+// The file is a valid live stream at all times: whole elements (pages for
+// Ogg) reach it at least every second and are fsync'd at least every five
+// seconds, so a crash loses at most the last second. When the recording
+// stops (Stop, all tracks ended, or an error) the file is finished in
+// place: WebM/Matroska get their sizes, Duration, Cues and SeekHead, Ogg its
+// final granule and EOS page. The stop event comes after that.
+//
+// dataavailable events still come, at the timeslice or at RequestData and
+// Stop; their blobs are views of the file (Blob.Offset, Size) whose Bytes
+// and NewReader read it back when w is an io.ReaderAt. Read after the stop
+// event, the blobs concatenated are the finished file. StartFile never
+// closes w.
+func (r *Recorder) StartFile(w io.WriteSeeker, timeslice time.Duration) error {
+	if w == nil {
+		return domErr(NameNotSupported, "no file to record into")
+	}
+	return r.start(timeslice, w)
+}
+
+func (r *Recorder) start(timeslice time.Duration, w io.WriteSeeker) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	// start() step 5.
@@ -204,8 +232,15 @@ func (r *Recorder) Start(timeslice time.Duration) error {
 		r.videoBps, r.audioBps = splitBitrate(r.opts.BitsPerSecond, cfg.hasKind(KindVideo), cfg.hasKind(KindAudio))
 	}
 	// Step 12 was checked by New. Step 16: recording, then in parallel.
-	r.state = StateRecording
 	rec := newRecording(r, cfg, timeslice, r.last)
+	if w != nil {
+		out, err := newFileOut(w)
+		if err != nil {
+			return domErr(NameUnknown, "cannot record into the file: "+err.Error())
+		}
+		rec.out, rec.toFile = out, true
+	}
+	r.state = StateRecording
 	r.rec, r.last = rec, rec
 	rec.begin()
 	return nil

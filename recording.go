@@ -69,7 +69,8 @@ type recording struct {
 	// Owned by run.
 	tracks       []*recTrack
 	mux          muxer
-	out          memFile
+	out          output
+	toFile       bool
 	headerDone   bool
 	baseSet      bool
 	base         time.Duration // stream-clock time of media time 0
@@ -79,6 +80,7 @@ type recording struct {
 	blobStart    time.Duration // media time where the current blob starts
 	blobsCut     int
 	stopListener func()
+	fatal        error // a write failure: the recording ends with UnknownError
 }
 
 // recTrack is one recorded track within a recording.
@@ -130,6 +132,7 @@ func (t *recTrack) TrackEnded() {
 func newRecording(r *Recorder, cfg config, timeslice time.Duration, prev *recording) *recording {
 	rec := &recording{
 		r: r, cfg: cfg, timeslice: timeslice, prev: prev,
+		out:     &memFile{},
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		offsets: map[uint64]time.Duration{0: 0},
@@ -256,6 +259,9 @@ func (rec *recording) run() {
 		}
 		if err == nil {
 			held, err = rec.pump(false, noLimit)
+		}
+		if err == nil {
+			err = rec.fatal
 		}
 		if err != nil && r.inactivateFor(rec) {
 			rec.gathering.Store(false)
@@ -462,7 +468,9 @@ func (rec *recording) prepareHeader(final bool) bool {
 		}
 		return false
 	}
-	m, err := newMuxer(rec.cfg, ready, &rec.out, rec.timeslice > 0)
+	// In memory, a timeslice means a live stream (blobs go out before the
+	// end); a file is always finished in place.
+	m, err := newMuxer(rec.cfg, ready, rec.out, rec.timeslice > 0 && !rec.toFile)
 	if err != nil {
 		for _, t := range rec.tracks {
 			t.excluded = !t.configured
@@ -599,21 +607,34 @@ func (rec *recording) cutBlob() {
 		if c, ok := rec.mux.flush(); ok {
 			covered = c
 		}
-		if rec.out.Len() > 0 {
+		if rec.out.pending() > 0 && !rec.toFile {
 			// Bytes handed out can no longer be rewritten.
 			rec.mux.disableSeeking()
 		}
 	}
-	rec.emit(rec.out.take(), covered)
+	if err := rec.emit(covered); err != nil {
+		rec.fail(err)
+	}
 }
 
-// emit queues a dataavailable event for data.
-func (rec *recording) emit(data []byte, covered time.Duration) {
+// emit queues a dataavailable event for what was written since the last
+// blob.
+func (rec *recording) emit(covered time.Duration) error {
 	r := rec.r
 	tc := r.mediaTimecode(rec.blobStart)
-	r.queueEvent(event{typ: evData, blob: BlobEvent{Data: NewBlob(data, rec.cfg.fullType), Timecode: tc}})
+	b, err := rec.out.take(rec.cfg.fullType)
+	r.queueEvent(event{typ: evData, blob: BlobEvent{Data: b, Timecode: tc}})
 	rec.blobStart = covered
 	rec.blobsCut++
+	return err
+}
+
+// fail records a fatal error seen on the recording's goroutine; run
+// finishes the recording with it.
+func (rec *recording) fail(err error) {
+	if rec.fatal == nil {
+		rec.fatal = err
+	}
 }
 
 // mediaTimecode returns the BlobEvent timecode (ms) of media time t of the
@@ -641,11 +662,14 @@ func (rec *recording) finish(errEvent error, fatal bool) {
 			errEvent = domErr(NameUnknown, err.Error())
 		}
 	}
+	if err := rec.out.finish(); err != nil && errEvent == nil {
+		errEvent = domErr(NameUnknown, err.Error())
+	}
 	r := rec.r
 	if errEvent != nil {
 		r.queueEvent(event{typ: evError, err: errEvent})
 	}
-	rec.emit(rec.out.take(), rec.mediaEnd)
+	_ = rec.emit(rec.mediaEnd) // an error here was already reported
 	r.mu.Lock()
 	r.mediaBase += rec.mediaEnd
 	r.mu.Unlock()
