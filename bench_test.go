@@ -1,6 +1,9 @@
 package mediarecorder_test
 
 import (
+	"os"
+	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -58,5 +61,71 @@ func BenchmarkRecorder(b *testing.B) {
 	}
 	if out == 0 {
 		b.Fatal("no output")
+	}
+}
+
+// BenchmarkRecordFileHour records one hour of media (the VP8 and Opus test
+// clips, looped) into a file, fed faster than real time, and reports the
+// peak heap and the heap after 10 and 60 minutes of media: the memory of a
+// file recording must not grow with its length (target: peak < 16 MiB).
+func BenchmarkRecordFileHour(b *testing.B) {
+	v := loadIVF(b, "vp8.ivf", "video/VP8")
+	a := loadOpus(b, "opus-stereo.ogg")
+	for range b.N {
+		path := filepath.Join(b.TempDir(), "hour.webm")
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fd := newFeeder(v, a)
+		fd.loop, fd.wait = true, true
+		r, err := mr.New(fd.stream(), mr.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := collect(r)
+		runtime.GC()
+		var peak uint64
+		stop := make(chan struct{})
+		sampled := make(chan struct{})
+		go func() {
+			defer close(sampled)
+			var ms runtime.MemStats
+			for {
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapAlloc)
+				select {
+				case <-stop:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}()
+		heapAt := func() float64 {
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			return float64(ms.HeapAlloc) / (1 << 20)
+		}
+		if err := r.StartFile(f, 0); err != nil {
+			b.Fatal(err)
+		}
+		fd.feedUntil(b, 10*time.Minute)
+		at10 := heapAt()
+		fd.feedUntil(b, 60*time.Minute)
+		at60 := heapAt()
+		must(b, r.Stop())
+		c.wait(b)
+		close(stop)
+		<-sampled
+		st, _ := f.Stat()
+		f.Close()
+		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		b.ReportMetric(at10, "heap-10min-MiB")
+		b.ReportMetric(at60, "heap-60min-MiB")
+		b.ReportMetric(float64(st.Size())/(1<<20), "file-MiB")
+		if r.Stats().Dropped != 0 {
+			b.Fatalf("dropped %d", r.Stats().Dropped)
+		}
 	}
 }

@@ -138,6 +138,7 @@ type feeder struct {
 	next   []int
 	at     []time.Duration
 	loop   bool // start the media again at its end (for long recordings)
+	wait   bool // wait for the recorders instead of letting them drop (faster than real time)
 }
 
 func newFeeder(ms ...media) *feeder {
@@ -173,6 +174,9 @@ func (f *feeder) feedUntil(t testing.TB, until time.Duration) {
 			return
 		}
 		s := f.media[best].samples[f.next[best]]
+		if f.wait {
+			f.tracks[best].WaitRoom()
+		}
 		if err := f.tracks[best].WriteSample(s); err != nil {
 			t.Fatal(err)
 		}
