@@ -66,18 +66,19 @@ func newSampleQueue() *sampleQueue {
 	return &sampleQueue{slots: make([]queued, 16)}
 }
 
-// push copies s into the queue. It reports false when s was dropped.
-func (q *sampleQueue) push(s TimedSample, epoch, seq uint64, now time.Time) bool {
+// push copies s into the queue. It reports false when s was dropped, and
+// whether the queue was empty before (the consumer may be asleep).
+func (q *sampleQueue) push(s TimedSample, epoch, seq uint64, now time.Time) (ok, wasEmpty bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.dropping && !s.KeyFrame {
 		q.dropped++
-		return false
+		return false, false
 	}
 	if q.n >= queueMaxSamples || q.bytes+len(s.Data) > queueMaxBytes {
 		q.dropping = true
 		q.dropped++
-		return false
+		return false, false
 	}
 	q.dropping = false
 	if q.n == len(q.slots) {
@@ -96,7 +97,7 @@ func (q *sampleQueue) push(s TimedSample, epoch, seq uint64, now time.Time) bool
 	e.ts, e.dur, e.key, e.epoch, e.seq, e.arrived, e.occupied = s.Timestamp, s.Duration, s.KeyFrame, epoch, seq, now, true
 	q.n++
 	q.bytes += len(s.Data)
-	return true
+	return true, q.n == 1
 }
 
 // peek returns the oldest sample without removing it. The entry stays

@@ -114,7 +114,7 @@ func (t *recTrack) WriteSample(s TimedSample) {
 	if !rec.gathering.Load() || rec.paused.Load() {
 		return
 	}
-	if t.q.push(s, rec.epoch.Load(), rec.seq.Add(1), time.Now()) {
+	if ok, _ := t.q.push(s, rec.epoch.Load(), rec.seq.Add(1), time.Now()); ok {
 		rec.signal()
 	}
 }

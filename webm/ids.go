@@ -43,9 +43,17 @@ const (
 	idChannels          = 0x9F
 	idBitDepth          = 0x6264
 
-	idCluster     = 0x1F43B675
-	idTimestamp   = 0xE7
-	idSimpleBlock = 0xA3
+	idCluster        = 0x1F43B675
+	idTimestamp      = 0xE7
+	idSimpleBlock    = 0xA3
+	idBlockGroup     = 0xA0
+	idBlock          = 0xA1
+	idBlockDuration  = 0x9B
+	idReferenceBlock = 0xFB
+	idPosition       = 0xA7
+	idPrevSize       = 0xAB
+	idSilentTracks   = 0x5854
+	idEncryptedBlock = 0xAF
 
 	idCues                = 0x1C53BB6B
 	idCuePoint            = 0xBB
@@ -55,5 +63,10 @@ const (
 	idCueClusterPosition  = 0xF1
 	idCueRelativePosition = 0xF0
 
-	idVoid = 0xEC
+	idTags        = 0x1254C367
+	idChapters    = 0x1043A770
+	idAttachments = 0x1941A469
+
+	idVoid  = 0xEC
+	idCRC32 = 0xBF
 )

@@ -69,7 +69,7 @@ func (e *elem) str(t testing.TB, id uint32) string {
 var masterIDs = map[uint32]bool{
 	idEBML: true, idSegment: true, idSeekHead: true, idSeek: true, idInfo: true,
 	idTracks: true, idTrackEntry: true, idVideo: true, idAudio: true,
-	idCluster: true, idCues: true, idCuePoint: true, idCueTrackPositions: true,
+	idCluster: true, idCues: true, idCuePoint: true, idCueTrackPositions: true, idBlockGroup: true,
 }
 
 // Level 1 elements end an unknown-size Cluster.

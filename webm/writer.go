@@ -15,7 +15,12 @@
 // one recording can be both.
 //
 // Timestamps are time.Duration values on the segment timeline. They are
-// converted once, in WriteFrame, to the 1 ms TimestampScale the writer uses.
+// converted once, in WriteFrame or WriteBlock, to the TimestampScale the
+// writer uses (1 ms unless Options.TimestampScale says otherwise).
+//
+// Reader reads WebM and Matroska files and live streams back frame by frame,
+// and Fix turns an unfinished, broken or truncated recording into a
+// finished, seekable file without changing a byte of the media.
 package webm
 
 import (
@@ -35,12 +40,17 @@ var (
 	// (NewWriter), or not one of the writer's tracks (WriteFrame).
 	ErrTrackNumber = errors.New("webm: invalid track number")
 	// ErrTimestamp means a frame's timestamp is negative or earlier than
-	// the previous frame of the same track.
+	// the previous frame of the same track (with Options.AllowReorder: more
+	// than 32768 TimestampScale units below zero), or its duration is
+	// negative.
 	ErrTimestamp = errors.New("webm: timestamp out of order")
+	// ErrTimestampScale means Options.TimestampScale is negative or above
+	// one second.
+	ErrTimestampScale = errors.New("webm: invalid TimestampScale")
 	// ErrNoTracks means Options.Tracks is empty.
 	ErrNoTracks = errors.New("webm: no tracks")
 	// ErrTrackEntry means a TrackEntry has an unknown Type, an empty
-	// CodecID or a negative duration.
+	// CodecID or a negative duration (with Raw set: a zero Type).
 	ErrTrackEntry = errors.New("webm: invalid track entry")
 	// ErrDocType means Options.DocType is neither "webm" nor "matroska".
 	ErrDocType = errors.New("webm: unsupported DocType")
@@ -78,6 +88,12 @@ type TrackEntry struct {
 	SamplingFrequency float64
 	Channels          uint8
 	BitDepth          uint8
+	// Raw is the body of a TrackEntry element as found in a file. Reader
+	// fills it in; when it is non-empty the Writer writes it verbatim in
+	// place of an entry built from the fields above, so a remux keeps
+	// every element (names, languages, ContentEncodings, ...). Number and
+	// Type must still agree with it. Set Raw to nil after changing a field.
+	Raw []byte
 }
 
 // Options configures a Writer.
@@ -96,6 +112,15 @@ type Options struct {
 	// implement io.WriteSeeker (a file not opened with O_APPEND); writing
 	// starts at its current position.
 	Seekable bool
+	// TimestampScale is the length of one timestamp unit in the file
+	// (default 1 ms, at most 1 s). Timestamps are rounded to it, and a
+	// Cluster spans at most 32767 units.
+	TimestampScale time.Duration
+	// AllowReorder lets the frames of a track go back in time, as H.264
+	// and HEVC with B-frames do in decode order, and lets timestamps be
+	// negative down to -32768 units. New Clusters then start wherever a
+	// relative timestamp would leave the int16 range.
+	AllowReorder bool
 }
 
 // Sizes of the reserved regions.
@@ -117,13 +142,15 @@ type trackState struct {
 	encLen  int
 	video   bool
 	started bool
-	last    time.Duration // timestamp of the last frame
-	delta   time.Duration // estimated duration of the last frame
+	last    time.Duration // timestamp of the latest frame
+	delta   time.Duration // estimated duration of the latest frame
+	gap     bool          // delta is a gap between timestamps
+	lastTk  int64         // timestamp of the previous frame, in ticks
 	defDur  time.Duration
 }
 
 type cuePoint struct {
-	time   uint64 // ms
+	time   uint64 // ticks
 	track  uint64
 	cPos   uint64 // Cluster position relative to the Segment data
 	relPos uint64 // block position relative to the Cluster data
@@ -138,16 +165,20 @@ type Writer struct {
 	err    error          // sticky write error
 	closed bool
 
-	tracks       []trackState
-	cueTrack     uint64
-	maxClusterMS int64
+	tracks     []trackState
+	cueTrack   uint64
+	maxCluster int64 // ticks
+	scale      int64 // ns per tick
+	reorder    bool
+	durSet     bool
+	dur        time.Duration
 
 	segDataOff  int64  // Segment data start
 	info        []byte // Info element, Duration slot last
 	headEnd     int64  // end of Info (start of Tracks)
 	clusterOpen bool
 	clusterOff  int64 // Cluster ID position
-	clusterTS   int64 // Cluster timestamp, ms
+	clusterTS   int64 // Cluster timestamp, ticks
 	cues        []cuePoint
 
 	scratch []byte
@@ -168,9 +199,17 @@ func NewWriter(w io.Writer, opts Options) (*Writer, error) {
 	if len(opts.Tracks) == 0 {
 		return nil, ErrNoTracks
 	}
-	wr := &Writer{w: w, maxClusterMS: 5000}
+	scale := opts.TimestampScale
+	if scale == 0 {
+		scale = time.Millisecond
+	}
+	if scale < 0 || scale > time.Second {
+		return nil, ErrTimestampScale
+	}
+	wr := &Writer{w: w, scale: int64(scale), reorder: opts.AllowReorder}
+	wr.maxCluster = max(int64(5*time.Second/scale), 1)
 	if d := opts.MaxClusterDuration; d > 0 {
-		wr.maxClusterMS = max(int64(d/time.Millisecond), 1)
+		wr.maxCluster = max(int64(d/scale), 1)
 	}
 	var videoCue, audioCue uint64
 	for i, t := range opts.Tracks {
@@ -182,7 +221,11 @@ func NewWriter(w io.Writer, opts Options) (*Writer, error) {
 				return nil, ErrTrackNumber
 			}
 		}
-		if (t.Type != TrackTypeVideo && t.Type != TrackTypeAudio) || t.CodecID == "" ||
+		if len(t.Raw) > 0 {
+			if t.Type == 0 || t.DefaultDuration < 0 {
+				return nil, ErrTrackEntry
+			}
+		} else if (t.Type != TrackTypeVideo && t.Type != TrackTypeAudio) || t.CodecID == "" ||
 			t.CodecDelay < 0 || t.SeekPreRoll < 0 || t.DefaultDuration < 0 {
 			return nil, ErrTrackEntry
 		}
@@ -192,7 +235,7 @@ func NewWriter(w io.Writer, opts Options) (*Writer, error) {
 		if tr.video && videoCue == 0 {
 			videoCue = t.Number
 		}
-		if !tr.video && audioCue == 0 {
+		if t.Type == TrackTypeAudio && audioCue == 0 {
 			audioCue = t.Number
 		}
 	}
@@ -257,7 +300,7 @@ func NewWriter(w io.Writer, opts Options) (*Writer, error) {
 // Void of the same length as the Duration element.
 func (w *Writer) appendInfo(b []byte, dur float64) []byte {
 	var body []byte
-	body = ebml.AppendUint(body, idTimestampScale, uint64(time.Millisecond))
+	body = ebml.AppendUint(body, idTimestampScale, uint64(w.scale))
 	body = ebml.AppendString(body, idMuxingApp, w.app[0])
 	body = ebml.AppendString(body, idWritingApp, w.app[1])
 	if dur < 0 {
@@ -270,6 +313,10 @@ func (w *Writer) appendInfo(b []byte, dur float64) []byte {
 }
 
 func appendTrackEntry(b []byte, t *TrackEntry) []byte {
+	if len(t.Raw) > 0 {
+		b = ebml.AppendMaster(b, idTrackEntry, uint64(len(t.Raw)))
+		return append(b, t.Raw...)
+	}
 	uid := t.UID
 	if uid == 0 {
 		uid = t.Number
@@ -358,73 +405,217 @@ func (w *Writer) rewrite(off int64, p []byte) error {
 }
 
 // WriteFrame stores one frame of track as a SimpleBlock. ts is the frame's
-// time on the segment timeline (>= 0), rounded to 1 ms; it must not be
-// earlier than the previous frame of the same track. key marks a key frame
-// (pass true for audio frames). A new Cluster starts at a video key frame,
-// when the open Cluster spans MaxClusterDuration, and when the block's
-// relative timestamp would not fit in 16 bits.
+// time on the segment timeline (>= 0), rounded to the TimestampScale; it
+// must not be earlier than the previous frame of the same track unless
+// Options.AllowReorder is set. key marks a key frame (pass true for audio
+// frames). A new Cluster starts at a video key frame, when the open Cluster
+// spans MaxClusterDuration, and when the block's relative timestamp would
+// not fit in 16 bits.
 //
 // In steady state WriteFrame allocates nothing and calls Write once.
 // ErrTrackNumber and ErrTimestamp reject the frame and leave the writer
 // usable; write errors are sticky.
 func (w *Writer) WriteFrame(track uint64, ts time.Duration, key bool, frame []byte) error {
-	if w.closed {
-		return ErrClosed
-	}
-	if w.err != nil {
-		return w.err
-	}
-	var t *trackState
-	for i := range w.tracks {
-		if w.tracks[i].num == track {
-			t = &w.tracks[i]
-			break
-		}
-	}
-	if t == nil {
-		return ErrTrackNumber
-	}
-	if ts < 0 || (t.started && ts < t.last) {
-		return ErrTimestamp
-	}
-	ms := int64(ts / time.Millisecond) // rounded half up, without overflow
-	if ts-time.Duration(ms)*time.Millisecond >= time.Millisecond/2 {
-		ms++
-	}
-	rel := ms - w.clusterTS
-	b := w.scratch[:0]
-	if !w.clusterOpen || (key && t.video) || rel >= w.maxClusterMS ||
-		rel > math.MaxInt16 || rel < math.MinInt16 {
-		var err error
-		if b, err = w.startCluster(b, ms, track, key); err != nil {
-			return err
-		}
-		rel = 0
-	}
-	b = ebml.AppendSize(append(b, idSimpleBlock), uint64(t.encLen+3+len(frame)))
-	b = append(b, t.enc[:t.encLen]...)
 	var flags byte
 	if key {
-		flags = 0x80
+		flags = flagKey
 	}
-	b = append(b, byte(rel>>8), byte(rel), flags)
-	b = append(b, frame...)
+	return w.writeBlock(track, ts, 0, flags, frame)
+}
+
+// WriteBlock stores f.Data as one frame of f.Track at f.Timestamp, like
+// WriteFrame, with the KeyFrame, Invisible and Discardable flags of f.
+// When f.Duration is non-zero and differs from the track's DefaultDuration,
+// the frame goes into a BlockGroup with a BlockDuration (and, unless it is
+// a key frame, a ReferenceBlock to the track's previous frame), so that
+// the last frames of a remuxed track keep their length. f.BlockOffset is
+// ignored, so Frames from a Reader can be passed as they are.
+func (w *Writer) WriteBlock(f Frame) error {
+	if f.Duration < 0 {
+		return ErrTimestamp
+	}
+	var flags byte
+	if f.KeyFrame {
+		flags |= flagKey
+	}
+	if f.Invisible {
+		flags |= flagInvisible
+	}
+	if f.Discardable {
+		flags |= flagDiscardable
+	}
+	return w.writeBlock(f.Track, f.Timestamp, f.Duration, flags, f.Data)
+}
+
+// Block header flags.
+const (
+	flagKey         = 0x80
+	flagInvisible   = 0x08
+	flagLacing      = 0x06
+	flagDiscardable = 0x01
+)
+
+func (w *Writer) writeBlock(track uint64, ts, dur time.Duration, flags byte, frame []byte) error {
+	t, err := w.track(track)
+	if err != nil {
+		return err
+	}
+	tk := w.ticks(ts)
+	if w.reorder {
+		if tk < math.MinInt16 {
+			return ErrTimestamp
+		}
+	} else if ts < 0 || (t.started && ts < t.last) {
+		return ErrTimestamp
+	}
+	key := flags&flagKey != 0
+	var durTk int64
+	if dur > 0 && dur != t.defDur {
+		durTk = max(w.ticks(dur), 1)
+	}
+	b, rel, err := w.place(w.scratch[:0], t, tk, key)
+	if err != nil {
+		return err
+	}
+	blockLen := uint64(t.encLen + 3 + len(frame))
+	if durTk > 0 {
+		ref := t.lastTk - tk
+		if ref == 0 || !t.started {
+			ref = -1
+		}
+		group := 1 + uint64(ebml.SizeLen(blockLen)) + blockLen + uint64(uintLen(idBlockDuration, uint64(durTk)))
+		if !key {
+			group += uint64(intLen(idReferenceBlock, ref))
+		}
+		b = ebml.AppendMaster(b, idBlockGroup, group)
+		b = ebml.AppendMaster(b, idBlock, blockLen)
+		b = append(b, t.enc[:t.encLen]...)
+		b = append(b, byte(rel>>8), byte(rel), flags&flagInvisible)
+		b = append(b, frame...)
+		b = ebml.AppendUint(b, idBlockDuration, uint64(durTk))
+		if !key {
+			b = ebml.AppendInt(b, idReferenceBlock, ref)
+		}
+	} else {
+		b = ebml.AppendSize(append(b, idSimpleBlock), blockLen)
+		b = append(b, t.enc[:t.encLen]...)
+		b = append(b, byte(rel>>8), byte(rel), flags&(flagKey|flagInvisible|flagDiscardable))
+		b = append(b, frame...)
+	}
 	w.scratch = b
 	if err := w.write(b); err != nil {
 		return err
 	}
-	if t.started {
-		t.delta = ts - t.last
-	}
-	if t.defDur > 0 {
-		t.delta = t.defDur
-	}
-	t.last, t.started = ts, true
+	t.advance(ts, dur, tk)
 	return nil
 }
 
+// writeRaw copies a SimpleBlock or BlockGroup element from another file:
+// elem is the whole element and elem[tsPos:tsPos+2] the relative timestamp
+// of its block, which writeRaw overwrites for its own Cluster. tk is the
+// block's absolute timestamp in ticks. Seekable and AllowReorder rules
+// apply as for WriteBlock; elem is written with at most two Writes. Audio
+// blocks count as key frames for the Cues whatever their flags say
+// (Firefox marks no Opus block as a key frame).
+func (w *Writer) writeRaw(track uint64, tk int64, key bool, elem []byte, tsPos int) error {
+	t, err := w.track(track)
+	if err != nil {
+		return err
+	}
+	key = key || !t.video
+	if tk < math.MinInt16 || (!w.reorder && (tk < 0 || (t.started && tk < t.lastTk))) {
+		return ErrTimestamp
+	}
+	b, rel, err := w.place(w.scratch[:0], t, tk, key)
+	if err != nil {
+		return err
+	}
+	w.scratch = b
+	if len(b) > 0 {
+		if err := w.write(b); err != nil {
+			return err
+		}
+	}
+	elem[tsPos], elem[tsPos+1] = byte(rel>>8), byte(rel)
+	if err := w.write(elem); err != nil {
+		return err
+	}
+	t.advance(time.Duration(tk*w.scale), 0, tk)
+	return nil
+}
+
+// track finds a track and checks that the writer is usable.
+func (w *Writer) track(num uint64) (*trackState, error) {
+	if w.closed {
+		return nil, ErrClosed
+	}
+	if w.err != nil {
+		return nil, w.err
+	}
+	for i := range w.tracks {
+		if w.tracks[i].num == num {
+			return &w.tracks[i], nil
+		}
+	}
+	return nil, ErrTrackNumber
+}
+
+// ticks converts ts to TimestampScale units, rounding half up.
+func (w *Writer) ticks(ts time.Duration) int64 {
+	q := int64(ts) / w.scale
+	r := int64(ts) - q*w.scale
+	if r < 0 {
+		q--
+		r += w.scale
+	}
+	if 2*r >= w.scale {
+		q++
+	}
+	return q
+}
+
+// place starts a new Cluster when the block at tk needs one, appending its
+// header to b, and returns the block's timestamp relative to the Cluster.
+func (w *Writer) place(b []byte, t *trackState, tk int64, key bool) ([]byte, int64, error) {
+	rel := tk - w.clusterTS
+	if !w.clusterOpen || (key && t.video) || rel >= w.maxCluster ||
+		rel > math.MaxInt16 || rel < math.MinInt16 {
+		cts := max(tk, 0)
+		var err error
+		if b, err = w.startCluster(b, cts, t.num, key); err != nil {
+			return b, 0, err
+		}
+		rel = tk - cts
+	}
+	return b, rel, nil
+}
+
+// advance records a written frame: the latest frame's timestamp and
+// estimated duration (dur, else DefaultDuration, else the gap to the frame
+// before it, narrowed by frames written later in between).
+func (t *trackState) advance(ts, dur time.Duration, tk int64) {
+	switch {
+	case !t.started || ts >= t.last:
+		var d time.Duration
+		if t.started {
+			d = ts - t.last
+		}
+		t.gap = t.defDur == 0 && dur == 0
+		if t.defDur > 0 {
+			d = t.defDur
+		}
+		if dur > 0 {
+			d = dur
+		}
+		t.last, t.delta = ts, d
+	case t.gap && t.last-ts < t.delta:
+		t.delta = t.last - ts
+	}
+	t.lastTk, t.started = tk, true
+}
+
 // startCluster closes the open Cluster (patching its size when seeking) and
-// appends the header of a new one at timestamp ms to b.
+// appends the header of a new one at timestamp ms (in ticks) to b.
 func (w *Writer) startCluster(b []byte, ms int64, track uint64, key bool) ([]byte, error) {
 	if w.clusterOpen && w.ws != nil {
 		if err := w.patchClusterSize(); err != nil {
@@ -497,7 +688,7 @@ func (w *Writer) Close() error {
 	b = ebml.AppendMaster(b, idSeekHead, uint64(len(sh)))
 	b = append(b, sh...)
 	b = ebml.AppendVoid(b, seekHeadReserve+8-len(b))
-	b = w.appendInfo(b, float64(w.Duration())/float64(time.Millisecond))
+	b = w.appendInfo(b, float64(w.Duration())/float64(w.scale))
 	w.scratch = b
 	return w.rewrite(w.segDataOff-8, b)
 }
@@ -513,6 +704,15 @@ func appendSeek(b []byte, id uint32, pos uint64) []byte {
 // uintLen is the length of an unsigned integer element.
 func uintLen(id uint32, v uint64) int {
 	return ebml.IDLen(id) + 1 + ebml.UintLen(v)
+}
+
+// intLen is the length of a signed integer element (see ebml.AppendInt).
+func intLen(id uint32, v int64) int {
+	n := 1
+	for n < 8 && (v < -1<<(8*n-1) || v >= 1<<(8*n-1)) {
+		n++
+	}
+	return ebml.IDLen(id) + 1 + n
 }
 
 func (w *Writer) appendCues(b []byte) []byte {
@@ -544,10 +744,21 @@ func (c *cuePoint) pointLen() int {
 	return uintLen(idCueTime, c.time) + 1 + ebml.SizeLen(uint64(tp)) + tp
 }
 
-// Duration returns the end of the latest frame written: over all tracks, the
-// timestamp of the track's last frame plus its estimated duration (the
-// track's DefaultDuration, else the gap to the frame before it, else 0).
+// SetDuration sets the Duration that Close writes, in place of the end of
+// the latest frame that Duration computes.
+func (w *Writer) SetDuration(d time.Duration) {
+	w.dur, w.durSet = max(d, 0), true
+}
+
+// Duration returns the Duration Close writes: the one given to SetDuration,
+// else the end of the latest frame written: over all tracks, the timestamp
+// of the track's latest frame plus its estimated duration (the frame's
+// duration given to WriteBlock, else the track's DefaultDuration, else the
+// gap to the frame before it, else 0).
 func (w *Writer) Duration() time.Duration {
+	if w.durSet {
+		return w.dur
+	}
 	var d time.Duration
 	for i := range w.tracks {
 		t := &w.tracks[i]

@@ -2,13 +2,15 @@ package av1
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 )
 
 // seqOBU160 is the sequence header OBU libaom wrote for testdata/160x90.obu:
@@ -126,14 +128,6 @@ var (
 	}
 )
 
-func cat(parts ...[]string) []string {
-	var out []string
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
 // base1080 is what seqStart + seqMiddle give.
 func base1080(profile uint8) SequenceHeader {
 	return SequenceHeader{SeqProfile: profile, SeqLevelIdx0: 8, OperatingPointsCnt: 1,
@@ -153,7 +147,7 @@ var seqTests = []struct {
 	err     error
 }{
 	{"libaom 160x90", seqOBU160[2:], seq160, nil},
-	{"timing, decoder model, two operating points", bits(
+	{"timing, decoder model, two operating points", mediatest.Bits(
 		"0/3", "0/1", "0/1", "1/1", // profile, still, reduced, timing_info_present
 		"1001/32", "60000/32", "1/1", "0/1", "1/1", "0/1", // timing_info, equal_picture_interval, uvlc 1
 		"1/1", "4/5", "90000/32", "9/5", "7/5", // decoder_model_info
@@ -175,35 +169,35 @@ var seqTests = []struct {
 			EnableOrderHint: true, OrderHintBits: 7, EnableSuperres: true, HighBitdepth: true,
 			ColorDescriptionPresent: true, ColorPrimaries: 9, TransferCharacteristics: 16, MatrixCoefficients: 9,
 			ChromaSubsamplingX: true, ChromaSubsamplingY: true, ChromaSamplePosition: 1, FilmGrainParamsPresent: true}, nil},
-	{"reduced still picture, profile 1", bits("1/3", "1/1", "1/1", "31/5", "5/4", "5/4", "63/6", "47/6",
+	{"reduced still picture, profile 1", mediatest.Bits("1/3", "1/1", "1/1", "31/5", "5/4", "5/4", "63/6", "47/6",
 		"0/1", "0/1", "0/1", "0/1", "1/1", "0/1", // 128x128, filter intra, edge, superres, cdef, restoration
 		"0/1", "0/1", "1/1", "0/1", "0/1"), // 8-bit, no description, full range, separate_uv_delta_q, film grain
 		SequenceHeader{SeqProfile: 1, StillPicture: true, ReducedStillPictureHeader: true, SeqLevelIdx0: 31,
 			OperatingPointsCnt: 1, FrameWidthBits: 6, FrameHeightBits: 6, MaxFrameWidth: 64, MaxFrameHeight: 48,
 			ColorPrimaries: 2, TransferCharacteristics: 2, MatrixCoefficients: 2, ColorRange: true}, nil},
-	{"profile 2 12-bit 4:2:2", bits(cat(seqStart(2), seqMiddle, []string{"1/1", "1/1", "0/1", "0/1", "1/1", "1/1", "0/1", "1/1", "0/1"})...),
+	{"profile 2 12-bit 4:2:2", mediatest.Bits(slices.Concat(seqStart(2), seqMiddle, []string{"1/1", "1/1", "0/1", "0/1", "1/1", "1/1", "0/1", "1/1", "0/1"})...),
 		with(base1080(2), func(s *SequenceHeader) {
 			s.HighBitdepth, s.TwelveBit, s.ColorRange, s.ChromaSubsamplingX = true, true, true, true
 		}), nil},
-	{"profile 2 12-bit 4:2:0", bits(cat(seqStart(2), seqMiddle, []string{"1/1", "1/1", "0/1", "0/1", "0/1", "1/1", "1/1", "2/2", "0/1", "0/1"})...),
+	{"profile 2 12-bit 4:2:0", mediatest.Bits(slices.Concat(seqStart(2), seqMiddle, []string{"1/1", "1/1", "0/1", "0/1", "0/1", "1/1", "1/1", "2/2", "0/1", "0/1"})...),
 		with(base1080(2), func(s *SequenceHeader) {
 			s.HighBitdepth, s.TwelveBit, s.ChromaSubsamplingX, s.ChromaSubsamplingY, s.ChromaSamplePosition = true, true, true, true, 2
 		}), nil},
-	{"profile 2 12-bit 4:4:4", bits(cat(seqStart(2), seqMiddle, []string{"1/1", "1/1", "0/1", "0/1", "0/1", "0/1", "0/1", "0/1"})...),
+	{"profile 2 12-bit 4:4:4", mediatest.Bits(slices.Concat(seqStart(2), seqMiddle, []string{"1/1", "1/1", "0/1", "0/1", "0/1", "0/1", "0/1", "0/1"})...),
 		with(base1080(2), func(s *SequenceHeader) { s.HighBitdepth, s.TwelveBit = true, true }), nil},
-	{"profile 2 10-bit", bits(cat(seqStart(2), seqMiddle, []string{"1/1", "0/1", "0/1", "0/1", "0/1", "0/1", "0/1"})...),
+	{"profile 2 10-bit", mediatest.Bits(slices.Concat(seqStart(2), seqMiddle, []string{"1/1", "0/1", "0/1", "0/1", "0/1", "0/1", "0/1"})...),
 		with(base1080(2), func(s *SequenceHeader) { s.HighBitdepth, s.ChromaSubsamplingX = true, true }), nil},
-	{"profile 2 8-bit", bits(cat(seqStart(2), seqMiddle, []string{"0/1", "0/1", "0/1", "0/1", "0/1", "0/1"})...),
+	{"profile 2 8-bit", mediatest.Bits(slices.Concat(seqStart(2), seqMiddle, []string{"0/1", "0/1", "0/1", "0/1", "0/1", "0/1"})...),
 		with(base1080(2), func(s *SequenceHeader) { s.ChromaSubsamplingX = true }), nil},
-	{"monochrome", bits(cat(seqStart(0), seqMiddle, []string{"0/1", "1/1", "0/1", "1/1", "1/1"})...),
+	{"monochrome", mediatest.Bits(slices.Concat(seqStart(0), seqMiddle, []string{"0/1", "1/1", "0/1", "1/1", "1/1"})...),
 		with(base1080(0), func(s *SequenceHeader) {
 			s.MonoChrome, s.ColorRange, s.ChromaSubsamplingX, s.ChromaSubsamplingY, s.FilmGrainParamsPresent = true, true, true, true, true
 		}), nil},
-	{"sRGB identity", bits(cat(seqStart(1), seqMiddle, []string{"0/1", "1/1", "1/8", "13/8", "0/8", "0/1", "0/1"})...),
+	{"sRGB identity", mediatest.Bits(slices.Concat(seqStart(1), seqMiddle, []string{"0/1", "1/1", "1/8", "13/8", "0/8", "0/1", "0/1"})...),
 		with(base1080(1), func(s *SequenceHeader) {
 			s.ColorDescriptionPresent, s.ColorPrimaries, s.TransferCharacteristics, s.MatrixCoefficients, s.ColorRange = true, 1, 13, 0, true
 		}), nil},
-	{"reserved profile 3", bits("3/3", "0/5"), SequenceHeader{}, ErrReservedProfile},
+	{"reserved profile 3", mediatest.Bits("3/3", "0/5"), SequenceHeader{}, ErrReservedProfile},
 	{"reserved profile 7", []byte{0xff, 0xff}, SequenceHeader{}, ErrReservedProfile},
 	{"short", seqOBU160[2:7], SequenceHeader{}, ErrShortSequenceHeader},
 	{"empty", nil, SequenceHeader{}, ErrShortSequenceHeader},
@@ -484,13 +478,13 @@ func checkFFmpeg(t *testing.T, tt encoding) {
 	args := []string{"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
 		"-vf", "scale=" + strings.Replace(tt.size, "x", ":", 1), "-frames:v", strconv.Itoa(tt.frames)}
 	args = append(args, tt.args...)
-	path := ffmpeg(t, dir, append(args, "out.ivf")...)
-	tus := readIVF(t, path)
-	flags := ffprobe(t, path, "-show_packets", "-show_entries", "packet=flags", "-of", "csv=p=0")
+	path := mediatest.FFmpeg(t, dir, append(args, "out.ivf")...)
+	tus := mediatest.IVFFrames(t, path)
+	flags := mediatest.FFprobeLines(t, path, "-show_packets", "-show_entries", "packet=flags", "-of", "csv=p=0")
 	if len(flags) != len(tus) || len(tus) != tt.frames {
 		t.Fatalf("ffprobe: %d packets, IVF %d TUs, want %d", len(flags), len(tus), tt.frames)
 	}
-	info := ffprobe(t, path, "-show_entries", "stream=width,height,profile,pix_fmt", "-of", "default=nw=1")
+	info := mediatest.FFprobeLines(t, path, "-show_entries", "stream=width,height,profile,pix_fmt", "-of", "default=nw=1")
 	probe := map[string]string{}
 	for _, l := range info {
 		k, v, _ := strings.Cut(l, "=")
@@ -535,25 +529,17 @@ func checkFFmpeg(t *testing.T, tt encoding) {
 	}
 	rec := CodecConfigurationRecord(seq, raw)
 	// ffmpeg's MP4 av1C.
-	mp4 := ffmpeg(t, dir, "-i", path, "-c", "copy", "out.mp4")
-	data, err := os.ReadFile(mp4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := bytes.Index(data, []byte("av1C"))
-	if i < 4 {
-		t.Fatal("no av1C box")
-	}
-	size := int(binary.BigEndian.Uint32(data[i-4:]))
-	if av1c := data[i+4 : i-4+size]; !bytes.Equal(rec, av1c) {
+	mp4 := mediatest.FFmpeg(t, dir, "-i", path, "-c", "copy", "out.mp4")
+	if av1c := mediatest.MP4Box(t, mp4, "av1C"); !bytes.Equal(rec, av1c) {
 		t.Errorf("CodecConfigurationRecord\n got %x\nwant %x (ffmpeg MP4)", rec, av1c)
 	}
 	// ffmpeg's Matroska CodecPrivate (ID 63 A2, 1-byte size here).
-	mkv := ffmpeg(t, dir, "-i", path, "-c", "copy", "out.mkv")
-	if data, err = os.ReadFile(mkv); err != nil {
+	mkv := mediatest.FFmpeg(t, dir, "-i", path, "-c", "copy", "out.mkv")
+	data, err := os.ReadFile(mkv)
+	if err != nil {
 		t.Fatal(err)
 	}
-	i = bytes.Index(data, []byte{0x63, 0xa2})
+	i := bytes.Index(data, []byte{0x63, 0xa2})
 	if i < 0 || data[i+2]&0x80 == 0 {
 		t.Fatal("no CodecPrivate with a 1-byte size")
 	}
@@ -567,14 +553,14 @@ func checkFFmpeg(t *testing.T, tt encoding) {
 // split into temporal units against ffprobe's packets.
 func TestFFmpegOBU(t *testing.T) {
 	dir := t.TempDir()
-	path := ffmpeg(t, dir, "-f", "lavfi", "-i", "testsrc2=size=176x144:rate=30", "-frames:v", "7", "-pix_fmt", "yuv420p",
+	path := mediatest.FFmpeg(t, dir, "-f", "lavfi", "-i", "testsrc2=size=176x144:rate=30", "-frames:v", "7", "-pix_fmt", "yuv420p",
 		"-c:v", "libaom-av1", "-usage", "realtime", "-cpu-used", "8", "-g", "3", "-f", "obu", "out.obu")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tus := readOBUs(t, data)
-	flags := ffprobe(t, path, "-show_packets", "-show_entries", "packet=flags", "-of", "csv=p=0")
+	flags := mediatest.FFprobeLines(t, path, "-show_packets", "-show_entries", "packet=flags", "-of", "csv=p=0")
 	if len(flags) != len(tus) {
 		t.Fatalf("%d TUs, ffprobe %d packets", len(tus), len(flags))
 	}

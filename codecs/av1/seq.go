@@ -1,6 +1,10 @@
 package av1
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/gomediarecorder/mediarecorder/internal/bits"
+)
 
 // Errors returned by ParseSequenceHeader.
 var (
@@ -89,54 +93,54 @@ func (s SequenceHeader) BitDepth() int {
 // bytes after the OBU header and size field).
 func ParseSequenceHeader(payload []byte) (SequenceHeader, error) {
 	var s SequenceHeader
-	b := bitReader{b: payload}
-	s.SeqProfile = uint8(b.read(3))
+	b := bitReader{bits.NewReader(payload)}
+	s.SeqProfile = uint8(b.ReadBits(3))
 	if s.SeqProfile > 2 {
 		return SequenceHeader{}, b.err(ErrReservedProfile)
 	}
-	s.StillPicture = b.flag()
-	s.ReducedStillPictureHeader = b.flag()
+	s.StillPicture = b.Flag()
+	s.ReducedStillPictureHeader = b.Flag()
 	s.OperatingPointsCnt = 1
 	if s.ReducedStillPictureHeader {
-		s.SeqLevelIdx0 = uint8(b.read(5))
+		s.SeqLevelIdx0 = uint8(b.ReadBits(5))
 	} else {
 		var bufferDelayLen int
-		s.TimingInfoPresent = b.flag()
+		s.TimingInfoPresent = b.Flag()
 		if s.TimingInfoPresent {
-			s.NumUnitsInDisplayTick = b.read(32)
-			s.TimeScale = b.read(32)
-			s.EqualPictureInterval = b.flag()
+			s.NumUnitsInDisplayTick = b.ReadBits(32)
+			s.TimeScale = b.ReadBits(32)
+			s.EqualPictureInterval = b.Flag()
 			if s.EqualPictureInterval {
-				s.NumTicksPerPictureMinus1 = b.uvlc()
+				s.NumTicksPerPictureMinus1 = b.UVLC()
 			}
-			s.DecoderModelInfoPresent = b.flag()
+			s.DecoderModelInfoPresent = b.Flag()
 			if s.DecoderModelInfoPresent {
-				bufferDelayLen = int(b.read(5)) + 1
-				b.read(32) // num_units_in_decoding_tick
-				b.read(5)  // buffer_removal_time_length_minus_1
-				s.FramePresentationTimeLengthMinus1 = uint8(b.read(5))
+				bufferDelayLen = int(b.ReadBits(5)) + 1
+				b.ReadBits(32) // num_units_in_decoding_tick
+				b.ReadBits(5)  // buffer_removal_time_length_minus_1
+				s.FramePresentationTimeLengthMinus1 = uint8(b.ReadBits(5))
 			}
 		}
-		initialDisplayDelayPresent := b.flag()
-		s.OperatingPointsCnt = uint8(b.read(5)) + 1
+		initialDisplayDelayPresent := b.Flag()
+		s.OperatingPointsCnt = uint8(b.ReadBits(5)) + 1
 		for i := 0; i < int(s.OperatingPointsCnt); i++ {
-			idc := uint16(b.read(12))
-			level := uint8(b.read(5))
+			idc := uint16(b.ReadBits(12))
+			level := uint8(b.ReadBits(5))
 			var tier uint8
 			if level > 7 {
-				tier = uint8(b.read(1))
+				tier = uint8(b.ReadBits(1))
 			}
-			if s.DecoderModelInfoPresent && b.flag() {
-				b.read(bufferDelayLen) // decoder_buffer_delay
-				b.read(bufferDelayLen) // encoder_buffer_delay
-				b.read(1)              // low_delay_mode_flag
+			if s.DecoderModelInfoPresent && b.Flag() {
+				b.ReadBits(bufferDelayLen) // decoder_buffer_delay
+				b.ReadBits(bufferDelayLen) // encoder_buffer_delay
+				b.ReadBits(1)              // low_delay_mode_flag
 			}
 			var delayPresent bool
 			var delay uint8
 			if initialDisplayDelayPresent {
-				delayPresent = b.flag()
+				delayPresent = b.Flag()
 				if delayPresent {
-					delay = uint8(b.read(4))
+					delay = uint8(b.ReadBits(4))
 				}
 			}
 			if i == 0 {
@@ -147,41 +151,41 @@ func ParseSequenceHeader(payload []byte) (SequenceHeader, error) {
 			}
 		}
 	}
-	s.FrameWidthBits = uint8(b.read(4)) + 1
-	s.FrameHeightBits = uint8(b.read(4)) + 1
-	s.MaxFrameWidth = b.read(int(s.FrameWidthBits)) + 1
-	s.MaxFrameHeight = b.read(int(s.FrameHeightBits)) + 1
+	s.FrameWidthBits = uint8(b.ReadBits(4)) + 1
+	s.FrameHeightBits = uint8(b.ReadBits(4)) + 1
+	s.MaxFrameWidth = b.ReadBits(int(s.FrameWidthBits)) + 1
+	s.MaxFrameHeight = b.ReadBits(int(s.FrameHeightBits)) + 1
 	if !s.ReducedStillPictureHeader {
-		s.FrameIDNumbersPresent = b.flag()
+		s.FrameIDNumbersPresent = b.Flag()
 	}
 	if s.FrameIDNumbersPresent {
-		s.DeltaFrameIDLength = uint8(b.read(4)) + 2
-		s.AdditionalFrameIDLen = uint8(b.read(3)) + 1
+		s.DeltaFrameIDLength = uint8(b.ReadBits(4)) + 2
+		s.AdditionalFrameIDLen = uint8(b.ReadBits(3)) + 1
 	}
-	s.Use128x128Superblock = b.flag()
-	b.read(1) // enable_filter_intra
-	b.read(1) // enable_intra_edge_filter
+	s.Use128x128Superblock = b.Flag()
+	b.ReadBits(1) // enable_filter_intra
+	b.ReadBits(1) // enable_intra_edge_filter
 	if !s.ReducedStillPictureHeader {
-		b.read(4) // interintra_compound, masked_compound, warped_motion, dual_filter
-		s.EnableOrderHint = b.flag()
+		b.ReadBits(4) // interintra_compound, masked_compound, warped_motion, dual_filter
+		s.EnableOrderHint = b.Flag()
 		if s.EnableOrderHint {
-			b.read(2) // enable_jnt_comp, enable_ref_frame_mvs
+			b.ReadBits(2) // enable_jnt_comp, enable_ref_frame_mvs
 		}
 		forceScreenContentTools := uint32(2) // SELECT_SCREEN_CONTENT_TOOLS
-		if !b.flag() {                       // seq_choose_screen_content_tools
-			forceScreenContentTools = b.read(1)
+		if !b.Flag() {                       // seq_choose_screen_content_tools
+			forceScreenContentTools = b.ReadBits(1)
 		}
-		if forceScreenContentTools > 0 && !b.flag() { // seq_choose_integer_mv
-			b.read(1) // seq_force_integer_mv
+		if forceScreenContentTools > 0 && !b.Flag() { // seq_choose_integer_mv
+			b.ReadBits(1) // seq_force_integer_mv
 		}
 		if s.EnableOrderHint {
-			s.OrderHintBits = uint8(b.read(3)) + 1
+			s.OrderHintBits = uint8(b.ReadBits(3)) + 1
 		}
 	}
-	s.EnableSuperres = b.flag()
-	b.read(2) // enable_cdef, enable_restoration
+	s.EnableSuperres = b.Flag()
+	b.ReadBits(2) // enable_cdef, enable_restoration
 	s.colorConfig(&b)
-	s.FilmGrainParamsPresent = b.flag()
+	s.FilmGrainParamsPresent = b.Flag()
 	if err := b.err(nil); err != nil {
 		return SequenceHeader{}, err
 	}
@@ -190,49 +194,49 @@ func ParseSequenceHeader(payload []byte) (SequenceHeader, error) {
 
 // colorConfig reads color_config() (AV1 section 5.5.2).
 func (s *SequenceHeader) colorConfig(b *bitReader) {
-	s.HighBitdepth = b.flag()
+	s.HighBitdepth = b.Flag()
 	if s.SeqProfile == 2 && s.HighBitdepth {
-		s.TwelveBit = b.flag()
+		s.TwelveBit = b.Flag()
 	}
 	if s.SeqProfile != 1 {
-		s.MonoChrome = b.flag()
+		s.MonoChrome = b.Flag()
 	}
 	s.ColorPrimaries, s.TransferCharacteristics, s.MatrixCoefficients = unspecified, unspecified, unspecified
-	s.ColorDescriptionPresent = b.flag()
+	s.ColorDescriptionPresent = b.Flag()
 	if s.ColorDescriptionPresent {
-		s.ColorPrimaries = uint8(b.read(8))
-		s.TransferCharacteristics = uint8(b.read(8))
-		s.MatrixCoefficients = uint8(b.read(8))
+		s.ColorPrimaries = uint8(b.ReadBits(8))
+		s.TransferCharacteristics = uint8(b.ReadBits(8))
+		s.MatrixCoefficients = uint8(b.ReadBits(8))
 	}
 	switch {
 	case s.MonoChrome:
-		s.ColorRange = b.flag()
+		s.ColorRange = b.Flag()
 		s.ChromaSubsamplingX, s.ChromaSubsamplingY = true, true
 		return // no separate_uv_delta_q
 	case s.ColorPrimaries == cpBT709 && s.TransferCharacteristics == tcSRGB &&
 		s.MatrixCoefficients == mcIdentity:
 		s.ColorRange = true
 	default:
-		s.ColorRange = b.flag()
+		s.ColorRange = b.Flag()
 		switch s.SeqProfile {
 		case 0:
 			s.ChromaSubsamplingX, s.ChromaSubsamplingY = true, true
 		case 1:
 		default:
 			if s.BitDepth() == 12 {
-				s.ChromaSubsamplingX = b.flag()
+				s.ChromaSubsamplingX = b.Flag()
 				if s.ChromaSubsamplingX {
-					s.ChromaSubsamplingY = b.flag()
+					s.ChromaSubsamplingY = b.Flag()
 				}
 			} else {
 				s.ChromaSubsamplingX = true
 			}
 		}
 		if s.ChromaSubsamplingX && s.ChromaSubsamplingY {
-			s.ChromaSamplePosition = uint8(b.read(2))
+			s.ChromaSamplePosition = uint8(b.ReadBits(2))
 		}
 	}
-	b.read(1) // separate_uv_delta_q
+	b.ReadBits(1) // separate_uv_delta_q
 }
 
 // FindSequenceHeader returns the first sequence header OBU in the temporal
@@ -364,53 +368,14 @@ func IsKeyFrame(tu []byte, seq *SequenceHeader) bool {
 	return false
 }
 
-// bitReader reads big-endian bit fields. Reading past the end yields zero
-// bits and sets short.
-type bitReader struct {
-	b     []byte
-	pos   int // in bits
-	short bool
-}
-
-// read returns the next n (at most 32) bits, or 0 when fewer are left.
-func (r *bitReader) read(n int) uint32 {
-	if n > len(r.b)*8-r.pos {
-		r.short = true
-		r.pos = len(r.b) * 8
-		return 0
-	}
-	var v uint32
-	for n > 0 {
-		avail := 8 - r.pos&7
-		take := min(avail, n)
-		v = v<<take | uint32(r.b[r.pos>>3]>>(avail-take))&(1<<take-1)
-		n -= take
-		r.pos += take
-	}
-	return v
-}
-
-func (r *bitReader) flag() bool { return r.read(1) == 1 }
-
-// uvlc reads a uvlc() value (AV1 section 4.10.3).
-func (r *bitReader) uvlc() uint32 {
-	zeros := 0
-	for !r.flag() {
-		if r.short {
-			return 0
-		}
-		zeros++
-	}
-	if zeros >= 32 {
-		return 1<<32 - 1
-	}
-	return uint32(uint64(r.read(zeros)) + 1<<zeros - 1)
-}
+// bitReader is a bits.Reader whose running out of data is
+// ErrShortSequenceHeader.
+type bitReader struct{ bits.Reader }
 
 // err returns ErrShortSequenceHeader if the reader ran out of data, else
 // err.
 func (r *bitReader) err(err error) error {
-	if r.short {
+	if r.Err() != nil {
 		return ErrShortSequenceHeader
 	}
 	return err

@@ -2,7 +2,6 @@ package h264
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 )
 
 // TestFFmpeg encodes H.264 streams with libx264 and checks access units,
@@ -49,13 +50,13 @@ func TestFFmpeg(t *testing.T) {
 				"-vf", "scale=" + strings.Replace(tt.size, "x", ":", 1), "-frames:v", strconv.Itoa(tt.frames),
 				"-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "veryfast", "-b:v", "300k"}
 			args = append(args, tt.args...)
-			path := ffmpeg(t, dir, append(args, "-f", "h264", "out.h264")...)
+			path := mediatest.FFmpeg(t, dir, append(args, "-f", "h264", "out.h264")...)
 			data, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			flags := ffprobe(t, path, "-show_packets", "-show_entries", "packet=flags", "-of", "csv=p=0")
-			info := ffprobe(t, path, "-show_entries", "stream=width,height,profile,level,pix_fmt,r_frame_rate,sample_aspect_ratio", "-of", "default=nw=1")
+			flags := mediatest.FFprobeLines(t, path, "-show_packets", "-show_entries", "packet=flags", "-of", "csv=p=0")
+			info := mediatest.FFprobeLines(t, path, "-show_entries", "stream=width,height,profile,level,pix_fmt,r_frame_rate,sample_aspect_ratio", "-of", "default=nw=1")
 			probe := map[string]string{}
 			for _, l := range info {
 				k, v, _ := strings.Cut(l, "=")
@@ -129,8 +130,8 @@ func TestFFmpeg(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			mp4 := ffmpeg(t, dir, "-i", path, "-c", "copy", "out.mp4")
-			avcc := findBox(t, mp4, "avcC")
+			mp4 := mediatest.FFmpeg(t, dir, "-i", path, "-c", "copy", "out.mp4")
+			avcc := mediatest.MP4Box(t, mp4, "avcC")
 			if !bytes.Equal(rec, avcc) {
 				t.Errorf("avcC\n got %x\nwant %x (ffmpeg)", rec, avcc)
 			}
@@ -143,22 +144,4 @@ func gcd(a, b int) int {
 		a, b = b, a%b
 	}
 	return a
-}
-
-// findBox returns the body of the first box of type typ in an MP4 file.
-func findBox(t *testing.T, path, typ string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := bytes.Index(data, []byte(typ))
-	if i < 4 {
-		t.Fatalf("no %s box in %s", typ, path)
-	}
-	size := int(binary.BigEndian.Uint32(data[i-4:]))
-	if size < 8 || i-4+size > len(data) {
-		t.Fatalf("bad %s box size %d", typ, size)
-	}
-	return data[i+4 : i-4+size]
 }

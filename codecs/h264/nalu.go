@@ -74,10 +74,17 @@ func NextNALU(b []byte) (nalu, rest []byte) {
 }
 
 // findStartCode returns the index of the first 00 00 01 in b, or -1.
-func findStartCode(b []byte) int {
+func findStartCode(b []byte) int { return indexZeroZero(b, 1) }
+
+// findEmulation returns the index of the first 00 00 03 in b, or -1.
+func findEmulation(b []byte) int { return indexZeroZero(b, 3) }
+
+// indexZeroZero returns the index of the first 00 00 c in b, or -1. c must
+// not be 0.
+func indexZeroZero(b []byte, c byte) int {
 	off := 0
 	for {
-		i := bytes.IndexByte(b[off:], 1)
+		i := bytes.IndexByte(b[off:], c)
 		if i < 0 {
 			return -1
 		}
@@ -167,22 +174,6 @@ func RemoveEmulationPrevention(dst, b []byte) []byte {
 		}
 		dst = append(dst, b[:i+2]...)
 		b = b[i+3:]
-	}
-}
-
-// findEmulation returns the index of the first 00 00 03 in b, or -1.
-func findEmulation(b []byte) int {
-	off := 0
-	for {
-		i := bytes.IndexByte(b[off:], 3)
-		if i < 0 {
-			return -1
-		}
-		i += off
-		if i >= 2 && b[i-1] == 0 && b[i-2] == 0 {
-			return i - 2
-		}
-		off = i + 1
 	}
 }
 

@@ -1,6 +1,10 @@
 package h264
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/gomediarecorder/mediarecorder/internal/bits"
+)
 
 // Errors returned by ParseSPS and AVCDecoderConfigurationRecord.
 var (
@@ -81,38 +85,38 @@ func ParseSPS(nalu []byte) (SPS, error) {
 	}
 	var buf [256]byte
 	rbsp := RemoveEmulationPrevention(buf[:0], nalu[1:])
-	b := bitReader{b: rbsp}
+	b := bitReader{bits.NewReader(rbsp)}
 	var s SPS
-	s.ProfileIDC = uint8(b.read(8))
-	s.ConstraintFlags = uint8(b.read(8))
-	s.LevelIDC = uint8(b.read(8))
-	s.ID = b.ue()
+	s.ProfileIDC = uint8(b.ReadBits(8))
+	s.ConstraintFlags = uint8(b.ReadBits(8))
+	s.LevelIDC = uint8(b.ReadBits(8))
+	s.ID = b.UE()
 	if s.ID > 31 {
 		return SPS{}, b.err(ErrInvalidSPS)
 	}
 	s.ChromaFormatIDC = 1
 	s.BitDepthLuma, s.BitDepthChroma = 8, 8
 	if highProfile(s.ProfileIDC) {
-		s.ChromaFormatIDC = b.ue()
+		s.ChromaFormatIDC = b.UE()
 		if s.ChromaFormatIDC > 3 {
 			return SPS{}, b.err(ErrInvalidSPS)
 		}
 		if s.ChromaFormatIDC == 3 {
-			s.SeparateColourPlane = b.flag()
+			s.SeparateColourPlane = b.Flag()
 		}
-		l, c := b.ue(), b.ue()
+		l, c := b.UE(), b.UE()
 		if l > 6 || c > 6 {
 			return SPS{}, b.err(ErrInvalidSPS)
 		}
 		s.BitDepthLuma, s.BitDepthChroma = uint8(l)+8, uint8(c)+8
-		b.read(1)     // qpprime_y_zero_transform_bypass_flag
-		if b.flag() { // seq_scaling_matrix_present_flag
+		b.ReadBits(1) // qpprime_y_zero_transform_bypass_flag
+		if b.Flag() { // seq_scaling_matrix_present_flag
 			n := 8
 			if s.ChromaFormatIDC == 3 {
 				n = 12
 			}
 			for i := 0; i < n; i++ {
-				if !b.flag() {
+				if !b.Flag() {
 					continue
 				}
 				size := 16
@@ -125,50 +129,50 @@ func ParseSPS(nalu []byte) (SPS, error) {
 			}
 		}
 	}
-	l := b.ue()
+	l := b.UE()
 	if l > 12 {
 		return SPS{}, b.err(ErrInvalidSPS)
 	}
 	s.Log2MaxFrameNum = uint8(l) + 4
-	t := b.ue()
+	t := b.UE()
 	switch t {
 	case 0:
-		l := b.ue()
+		l := b.UE()
 		if l > 12 {
 			return SPS{}, b.err(ErrInvalidSPS)
 		}
 		s.Log2MaxPicOrderCntLsb = uint8(l) + 4
 	case 1:
-		b.read(1) // delta_pic_order_always_zero_flag
-		b.se()    // offset_for_non_ref_pic
-		b.se()    // offset_for_top_to_bottom_field
-		n := b.ue()
+		b.ReadBits(1) // delta_pic_order_always_zero_flag
+		b.SE()        // offset_for_non_ref_pic
+		b.SE()        // offset_for_top_to_bottom_field
+		n := b.UE()
 		if n > 255 {
 			return SPS{}, b.err(ErrInvalidSPS)
 		}
-		for i := uint32(0); i < n && !b.short; i++ {
-			b.se() // offset_for_ref_frame
+		for i := uint32(0); i < n && b.Err() == nil; i++ {
+			b.SE() // offset_for_ref_frame
 		}
 	case 2:
 	default:
 		return SPS{}, b.err(ErrInvalidSPS)
 	}
 	s.PicOrderCntType = uint8(t)
-	s.MaxNumRefFrames = b.ue()
-	b.read(1) // gaps_in_frame_num_value_allowed_flag
-	s.PicWidthInMbs = b.ue() + 1
-	s.PicHeightInMapUnits = b.ue() + 1
-	s.FrameMBSOnly = b.flag()
+	s.MaxNumRefFrames = b.UE()
+	b.ReadBits(1) // gaps_in_frame_num_value_allowed_flag
+	s.PicWidthInMbs = b.UE() + 1
+	s.PicHeightInMapUnits = b.UE() + 1
+	s.FrameMBSOnly = b.Flag()
 	if !s.FrameMBSOnly {
-		s.MBAdaptiveFrameField = b.flag()
+		s.MBAdaptiveFrameField = b.Flag()
 	}
-	b.read(1) // direct_8x8_inference_flag
-	if b.flag() {
-		s.FrameCropLeft, s.FrameCropRight = b.ue(), b.ue()
-		s.FrameCropTop, s.FrameCropBottom = b.ue(), b.ue()
+	b.ReadBits(1) // direct_8x8_inference_flag
+	if b.Flag() {
+		s.FrameCropLeft, s.FrameCropRight = b.UE(), b.UE()
+		s.FrameCropTop, s.FrameCropBottom = b.UE(), b.UE()
 	}
-	s.VUIPresent = b.flag()
-	if b.short {
+	s.VUIPresent = b.Flag()
+	if b.Err() != nil {
 		return SPS{}, ErrShortSPS
 	}
 	if err := s.size(); err != nil {
@@ -215,11 +219,11 @@ func (s *SPS) size() error {
 // vui reads vui_parameters() (H.264 section E.1.1) up to the timing
 // information, stopping quietly where the data ends.
 func (s *SPS) vui(b *bitReader) {
-	if b.flag() { // aspect_ratio_info_present_flag
-		idc := b.read(8)
+	if b.Flag() { // aspect_ratio_info_present_flag
+		idc := b.ReadBits(8)
 		if idc == 255 { // Extended_SAR
-			w, h := uint16(b.read(16)), uint16(b.read(16))
-			if b.short {
+			w, h := uint16(b.ReadBits(16)), uint16(b.ReadBits(16))
+			if b.Err() != nil {
 				return
 			}
 			s.SarWidth, s.SarHeight = w, h
@@ -227,31 +231,31 @@ func (s *SPS) vui(b *bitReader) {
 			s.SarWidth, s.SarHeight = sarTable[idc][0], sarTable[idc][1]
 		}
 	}
-	if b.flag() { // overscan_info_present_flag
-		b.read(1)
+	if b.Flag() { // overscan_info_present_flag
+		b.ReadBits(1)
 	}
-	if b.flag() { // video_signal_type_present_flag
-		b.read(3) // video_format
-		fullRange := b.flag()
-		if b.flag() { // colour_description_present_flag
-			p, t, m := uint8(b.read(8)), uint8(b.read(8)), uint8(b.read(8))
-			if b.short {
+	if b.Flag() { // video_signal_type_present_flag
+		b.ReadBits(3) // video_format
+		fullRange := b.Flag()
+		if b.Flag() { // colour_description_present_flag
+			p, t, m := uint8(b.ReadBits(8)), uint8(b.ReadBits(8)), uint8(b.ReadBits(8))
+			if b.Err() != nil {
 				return
 			}
 			s.ColourPrimaries, s.TransferCharacteristics, s.MatrixCoefficients = p, t, m
 		}
-		if b.short {
+		if b.Err() != nil {
 			return
 		}
 		s.VideoFullRange = fullRange
 	}
-	if b.flag() { // chroma_loc_info_present_flag
-		b.ue()
-		b.ue()
+	if b.Flag() { // chroma_loc_info_present_flag
+		b.UE()
+		b.UE()
 	}
-	if b.flag() { // timing_info_present_flag
-		n, t, fixed := b.read(32), b.read(32), b.flag()
-		if b.short {
+	if b.Flag() { // timing_info_present_flag
+		n, t, fixed := b.ReadBits(32), b.ReadBits(32), b.Flag()
+		if b.Err() != nil {
 			return
 		}
 		s.TimingInfoPresent = true
@@ -277,56 +281,9 @@ func (s SPS) FrameRate() (rate float64, ok bool) {
 	return float64(s.TimeScale) / (2 * float64(s.NumUnitsInTick)), true
 }
 
-// bitReader reads big-endian bit fields and Exp-Golomb codes from an RBSP.
-// Reading past the end yields zero bits and sets short.
-type bitReader struct {
-	b     []byte
-	pos   int // in bits
-	short bool
-}
-
-// read returns the next n (at most 32) bits, or 0 when fewer are left.
-func (r *bitReader) read(n int) uint32 {
-	if n > len(r.b)*8-r.pos {
-		r.short = true
-		r.pos = len(r.b) * 8
-		return 0
-	}
-	var v uint32
-	for n > 0 {
-		avail := 8 - r.pos&7
-		take := min(avail, n)
-		v = v<<take | uint32(r.b[r.pos>>3]>>(avail-take))&(1<<take-1)
-		n -= take
-		r.pos += take
-	}
-	return v
-}
-
-func (r *bitReader) flag() bool { return r.read(1) == 1 }
-
-// ue reads an unsigned Exp-Golomb code, ue(v). A code longer than 32 bits
-// (values of 2^32-1 and more, never valid here) sets short and gives 0.
-func (r *bitReader) ue() uint32 {
-	zeros := 0
-	for !r.flag() {
-		if r.short || zeros == 31 {
-			r.short = true
-			return 0
-		}
-		zeros++
-	}
-	return uint32(uint64(1)<<zeros - 1 + uint64(r.read(zeros)))
-}
-
-// se reads a signed Exp-Golomb code, se(v).
-func (r *bitReader) se() int32 {
-	k := r.ue()
-	if k&1 == 1 {
-		return int32((k + 1) / 2)
-	}
-	return -int32(k / 2)
-}
+// bitReader is a bits.Reader with the H.264 syntax structures the SPS
+// parser skips.
+type bitReader struct{ bits.Reader }
 
 // scalingList skips scaling_list() of size entries (H.264 7.3.2.1.1.1). It
 // returns false when a delta_scale is out of range.
@@ -334,7 +291,7 @@ func (r *bitReader) scalingList(size int) bool {
 	last, next := int32(8), int32(8)
 	for j := 0; j < size; j++ {
 		if next != 0 {
-			d := r.se()
+			d := r.SE()
 			if d < -128 || d > 127 {
 				return false
 			}
@@ -347,9 +304,10 @@ func (r *bitReader) scalingList(size int) bool {
 	return true
 }
 
-// err returns ErrShortSPS if the reader ran out of data, else err.
+// err returns ErrShortSPS if the reader ran out of data (or met an
+// Exp-Golomb code longer than 32 bits), else err.
 func (r *bitReader) err(err error) error {
-	if r.short {
+	if r.Err() != nil {
 		return ErrShortSPS
 	}
 	return err

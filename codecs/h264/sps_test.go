@@ -6,6 +6,8 @@ import (
 	mathbits "math/bits"
 	"strconv"
 	"testing"
+
+	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 )
 
 // spsHigh636 is the SPS libx264 wrote for testdata/high-636x358.h264:
@@ -15,7 +17,7 @@ import (
 var spsHigh636 = []byte{0x67, 0x64, 0x00, 0x1e, 0xac, 0xd9, 0x40, 0xa0, 0x2f, 0xee, 0x6f, 0xfc, 0x16, 0x60,
 	0x16, 0x5c, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40, 0x00, 0x00, 0x0f, 0x03, 0xc5, 0x8b, 0x65, 0x80}
 
-// ue and se return the bits() fields of Exp-Golomb codes.
+// ue and se return the mediatest.Bits fields of Exp-Golomb codes.
 func ue(v uint32) []string {
 	x := uint64(v) + 1
 	n := mathbits.Len64(x)
@@ -42,7 +44,7 @@ func sps(fields ...any) []byte {
 			panic(fmt.Sprintf("bad field %v", f))
 		}
 	}
-	return insertEmulationPrevention(bits(fs...))
+	return insertEmulationPrevention(mediatest.Bits(fs...))
 }
 
 // insertEmulationPrevention adds the 03 bytes an encoder would.

@@ -2,16 +2,9 @@ package opus
 
 import (
 	"bytes"
-	"encoding"
 	"errors"
 	"reflect"
 	"testing"
-)
-
-var (
-	_ encoding.BinaryAppender    = Head{}
-	_ encoding.BinaryMarshaler   = Head{}
-	_ encoding.BinaryUnmarshaler = (*Head)(nil)
 )
 
 // ffmpegStereoHead is the OpusHead that ffmpeg 5.1 with libopus wrote for
@@ -58,46 +51,22 @@ var headTests = []struct {
 
 func TestHeadMarshal(t *testing.T) {
 	for _, tt := range headTests {
-		t.Run(tt.name, func(t *testing.T) {
-			b, err := tt.head.MarshalBinary()
-			if err != nil || !bytes.Equal(b, tt.enc) {
-				t.Fatalf("MarshalBinary = % x, %v\nwant            % x", b, err, tt.enc)
-			}
-			if tt.head.Len() != len(b) {
-				t.Errorf("Len = %d, want %d", tt.head.Len(), len(b))
-			}
-			b, err = tt.head.AppendBinary([]byte("x"))
-			if err != nil || !bytes.Equal(b[1:], tt.enc) || b[0] != 'x' {
-				t.Fatalf("AppendBinary = % x, %v", b, err)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { testMarshal(t, tt.head, tt.enc) })
 	}
 }
 
 func TestParseHead(t *testing.T) {
 	for _, tt := range headTests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, err := ParseHead(tt.enc)
-			if err != nil || !reflect.DeepEqual(h, tt.head) {
-				t.Fatalf("ParseHead = %+v, %v\nwant        %+v", h, err, tt.head)
-			}
-			// Trailing data is ignored.
-			h, err = ParseHead(append(append([]byte(nil), tt.enc...), 1, 2, 3))
-			if err != nil || !reflect.DeepEqual(h, tt.head) {
-				t.Fatalf("ParseHead with trailing data = %+v, %v", h, err)
-			}
+			testParse(t, ParseHead, tt.enc, tt.head)
 			// The mapping must not alias the input.
-			if len(h.ChannelMapping) > 0 {
+			if len(tt.head.ChannelMapping) > 0 {
 				enc := append([]byte(nil), tt.enc...)
 				h, _ := ParseHead(enc)
 				enc[21] ^= 0xff
 				if h.ChannelMapping[0] != tt.head.ChannelMapping[0] {
 					t.Fatal("ChannelMapping aliases the input")
 				}
-			}
-			var u Head
-			if err := u.UnmarshalBinary(tt.enc); err != nil || !reflect.DeepEqual(u, tt.head) {
-				t.Fatalf("UnmarshalBinary = %+v, %v", u, err)
 			}
 		})
 	}

@@ -2,16 +2,8 @@ package opus
 
 import (
 	"bytes"
-	"encoding"
 	"errors"
-	"reflect"
 	"testing"
-)
-
-var (
-	_ encoding.BinaryAppender    = Tags{}
-	_ encoding.BinaryMarshaler   = Tags{}
-	_ encoding.BinaryUnmarshaler = (*Tags)(nil)
 )
 
 // ffmpegTags is the OpusTags packet ffmpeg 5.1 wrote in the file of
@@ -31,39 +23,13 @@ var tagsTests = []struct {
 
 func TestTagsMarshal(t *testing.T) {
 	for _, tt := range tagsTests {
-		t.Run(tt.name, func(t *testing.T) {
-			b, err := tt.tags.MarshalBinary()
-			if err != nil || !bytes.Equal(b, tt.enc) {
-				t.Fatalf("MarshalBinary = %q, %v\nwant %q", b, err, tt.enc)
-			}
-			if tt.tags.Len() != len(b) {
-				t.Errorf("Len = %d, want %d", tt.tags.Len(), len(b))
-			}
-			b, err = tt.tags.AppendBinary([]byte("x"))
-			if err != nil || !bytes.Equal(b[1:], tt.enc) {
-				t.Fatalf("AppendBinary = %q, %v", b, err)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { testMarshal(t, tt.tags, tt.enc) })
 	}
 }
 
 func TestParseTags(t *testing.T) {
 	for _, tt := range tagsTests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseTags(tt.enc)
-			if err != nil || !reflect.DeepEqual(got, tt.tags) {
-				t.Fatalf("ParseTags = %#v, %v\nwant %#v", got, err, tt.tags)
-			}
-			// Binary data after the comments is ignored (RFC 7845 5.2).
-			got, err = ParseTags(append(append([]byte(nil), tt.enc...), 1, 0xff))
-			if err != nil || !reflect.DeepEqual(got, tt.tags) {
-				t.Fatalf("ParseTags with trailing data = %#v, %v", got, err)
-			}
-			var u Tags
-			if err := u.UnmarshalBinary(tt.enc); err != nil || !reflect.DeepEqual(u, tt.tags) {
-				t.Fatalf("UnmarshalBinary = %#v, %v", u, err)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { testParse(t, ParseTags, tt.enc, tt.tags) })
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 )
 
 // A key frame's first 10 bytes from testdata/636x358.ivf: tag 70 73 00
@@ -80,7 +82,7 @@ func TestIsKeyFrame(t *testing.T) {
 }
 
 func TestTestdata(t *testing.T) {
-	frames := readIVF(t, "testdata/636x358.ivf")
+	frames := mediatest.IVFFrames(t, "testdata/636x358.ivf")
 	if len(frames) != 6 {
 		t.Fatalf("%d frames, want 6", len(frames))
 	}
@@ -127,14 +129,14 @@ func TestFFmpeg(t *testing.T) {
 				args = append(args, "-deadline", "realtime", "-cpu-used", "8")
 			}
 			args = append(args, tt.extra...)
-			path := ffmpeg(t, dir, append(args, "out.ivf")...)
-			frames := readIVF(t, path)
-			flags := ffprobe(t, path, "-show_packets", "-show_entries", "packet=flags", "-of", "csv=p=0")
+			path := mediatest.FFmpeg(t, dir, append(args, "out.ivf")...)
+			frames := mediatest.IVFFrames(t, path)
+			flags := mediatest.FFprobeLines(t, path, "-show_packets", "-show_entries", "packet=flags", "-of", "csv=p=0")
 			if len(flags) != len(frames) {
 				t.Fatalf("ffprobe: %d packets, IVF %d frames", len(flags), len(frames))
 			}
-			dims := ffprobe(t, path, "-show_entries", "stream=width,height", "-of", "csv=p=0:s=x")
-			profile := ffprobe(t, path, "-show_entries", "stream=profile", "-of", "csv=p=0")
+			dims := mediatest.FFprobeLines(t, path, "-show_entries", "stream=width,height", "-of", "csv=p=0:s=x")
+			profile := mediatest.FFprobeLines(t, path, "-show_entries", "stream=profile", "-of", "csv=p=0")
 			for i, f := range frames {
 				h, err := ParseFrameHeader(f)
 				if err != nil {
@@ -161,10 +163,7 @@ func FuzzParseFrameHeader(f *testing.F) {
 	for _, tt := range frameHeaderTests {
 		f.Add(tt.frame)
 	}
-	frames, err := parseIVFFile("testdata/636x358.ivf")
-	if err != nil {
-		f.Fatal(err)
-	}
+	frames := mediatest.IVFFrames(f, "testdata/636x358.ivf")
 	for _, fr := range frames[:2] {
 		f.Add(fr[:min(len(fr), 64)])
 	}

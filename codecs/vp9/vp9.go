@@ -9,7 +9,11 @@
 // look at the first frame of a superframe. They never panic on bad input.
 package vp9
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/gomediarecorder/mediarecorder/internal/bits"
+)
 
 // Errors returned by ParseHeader.
 var (
@@ -102,19 +106,19 @@ func IsKeyFrame(frame []byte) bool {
 	// frame_marker(2) profile(2) [reserved_zero(1) if profile 3]
 	// show_existing_frame(1) frame_type(1), then on key frames
 	// show_frame(1) error_resilient_mode(1) and the sync code.
-	b := bitReader{b: first}
-	if b.read(2) != 2 {
+	b := bitReader{bits.NewReader(first)}
+	if b.ReadBits(2) != 2 {
 		return false
 	}
-	profile := b.read(1) | b.read(1)<<1
-	if profile == 3 && b.read(1) != 0 {
+	profile := b.ReadBits(1) | b.ReadBits(1)<<1
+	if profile == 3 && b.ReadBits(1) != 0 {
 		return false
 	}
-	if b.read(1) == 1 || b.read(1) != 0 { // show_existing_frame, frame_type
+	if b.ReadBits(1) == 1 || b.ReadBits(1) != 0 { // show_existing_frame, frame_type
 		return false
 	}
-	b.read(2)
-	return b.read(8) == syncCode0 && b.read(8) == syncCode1 && b.read(8) == syncCode2 && !b.short
+	b.ReadBits(2)
+	return b.ReadBits(8) == syncCode0 && b.ReadBits(8) == syncCode1 && b.ReadBits(8) == syncCode2 && b.Err() == nil
 }
 
 // Superframe returns the frames of a superframe (VP9 Annex B), each a
@@ -191,27 +195,27 @@ func indexSize(sizes []byte, i, mag int) int {
 
 func parseHeader(frame []byte) (Header, error) {
 	var h Header
-	b := bitReader{b: frame}
-	if b.read(2) != 2 {
-		if b.short {
+	b := bitReader{bits.NewReader(frame)}
+	if b.ReadBits(2) != 2 {
+		if b.Err() != nil {
 			return Header{}, ErrShortFrame
 		}
 		return Header{}, ErrFrameMarker
 	}
-	h.Profile = uint8(b.read(1) | b.read(1)<<1)
-	if h.Profile == 3 && b.read(1) != 0 {
+	h.Profile = uint8(b.ReadBits(1) | b.ReadBits(1)<<1)
+	if h.Profile == 3 && b.ReadBits(1) != 0 {
 		return Header{}, b.err(ErrReservedBit)
 	}
 	h.BitDepth = 8
-	h.ShowExistingFrame = b.read(1) == 1
+	h.ShowExistingFrame = b.ReadBits(1) == 1
 	if h.ShowExistingFrame {
-		h.FrameToShow = uint8(b.read(3))
+		h.FrameToShow = uint8(b.ReadBits(3))
 		h.ShowFrame = true
 		return h, b.err(nil)
 	}
-	h.KeyFrame = b.read(1) == 0
-	h.ShowFrame = b.read(1) == 1
-	h.ErrorResilient = b.read(1) == 1
+	h.KeyFrame = b.ReadBits(1) == 0
+	h.ShowFrame = b.ReadBits(1) == 1
+	h.ErrorResilient = b.ReadBits(1) == 1
 	if h.KeyFrame {
 		if err := b.syncCode(); err != nil {
 			return Header{}, err
@@ -223,10 +227,10 @@ func parseHeader(frame []byte) (Header, error) {
 		return h, b.err(nil)
 	}
 	if !h.ShowFrame {
-		h.IntraOnly = b.read(1) == 1
+		h.IntraOnly = b.ReadBits(1) == 1
 	}
 	if !h.ErrorResilient {
-		b.read(2) // reset_frame_context
+		b.ReadBits(2) // reset_frame_context
 	}
 	if h.IntraOnly {
 		if err := b.syncCode(); err != nil {
@@ -240,7 +244,7 @@ func parseHeader(frame []byte) (Header, error) {
 			h.ColorSpace = ColorSpaceBT601
 			h.SubsamplingX, h.SubsamplingY = true, true
 		}
-		b.read(8) // refresh_frame_flags
+		b.ReadBits(8) // refresh_frame_flags
 		h.frameSize(&b)
 	}
 	return h, b.err(nil)
@@ -250,17 +254,17 @@ func parseHeader(frame []byte) (Header, error) {
 func (h *Header) colorConfig(b *bitReader) error {
 	if h.Profile >= 2 {
 		h.BitDepth = 10
-		if b.read(1) == 1 {
+		if b.ReadBits(1) == 1 {
 			h.BitDepth = 12
 		}
 	}
-	h.ColorSpace = uint8(b.read(3))
+	h.ColorSpace = uint8(b.ReadBits(3))
 	if h.ColorSpace != ColorSpaceRGB {
-		h.ColorRange = uint8(b.read(1))
+		h.ColorRange = uint8(b.ReadBits(1))
 		if h.Profile == 1 || h.Profile == 3 {
-			h.SubsamplingX = b.read(1) == 1
-			h.SubsamplingY = b.read(1) == 1
-			if b.read(1) != 0 {
+			h.SubsamplingX = b.ReadBits(1) == 1
+			h.SubsamplingY = b.ReadBits(1) == 1
+			if b.ReadBits(1) != 0 {
 				return b.err(ErrReservedBit)
 			}
 		} else {
@@ -269,7 +273,7 @@ func (h *Header) colorConfig(b *bitReader) error {
 	} else {
 		h.ColorRange = 1
 		if h.Profile == 1 || h.Profile == 3 {
-			if b.read(1) != 0 {
+			if b.ReadBits(1) != 0 {
 				return b.err(ErrReservedBit)
 			}
 		}
@@ -279,12 +283,12 @@ func (h *Header) colorConfig(b *bitReader) error {
 
 // frameSize reads frame_size() and render_size().
 func (h *Header) frameSize(b *bitReader) {
-	h.Width = plusOne(b.read(16))
-	h.Height = plusOne(b.read(16))
+	h.Width = plusOne(b.ReadBits(16))
+	h.Height = plusOne(b.ReadBits(16))
 	h.RenderWidth, h.RenderHeight = h.Width, h.Height
-	if b.read(1) == 1 {
-		h.RenderWidth = plusOne(b.read(16))
-		h.RenderHeight = plusOne(b.read(16))
+	if b.ReadBits(1) == 1 {
+		h.RenderWidth = plusOne(b.ReadBits(16))
+		h.RenderHeight = plusOne(b.ReadBits(16))
 	}
 }
 
@@ -347,35 +351,12 @@ func CodecPrivate(h Header, level uint8) []byte {
 	return p
 }
 
-// bitReader reads big-endian bit fields. Reading past the end yields zero
-// bits and sets short.
-type bitReader struct {
-	b     []byte
-	pos   int // in bits
-	short bool
-}
-
-// read returns the next n (at most 32) bits, or 0 when fewer are left.
-func (r *bitReader) read(n int) uint32 {
-	if n > len(r.b)*8-r.pos {
-		r.short = true
-		r.pos = len(r.b) * 8
-		return 0
-	}
-	var v uint32
-	for n > 0 {
-		avail := 8 - r.pos&7
-		take := min(avail, n)
-		v = v<<take | uint32(r.b[r.pos>>3]>>(avail-take))&(1<<take-1)
-		n -= take
-		r.pos += take
-	}
-	return v
-}
+// bitReader is a bits.Reader whose running out of data is ErrShortFrame.
+type bitReader struct{ bits.Reader }
 
 // err returns ErrShortFrame if the reader ran out of data, else err.
 func (r *bitReader) err(err error) error {
-	if r.short {
+	if r.Err() != nil {
 		return ErrShortFrame
 	}
 	return err
@@ -383,7 +364,7 @@ func (r *bitReader) err(err error) error {
 
 // syncCode reads frame_sync_code().
 func (r *bitReader) syncCode() error {
-	if r.read(8) != syncCode0 || r.read(8) != syncCode1 || r.read(8) != syncCode2 {
+	if r.ReadBits(8) != syncCode0 || r.ReadBits(8) != syncCode1 || r.ReadBits(8) != syncCode2 {
 		return r.err(ErrSyncCode)
 	}
 	return nil

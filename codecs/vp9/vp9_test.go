@@ -2,14 +2,14 @@ package vp9
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 )
 
 // keyFrame320 is the start of the key frame of testdata/superframe.ivf:
@@ -19,40 +19,7 @@ import (
 // frame_height_minus_1 0x0b3 = 179; render_and_frame_size_different 0.
 var keyFrame320 = []byte{0x82, 0x49, 0x83, 0x42, 0x00, 0x13, 0xf0, 0x0b, 0x36, 0x06, 0x38, 0x24}
 
-// bits builds a header from fields written as "value/width" pairs.
-func bits(fields ...string) []byte {
-	var out []byte
-	var cur byte
-	n := 0
-	for _, f := range fields {
-		v, w, _ := strings.Cut(f, "/")
-		val, err := strconv.ParseUint(v, 0, 32)
-		if err != nil {
-			panic(err)
-		}
-		width, _ := strconv.Atoi(w)
-		for i := width - 1; i >= 0; i-- {
-			cur = cur<<1 | byte(val>>i&1)
-			if n++; n == 8 {
-				out, cur, n = append(out, cur), 0, 0
-			}
-		}
-	}
-	if n > 0 {
-		out = append(out, cur<<(8-n))
-	}
-	return out
-}
-
 var sync = []string{"0x49/8", "0x83/8", "0x42/8"}
-
-func cat(parts ...[]string) []string {
-	var out []string
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
 
 var headerTests = []struct {
 	name  string
@@ -65,47 +32,47 @@ var headerTests = []struct {
 	// frame_marker, profile_low 1, profile_high 0, show_existing 0,
 	// key, shown, error resilient; color_space 2 (BT.709), full range,
 	// subsampling 0 0 (4:4:4), reserved 0; 64x48; render size 32x24.
-	{"key profile 1 444 render size", bits(cat([]string{"2/2", "1/1", "0/1", "0/1", "0/1", "1/1", "1/1"}, sync,
+	{"key profile 1 444 render size", mediatest.Bits(slices.Concat([]string{"2/2", "1/1", "0/1", "0/1", "0/1", "1/1", "1/1"}, sync,
 		[]string{"2/3", "1/1", "0/1", "0/1", "0/1", "63/16", "47/16", "1/1", "31/16", "23/16"})...),
 		Header{Profile: 1, KeyFrame: true, ShowFrame: true, ErrorResilient: true, BitDepth: 8, ColorSpace: ColorSpaceBT709,
 			ColorRange: 1, Width: 64, Height: 48, RenderWidth: 32, RenderHeight: 24}, nil},
 	// Profile 2 (low 0, high 1), ten_or_twelve_bit 0: 10-bit.
-	{"key profile 2 10-bit", bits(cat([]string{"2/2", "0/1", "1/1", "0/1", "0/1", "1/1", "0/1"}, sync,
+	{"key profile 2 10-bit", mediatest.Bits(slices.Concat([]string{"2/2", "0/1", "1/1", "0/1", "0/1", "1/1", "0/1"}, sync,
 		[]string{"0/1", "5/3", "0/1", "1919/16", "1079/16", "0/1"})...),
 		Header{Profile: 2, KeyFrame: true, ShowFrame: true, BitDepth: 10, ColorSpace: ColorSpaceBT2020,
 			SubsamplingX: true, SubsamplingY: true, Width: 1920, Height: 1080, RenderWidth: 1920, RenderHeight: 1080}, nil},
 	// Profile 3 (low 1, high 1) has a reserved zero bit; 12-bit 4:2:2.
-	{"key profile 3 12-bit 422", bits(cat([]string{"2/2", "1/1", "1/1", "0/1", "0/1", "0/1", "1/1", "0/1"}, sync,
+	{"key profile 3 12-bit 422", mediatest.Bits(slices.Concat([]string{"2/2", "1/1", "1/1", "0/1", "0/1", "0/1", "1/1", "0/1"}, sync,
 		[]string{"1/1", "1/3", "0/1", "1/1", "0/1", "0/1", "15/16", "7/16", "0/1"})...),
 		Header{Profile: 3, KeyFrame: true, ShowFrame: true, BitDepth: 12, ColorSpace: ColorSpaceBT601,
 			SubsamplingX: true, Width: 16, Height: 8, RenderWidth: 16, RenderHeight: 8}, nil},
-	{"profile 3 reserved bit", bits("2/2", "1/1", "1/1", "1/1", "0/8"), Header{}, ErrReservedBit},
+	{"profile 3 reserved bit", mediatest.Bits("2/2", "1/1", "1/1", "1/1", "0/8"), Header{}, ErrReservedBit},
 	// RGB in profile 1: color_range implied 1, 4:4:4, then reserved_zero.
-	{"key profile 1 rgb", bits(cat([]string{"2/2", "1/1", "0/1", "0/1", "0/1", "1/1", "0/1"}, sync,
+	{"key profile 1 rgb", mediatest.Bits(slices.Concat([]string{"2/2", "1/1", "0/1", "0/1", "0/1", "1/1", "0/1"}, sync,
 		[]string{"7/3", "0/1", "99/16", "99/16", "0/1"})...),
 		Header{Profile: 1, KeyFrame: true, ShowFrame: true, BitDepth: 8, ColorSpace: ColorSpaceRGB, ColorRange: 1,
 			Width: 100, Height: 100, RenderWidth: 100, RenderHeight: 100}, nil},
-	{"key profile 1 rgb reserved bit", bits(cat([]string{"2/2", "1/1", "0/1", "0/1", "0/1", "1/1", "0/1"}, sync,
+	{"key profile 1 rgb reserved bit", mediatest.Bits(slices.Concat([]string{"2/2", "1/1", "0/1", "0/1", "0/1", "1/1", "0/1"}, sync,
 		[]string{"7/3", "1/1", "99/16", "99/16", "0/1"})...), Header{}, ErrReservedBit},
-	{"key profile 1 reserved bit after subsampling", bits(cat([]string{"2/2", "1/1", "0/1", "0/1", "0/1", "1/1", "0/1"}, sync,
+	{"key profile 1 reserved bit after subsampling", mediatest.Bits(slices.Concat([]string{"2/2", "1/1", "0/1", "0/1", "0/1", "1/1", "0/1"}, sync,
 		[]string{"1/3", "0/1", "1/1", "0/1", "1/1", "99/16", "99/16", "0/1"})...), Header{}, ErrReservedBit},
 	// Inter frame, hidden, not error resilient: intra_only 1,
 	// reset_frame_context 2 bits, sync code, profile 0 defaults,
 	// refresh_frame_flags, 65536x1 (too wide for uint16: Width 0).
-	{"intra-only profile 0", bits(cat([]string{"2/2", "0/1", "0/1", "0/1", "1/1", "0/1", "0/1", "1/1", "0/2"}, sync,
+	{"intra-only profile 0", mediatest.Bits(slices.Concat([]string{"2/2", "0/1", "0/1", "0/1", "1/1", "0/1", "0/1", "1/1", "0/2"}, sync,
 		[]string{"0xff/8", "65535/16", "0/16", "0/1"})...),
 		Header{IntraOnly: true, BitDepth: 8, ColorSpace: ColorSpaceBT601, SubsamplingX: true, SubsamplingY: true,
 			Width: 0, Height: 1, RenderWidth: 0, RenderHeight: 1}, nil},
 	// Intra-only in profile 2 reads color_config; error resilient: no
 	// reset_frame_context.
-	{"intra-only profile 2", bits(cat([]string{"2/2", "0/1", "1/1", "0/1", "1/1", "0/1", "1/1", "1/1"}, sync,
+	{"intra-only profile 2", mediatest.Bits(slices.Concat([]string{"2/2", "0/1", "1/1", "0/1", "1/1", "0/1", "1/1", "1/1"}, sync,
 		[]string{"1/1", "2/3", "1/1", "0x01/8", "639/16", "359/16", "0/1"})...),
 		Header{Profile: 2, IntraOnly: true, ErrorResilient: true, BitDepth: 12, ColorSpace: ColorSpaceBT709, ColorRange: 1,
 			SubsamplingX: true, SubsamplingY: true, Width: 640, Height: 360, RenderWidth: 640, RenderHeight: 360}, nil},
-	{"intra-only bad sync", bits("2/2", "0/1", "0/1", "0/1", "1/1", "0/1", "0/1", "1/1", "0/2", "0x49/8", "0x83/8", "0x43/8"), Header{}, ErrSyncCode},
+	{"intra-only bad sync", mediatest.Bits("2/2", "0/1", "0/1", "0/1", "1/1", "0/1", "0/1", "1/1", "0/2", "0x49/8", "0x83/8", "0x43/8"), Header{}, ErrSyncCode},
 	// 0x88: frame_marker 2, profile 0, show_existing_frame 1, index 0.
 	{"show existing 0", []byte{0x88}, Header{ShowExistingFrame: true, ShowFrame: true, BitDepth: 8}, nil},
-	{"show existing 5", bits("2/2", "1/1", "0/1", "1/1", "5/3"), Header{Profile: 1, ShowExistingFrame: true, FrameToShow: 5, ShowFrame: true, BitDepth: 8}, nil},
+	{"show existing 5", mediatest.Bits("2/2", "1/1", "0/1", "1/1", "5/3"), Header{Profile: 1, ShowExistingFrame: true, FrameToShow: 5, ShowFrame: true, BitDepth: 8}, nil},
 	// 0x86: inter frame, shown; nothing more is parsed.
 	{"inter", []byte{0x86, 0x00, 0x40, 0x92}, Header{ShowFrame: true, BitDepth: 8}, nil},
 	{"empty", nil, Header{}, ErrShortFrame},
@@ -197,7 +164,7 @@ func TestSuperframe(t *testing.T) {
 }
 
 func TestTestdata(t *testing.T) {
-	frames := readIVF(t, "testdata/superframe.ivf")
+	frames := mediatest.IVFFrames(t, "testdata/superframe.ivf")
 	if len(frames) != 20 {
 		t.Fatalf("%d frames, want 20", len(frames))
 	}
@@ -282,13 +249,13 @@ func TestFFmpeg(t *testing.T) {
 				"-pix_fmt", tt.pixFmt, "-c:v", "libvpx-vp9", "-b:v", "200k", "-g", "3",
 				"-deadline", "realtime", "-cpu-used", "8"}
 			args = append(args, tt.extra...)
-			path := ffmpeg(t, dir, append(args, "out.ivf")...)
-			ivf := readIVF(t, path)
-			flags := ffprobe(t, path, "-show_packets", "-show_entries", "packet=flags", "-of", "csv=p=0")
+			path := mediatest.FFmpeg(t, dir, append(args, "out.ivf")...)
+			ivf := mediatest.IVFFrames(t, path)
+			flags := mediatest.FFprobeLines(t, path, "-show_packets", "-show_entries", "packet=flags", "-of", "csv=p=0")
 			if len(flags) != len(ivf) || len(ivf) != frames {
 				t.Fatalf("ffprobe: %d packets, IVF %d frames", len(flags), len(ivf))
 			}
-			info := ffprobe(t, path, "-show_entries", "stream=width,height,profile,pix_fmt,color_range,color_space", "-of", "default=nw=1")
+			info := mediatest.FFprobeLines(t, path, "-show_entries", "stream=width,height,profile,pix_fmt,color_range,color_space", "-of", "default=nw=1")
 			probe := map[string]string{}
 			for _, l := range info {
 				k, v, _ := strings.Cut(l, "=")
@@ -337,8 +304,8 @@ func TestFFmpeg(t *testing.T) {
 			}
 			// vpcC: version 1, flags 0, profile, level, bitDepth(4)
 			// chromaSubsampling(3) fullRange(1), ...
-			mp4 := ffmpeg(t, dir, "-i", path, "-c", "copy", "out.mp4")
-			vpcc := findBox(t, mp4, "vpcC")
+			mp4 := mediatest.FFmpeg(t, dir, "-i", path, "-c", "copy", "out.mp4")
+			vpcc := mediatest.MP4Box(t, mp4, "vpcC")
 			if len(vpcc) < 8 || vpcc[0] != 1 {
 				t.Fatalf("vpcC %x", vpcc)
 			}
@@ -352,25 +319,6 @@ func TestFFmpeg(t *testing.T) {
 			}
 		})
 	}
-}
-
-// findBox returns the body of the first box of type typ in an MP4 file,
-// descending into the boxes on the way to a video sample entry.
-func findBox(t *testing.T, path, typ string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Clean(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := bytes.Index(data, []byte(typ))
-	if i < 4 {
-		t.Fatalf("no %s box in %s", typ, path)
-	}
-	size := int(binary.BigEndian.Uint32(data[i-4:]))
-	if size < 8 || i-4+size > len(data) {
-		t.Fatalf("bad %s box size %d", typ, size)
-	}
-	return data[i+4 : i-4+size]
 }
 
 func TestCodecPrivate(t *testing.T) {
@@ -412,10 +360,7 @@ func FuzzParseHeader(f *testing.F) {
 	for _, tt := range headerTests {
 		f.Add(tt.frame)
 	}
-	frames, err := parseIVFFile("testdata/superframe.ivf")
-	if err != nil {
-		f.Fatal(err)
-	}
+	frames := mediatest.IVFFrames(f, "testdata/superframe.ivf")
 	f.Add(frames[0][:64])
 	f.Add(frames[1])
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"testing"
 )
 
 // ErrInvalidIVF is returned (wrapped) by ReadIVF for data that is not a
@@ -82,4 +83,21 @@ func parseIVF(data []byte) (IVFHeader, []IVFFrame, error) {
 		rest = rest[n:]
 	}
 	return h, frames, nil
+}
+
+// IVFFrames returns the data of each frame of the IVF file at path, read
+// with ReadIVF. The test fails at once when the file cannot be read or is
+// not a well-formed IVF file.
+func IVFFrames(t testing.TB, path string) [][]byte {
+	t.Helper()
+	_, frames, err := ReadIVF(path)
+	if err != nil {
+		t.Fatalf("mediatest: %s: %v", path, err)
+		return nil
+	}
+	data := make([][]byte, len(frames))
+	for i, f := range frames {
+		data[i] = f.Data
+	}
+	return data
 }

@@ -1,6 +1,8 @@
 // Package mediatest holds helpers for tests that handle real media: finding
-// external tools (ffmpeg, ffprobe, mkvinfo), checking files with them, locating
-// the module's testdata/ files and reading the raw IVF and WAV files kept there.
+// external tools (ffmpeg, ffprobe, mkvinfo), making and checking files with
+// them, locating the module's testdata/ files, reading the raw IVF and WAV
+// files kept there, finding a box in an MP4 file and spelling out
+// hand-built bitstreams bit by bit (Bits).
 //
 // It is meant to be imported only from _test.go files of other packages.
 // Helpers that take a testing.TB report problems through it; the plain

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -191,4 +192,46 @@ func frameMD5Lines(out []byte) []string {
 		lines = append(lines, line)
 	}
 	return lines
+}
+
+// FFmpeg runs `ffmpeg -nostdin -hide_banner -v error -y args...`, where the
+// last of args names the output file relative to dir, and returns the
+// output file's path. The test fails at once (t.Fatalf, quoting ffmpeg's
+// output) when ffmpeg exits with a non-zero status, or when args is empty.
+func FFmpeg(t testing.TB, dir string, args ...string) string {
+	t.Helper()
+	ffmpeg := RequireTool(t, "ffmpeg")
+	if len(args) == 0 {
+		t.Fatalf("mediatest: FFmpeg without an output file")
+		return ""
+	}
+	out := filepath.Join(dir, args[len(args)-1])
+	full := append([]string{"-nostdin", "-hide_banner", "-v", "error", "-y"}, args[:len(args)-1]...)
+	full = append(full, out)
+	if b, err := exec.CommandContext(t.Context(), ffmpeg, full...).CombinedOutput(); err != nil {
+		t.Fatalf("mediatest: ffmpeg %q: %v\n%s", full, err, b)
+	}
+	return out
+}
+
+// FFprobeLines runs `ffprobe -v error args... path` and returns the lines of
+// its standard output, without the final newline; none when it prints
+// nothing. The test fails at once (t.Fatalf, quoting ffprobe's standard
+// error) when ffprobe exits with a non-zero status.
+func FFprobeLines(t testing.TB, path string, args ...string) []string {
+	t.Helper()
+	ffprobe := RequireTool(t, "ffprobe")
+	full := append(append([]string{"-v", "error"}, args...), path)
+	cmd := exec.CommandContext(t.Context(), ffprobe, full...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("mediatest: ffprobe %q: %v\n%s", full, err, stderr.Bytes())
+		return nil
+	}
+	out := strings.TrimSpace(stdout.String())
+	if out == "" {
+		return nil
+	}
+	return strings.Split(out, "\n")
 }

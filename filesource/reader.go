@@ -1,0 +1,116 @@
+package filesource
+
+import (
+	"bufio"
+	"io"
+	"math"
+	"math/bits"
+	"time"
+)
+
+// maxFrameSize bounds one frame or chunk read from a file.
+const maxFrameSize = 256 << 20
+
+// byteReader reads from a buffered reader and counts the bytes it
+// consumed, for error offsets.
+type byteReader struct {
+	r   *bufio.Reader
+	off int64
+}
+
+func newByteReader(r io.Reader) *byteReader {
+	return &byteReader{r: bufio.NewReaderSize(r, readBufSize)}
+}
+
+// newSizedReader is newByteReader for a reader of size bytes (-1:
+// unknown): small files get small buffers.
+func newSizedReader(r io.Reader, size int64) *byteReader {
+	n := readBufSize
+	if size >= 0 && size < int64(n) {
+		n = max(int(size), 16)
+	}
+	return &byteReader{r: bufio.NewReaderSize(r, n)}
+}
+
+// full fills p. It returns io.EOF when no byte was left and
+// io.ErrUnexpectedEOF when some but not all were.
+func (b *byteReader) full(p []byte) error {
+	n, err := io.ReadFull(b.r, p)
+	b.off += int64(n)
+	return err
+}
+
+// readInto reads n bytes into buf's storage and returns them. The buffer
+// grows as data arrives, so that a size field that lies costs no more
+// memory than the data there is. At the end of the data it returns what
+// it got with io.ErrUnexpectedEOF (io.EOF only when n > 0 and nothing was
+// left).
+func (b *byteReader) readInto(buf []byte, n int) ([]byte, error) {
+	buf = buf[:0]
+	for len(buf) < n {
+		want := n - len(buf)
+		if cap(buf) == len(buf) {
+			grow := min(want, max(len(buf), 1<<20))
+			buf = append(buf, make([]byte, grow)...)[:len(buf)]
+		}
+		m := min(want, cap(buf)-len(buf))
+		k, err := io.ReadFull(b.r, buf[len(buf):len(buf)+m])
+		buf = buf[:len(buf)+k]
+		b.off += int64(k)
+		if err != nil {
+			if err == io.EOF && len(buf) > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return buf, err
+		}
+	}
+	return buf, nil
+}
+
+// skip discards n bytes; io.ErrUnexpectedEOF when fewer are left.
+func (b *byteReader) skip(n int64) error {
+	for n > 0 {
+		k, err := b.r.Discard(int(min(n, 1<<30)))
+		b.off += int64(k)
+		n -= int64(k)
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// scaleTime returns v*num/den seconds as a Duration, saturating instead
+// of overflowing. den must not be 0.
+func scaleTime(v int64, num, den uint64) time.Duration {
+	neg := v < 0
+	u := uint64(v)
+	if neg {
+		u = -u
+	}
+	hi, lo := bits.Mul64(u, num)
+	hi2, lo2 := bits.Mul64(lo, uint64(time.Second))
+	var carry uint64
+	if hi > math.MaxUint64/uint64(time.Second) {
+		carry = 1
+	} else {
+		hi, carry = bits.Add64(hi*uint64(time.Second), hi2, 0)
+	}
+	if carry != 0 || hi >= den {
+		if neg {
+			return math.MinInt64
+		}
+		return math.MaxInt64
+	}
+	q, _ := bits.Div64(hi, lo2, den)
+	if q > math.MaxInt64 {
+		q = math.MaxInt64
+	}
+	if neg {
+		return -time.Duration(q)
+	}
+	return time.Duration(q)
+}

@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	mr "github.com/gomediarecorder/mediarecorder"
+	"github.com/gomediarecorder/mediarecorder/filesource"
+)
+
+// recordCmd: record -o OUT [-mime TYPE] [-timeslice D] [-duration D] [-realtime] INPUT...
+func recordCmd(fs *flag.FlagSet, stdout, stderr io.Writer) func() error {
+	out := fs.String("o", "", "output file (required); written to a temporary file and renamed when complete")
+	mime := fs.String("mime", "", "MIME type of the recording, e.g. video/webm;codecs=vp8,opus (default: the recorder's choice)")
+	timeslice := fs.Duration("timeslice", 0, "deliver the recording in blobs of this much media (0: one blob)")
+	duration := fs.Duration("duration", 0, "stop after this much wall time (0: at the end of the inputs)")
+	realtime := fs.Bool("realtime", false, "feed the inputs in real time instead of as fast as possible")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: mediarecorder record -o OUT [flags] INPUT...\n\n"+
+			"Records the tracks of the inputs (IVF, Ogg Opus, H.264 Annex B, WAV, WebM/Matroska)\n"+
+			"through a MediaRecorder into OUT, a finished, seekable file.\n\n")
+		fs.PrintDefaults()
+	}
+	return func() error {
+		if *out == "" {
+			return usageError{"-o OUT is required"}
+		}
+		if fs.NArg() == 0 {
+			return usageError{"no INPUT"}
+		}
+		if *timeslice < 0 || *duration < 0 {
+			return usageError{"-timeslice and -duration must not be negative"}
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if *duration > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, *duration)
+			defer cancel()
+		}
+		return record(ctx, recordConfig{
+			out: *out, mime: *mime, timeslice: *timeslice, realtime: *realtime,
+			inputs: fs.Args(), stderr: stderr,
+		})
+	}
+}
+
+type recordConfig struct {
+	out, mime string
+	timeslice time.Duration
+	realtime  bool
+	inputs    []string
+	stderr    io.Writer
+}
+
+// record runs one recording through the Recorder's public API: New,
+// StartFile, the events, Stop (by the end of the inputs).
+func record(ctx context.Context, c recordConfig) error {
+	var files []*filesource.File
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	var tracks []mr.Track
+	var total time.Duration
+	for _, in := range c.inputs {
+		if strings.EqualFold(filepath.Ext(in), ".sdp") {
+			return fmt.Errorf("%s: RTP inputs described by SDP are not supported by this build yet", in)
+		}
+		f, err := filesource.Open(in, filesource.Options{Realtime: c.realtime})
+		if err != nil {
+			return err
+		}
+		files = append(files, f)
+		for _, t := range f.Tracks() {
+			tracks = append(tracks, t)
+		}
+		if d, ok := f.Duration(); ok {
+			total = max(total, d)
+		}
+	}
+	rec, err := mr.New(mr.NewStream(tracks...), mr.Options{MimeType: c.mime})
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.out, err)
+	}
+	tmp, err := createTemp(c.out)
+	if err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	var recErr error
+	rec.OnError(func(err error) { recErr = err })
+	rec.OnStop(func() { close(done) })
+	if err := rec.StartFile(tmp, c.timeslice); err != nil {
+		discard(tmp)
+		return fmt.Errorf("%s: %w", c.out, err)
+	}
+
+	bar := newProgress(c.stderr, total.Milliseconds(), 3000, "recording", false)
+	playErr := filesource.Play(ctx, files, func(d time.Duration) { bar.set(d.Milliseconds()) })
+	bar.done()
+	// The tracks have ended (or were stopped): the recorder stops by
+	// itself; Stop covers a recorder still running.
+	stopErr := rec.Stop()
+	if errors.Is(stopErr, mr.ErrInvalidState) {
+		stopErr = nil // it had stopped already
+	}
+	<-done
+	recErr = errors.Join(recErr, stopErr)
+	switch {
+	case playErr != nil && !errors.Is(playErr, context.Canceled) && !errors.Is(playErr, context.DeadlineExceeded):
+		discard(tmp)
+		return playErr
+	case recErr != nil:
+		discard(tmp)
+		return fmt.Errorf("%s: %w", c.out, recErr)
+	}
+	if st := rec.Stats(); st.Skipped > 0 || st.Dropped > 0 {
+		fmt.Fprintf(c.stderr, "mediarecorder record: %s: %d samples skipped, %d dropped\n", c.out, st.Skipped, st.Dropped)
+	}
+	return commit(tmp, c.out)
+}
