@@ -99,6 +99,8 @@ func record(ctx context.Context, c recordConfig) error {
 	}
 	done := make(chan struct{})
 	var recErr error
+	var typ string
+	rec.OnDataAvailable(func(e mr.BlobEvent) { typ = e.Data.Type() })
 	rec.OnError(func(err error) { recErr = err })
 	rec.OnStop(func() { close(done) })
 	if err := rec.StartFile(tmp, c.timeslice); err != nil {
@@ -107,7 +109,8 @@ func record(ctx context.Context, c recordConfig) error {
 	}
 
 	bar := newProgress(c.stderr, total.Milliseconds(), 3000, "recording", false)
-	playErr := filesource.Play(ctx, files, func(d time.Duration) { bar.set(d.Milliseconds()) })
+	var fed time.Duration
+	playErr := filesource.Play(ctx, files, func(d time.Duration) { fed = d; bar.set(d.Milliseconds()) })
 	bar.done()
 	// The tracks have ended (or were stopped): the recorder stops by
 	// itself; Stop covers a recorder still running.
@@ -128,5 +131,11 @@ func record(ctx context.Context, c recordConfig) error {
 	if st := rec.Stats(); st.Skipped > 0 || st.Dropped > 0 {
 		fmt.Fprintf(c.stderr, "mediarecorder record: %s: %d samples skipped, %d dropped\n", c.out, st.Skipped, st.Dropped)
 	}
-	return commit(tmp, c.out)
+	if err := commit(tmp, c.out); err != nil {
+		return err
+	}
+	if isTerminal(c.stderr) {
+		fmt.Fprintf(c.stderr, "mediarecorder record: wrote %s (%s, %.2f s of media)\n", c.out, typ, fed.Seconds())
+	}
+	return nil
 }
