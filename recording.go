@@ -114,7 +114,9 @@ func (t *recTrack) WriteSample(s TimedSample) {
 	if !rec.gathering.Load() || rec.paused.Load() {
 		return
 	}
-	if ok, _ := t.q.push(s, rec.epoch.Load(), rec.seq.Add(1), time.Now()); ok {
+	// The recording's goroutine drains every queue before it sleeps, so
+	// only a sample that finds its queue empty needs to wake it.
+	if ok, wasEmpty := t.q.push(s, rec.epoch.Load(), rec.seq.Add(1), time.Now()); ok && wasEmpty {
 		rec.signal()
 	}
 }

@@ -11,7 +11,11 @@
 // allocates.
 package bits
 
-import "errors"
+import (
+	"errors"
+	"math"
+	mathbits "math/bits"
+)
 
 // Errors recorded by a Reader.
 var (
@@ -30,9 +34,9 @@ type Reader struct {
 	b []byte
 	// pos is the number of bits read. After an error it is past the end:
 	// len(b)*8 plus the error's code (short or overflow). Keeping the
-	// error there leaves a Reader two words of plain data besides its
-	// slice, which the compiler keeps in registers when a parser builds
-	// one; with a separate field, every parse paid for copies of it.
+	// error there leaves a Reader four words, few enough for the compiler
+	// to build one in registers; with a separate error field every
+	// parser paid for copying its Reader into place.
 	pos int
 }
 
@@ -87,15 +91,15 @@ func (r *Reader) ReadBits(n int) uint32 {
 		}
 		return 0
 	}
-	var v uint32
-	for n > 0 {
-		avail := 8 - r.pos&7
-		take := min(avail, n)
-		v = v<<take | uint32(r.b[r.pos>>3]>>(avail-take))&(1<<take-1)
-		n -= take
-		r.pos += take
+	// Gather the (at most 5) bytes the field touches, then cut it out.
+	end := r.pos + n
+	var v uint64
+	for _, c := range r.b[r.pos>>3 : (end+7)>>3] {
+		v = v<<8 | uint64(c)
 	}
-	return v
+	v >>= (8 - end&7) & 7
+	r.pos = end
+	return uint32(v & (1<<n - 1))
 }
 
 // Flag reads one bit and reports whether it is 1. At the end of the data
@@ -111,20 +115,31 @@ func (r *Reader) Flag() bool {
 }
 
 // leadingZeros reads zero bits up to and including the first 1 bit and
-// returns how many zero bits there were. It stops at max zero bits
-// without reading further, returning max; at the end of the data it
-// returns 0 with ErrShort recorded.
+// returns how many zero bits there were, taking a byte at a time. It stops
+// after max zero bits, returning max without reading the 1 bit. At the end
+// of the data it records ErrShort and returns -1, as it does after an
+// earlier error (keeping that error).
 func (r *Reader) leadingZeros(max int) int {
-	zeros := 0
-	for !r.Flag() {
-		if r.failed() {
-			return 0
+	n := 0
+	for {
+		i := r.pos >> 3
+		if i >= len(r.b) {
+			r.fail(short)
+			return -1
 		}
-		if zeros++; zeros == max {
+		c := r.b[i] << (r.pos & 7) // the bits left in this byte, at the top
+		z := min(mathbits.LeadingZeros8(c), 8-r.pos&7)
+		if n+z >= max {
+			r.pos += max - n
 			return max
 		}
+		n += z
+		r.pos += z
+		if c != 0 {
+			r.pos++ // the 1 bit
+			return n
+		}
 	}
-	return zeros
 }
 
 // UE reads an unsigned Exp-Golomb code, ue(v) of H.264 section 9.1: n zero
@@ -134,6 +149,9 @@ func (r *Reader) leadingZeros(max int) int {
 // records ErrShort.
 func (r *Reader) UE() uint32 {
 	zeros := r.leadingZeros(32)
+	if zeros < 0 {
+		return 0
+	}
 	if zeros == 32 {
 		r.fail(overflow)
 		return 0
@@ -158,7 +176,10 @@ func (r *Reader) SE() int32 {
 // not an error. A code cut short by the end of the data returns 0 and
 // records ErrShort.
 func (r *Reader) UVLC() uint32 {
-	zeros := r.leadingZeros(-1)
+	zeros := r.leadingZeros(math.MaxInt)
+	if zeros < 0 {
+		return 0
+	}
 	if zeros >= 32 {
 		return 1<<32 - 1
 	}

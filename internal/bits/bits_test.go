@@ -337,3 +337,33 @@ func Example() {
 	// 100 31 0 <nil>
 	// 0 bits: read past the end of the data
 }
+
+// benchData holds Exp-Golomb codes of the sizes an SPS has: mostly 1 to 7
+// bits, a few of 9 to 13.
+var benchData = mediatest.Bits(slices.Concat(
+	[]string{"0x64/8", "0/8", "0x1f/8", "1/1", "0b011/3", "0b00101/5", "0b0001000/7", "1/1", "0b010/3"},
+	[]string{"0b0000100111/10", "0b00000101101/11", "1/1", "1/1", "0b00111/5", "0x12345678/32", "0x9abc/16"},
+)...)
+
+func BenchmarkReader(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		r := bits.NewReader(benchData)
+		r.ReadBits(8)
+		r.ReadBits(8)
+		r.ReadBits(8)
+		for range 6 {
+			r.UE()
+		}
+		r.SE()
+		r.SE()
+		r.Flag()
+		r.Flag()
+		r.UVLC()
+		r.ReadBits(32)
+		r.ReadBits(16)
+		if r.Err() != nil {
+			b.Fatal(r.Err())
+		}
+	}
+}
