@@ -129,6 +129,7 @@ func (f *fileOut) flush() error {
 		if err := f.writeAt(f.buf, f.bufOff); err != nil {
 			return err
 		}
+		startWriteback(f.w, f.bufOff, int64(len(f.buf)))
 		f.bufOff += int64(len(f.buf))
 		f.buf = f.buf[:0]
 	}
