@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need (Debian, as root, only when
-# missing), checks the API contract, then runs go vet and go test -race.
+# missing: ffmpeg, mkvtoolnix, chromium), checks the API contract, then runs
+# go vet and go test -race.
 # With CI=true a tool that is still missing fails the run instead of
 # skipping tests.
 set -euo pipefail
@@ -10,6 +11,7 @@ need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
 command -v mkvinfo >/dev/null 2>&1 || need+=(mkvtoolnix)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test.sh: installing ${need[*]}"
@@ -23,7 +25,7 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 if [ "${CI:-}" = true ]; then
-  for t in ffmpeg ffprobe mkvinfo; do
+  for t in ffmpeg ffprobe mkvinfo chromium; do
     command -v "$t" >/dev/null 2>&1 || { echo "test.sh: $t is missing" >&2; exit 1; }
   done
 fi
