@@ -323,6 +323,18 @@ func TestRecordRealMedia(t *testing.T) {
 		{"opus ogg quoted", `audio/ogg; codecs="opus"`, "audio/ogg;codecs=opus", func(t testing.TB) []media {
 			return []media{loadOpus(t, "opus-mono-60ms.ogg")}
 		}, "", "opus", 0, 0, false},
+		{"h264+opus mp4", "video/mp4", "video/mp4;codecs=avc1,opus", func(t testing.TB) []media {
+			return []media{loadH264(t, "h264.h264"), loadOpus(t, "opus-stereo.ogg")}
+		}, "h264", "opus", 320, 240, false},
+		{"vp9+opus mp4", "video/mp4;codecs=vp09.00.10.08,opus", "video/mp4;codecs=vp09.00.10.08,opus", func(t testing.TB) []media {
+			return []media{loadIVF(t, "vp9.ivf", "video/VP9"), loadOpus(t, "opus-stereo.ogg")}
+		}, "vp9", "opus", 320, 240, false},
+		{"av1 mp4", "video/mp4", "video/mp4;codecs=av1", func(t testing.TB) []media {
+			return []media{loadIVF(t, "av1.ivf", "video/AV1")}
+		}, "av1", "", 320, 240, false},
+		{"opus mp4", "audio/mp4", "audio/mp4;codecs=opus", func(t testing.TB) []media {
+			return []media{loadOpus(t, "opus-stereo.ogg")}
+		}, "", "opus", 0, 0, false},
 	}
 	for _, tc := range cases {
 		for _, timeslice := range []time.Duration{0, 300 * time.Millisecond} {
@@ -350,7 +362,7 @@ func TestRecordRealMedia(t *testing.T) {
 				if timeslice == 0 && len(blobs) != 1 {
 					t.Errorf("%d blobs without a timeslice", len(blobs))
 				}
-				checkBlobs(t, blobs, tc.wantType, !tc.matroska)
+				checkBlobs(t, blobs, tc.wantType)
 				if s := r.Stats(); s.Skipped != 0 || s.Dropped != 0 {
 					t.Errorf("stats %+v", s)
 				}
@@ -402,11 +414,15 @@ func head(s string, n int) string {
 // checkBlobs: every blob has the full type; the first non-empty blob begins
 // with the container header and no later one does; timecodes start at 0 and
 // grow.
-func checkBlobs(t *testing.T, blobs []mr.BlobEvent, typ string, isOgg bool) {
+func checkBlobs(t *testing.T, blobs []mr.BlobEvent, typ string) {
 	t.Helper()
-	magic := []byte("\x1a\x45\xdf\xa3")
-	if isOgg {
-		magic = []byte("OggS\x00\x02") // a BOS page
+	isOgg, isMP4 := strings.HasPrefix(typ, "audio/ogg"), strings.Contains(typ, "/mp4")
+	isHeader := func(b []byte) bool { return bytes.HasPrefix(b, []byte("\x1a\x45\xdf\xa3")) }
+	switch {
+	case isOgg:
+		isHeader = func(b []byte) bool { return bytes.HasPrefix(b, []byte("OggS\x00\x02")) } // a BOS page
+	case isMP4:
+		isHeader = func(b []byte) bool { return len(b) >= 8 && string(b[4:8]) == "ftyp" }
 	}
 	first := true
 	last := -1.0
@@ -424,15 +440,19 @@ func checkBlobs(t *testing.T, blobs []mr.BlobEvent, typ string, isOgg bool) {
 		if b.Data.Size() == 0 {
 			continue
 		}
-		isHeader := bytes.HasPrefix(b.Data.Bytes(), magic)
-		if first && !isHeader {
+		data := b.Data.Bytes()
+		header := isHeader(data)
+		if first && !header {
 			t.Errorf("the first blob does not begin with the header")
 		}
-		if !first && isHeader {
+		if !first && header {
 			t.Errorf("blob %d begins with a header again", i)
 		}
-		if isOgg && !bytes.HasPrefix(b.Data.Bytes(), []byte("OggS")) {
+		if isOgg && !bytes.HasPrefix(data, []byte("OggS")) {
 			t.Errorf("blob %d does not begin on a page", i)
+		}
+		if isMP4 && !first && (len(data) < 8 || string(data[4:8]) != "moof" && string(data[4:8]) != "mfra") {
+			t.Errorf("blob %d does not begin at a fragment (moof)", i)
 		}
 		first = false
 	}
@@ -464,7 +484,7 @@ func TestRequestData(t *testing.T) {
 	if n != 3 {
 		t.Fatalf("%d blobs, want 3", n)
 	}
-	checkBlobs(t, blobs, "video/webm;codecs=vp8,opus", false)
+	checkBlobs(t, blobs, "video/webm;codecs=vp8,opus")
 	if blobs[1].Timecode <= 0 || blobs[2].Timecode <= blobs[1].Timecode {
 		t.Errorf("timecodes %v %v %v", blobs[0].Timecode, blobs[1].Timecode, blobs[2].Timecode)
 	}
@@ -484,9 +504,18 @@ func waitQuiet() { time.Sleep(100 * time.Millisecond) }
 // TestPauseResumeTimeline: paused time is cut out, the timeline stays
 // continuous, and video resumes on a key frame.
 func TestPauseResumeTimeline(t *testing.T) {
+	for _, c := range []struct{ mime, file, codec, ext string }{
+		{"", "vp8.ivf", "video/VP8", ".webm"},
+		{"video/mp4", "vp9.ivf", "video/VP9", ".mp4"},
+	} {
+		t.Run(c.ext, func(t *testing.T) { testPauseResumeTimeline(t, c.mime, c.file, c.codec, c.ext) })
+	}
+}
+
+func testPauseResumeTimeline(t *testing.T, mime, file, codec, ext string) {
 	mediatest.RequireTool(t, "ffprobe")
-	f := newFeeder(loadIVF(t, "vp8.ivf", "video/VP8"), loadOpus(t, "opus-stereo.ogg"))
-	r, err := mr.New(f.stream(), mr.Options{})
+	f := newFeeder(loadIVF(t, file, codec), loadOpus(t, "opus-stereo.ogg"))
+	r, err := mr.New(f.stream(), mr.Options{MimeType: mime})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -507,7 +536,7 @@ func TestPauseResumeTimeline(t *testing.T) {
 	if events != "start,pause,resume,dataavailable,stop" {
 		t.Errorf("events %s", events)
 	}
-	path := c.file(t, "pr.webm")
+	path := c.file(t, "pr"+ext)
 	if out := mediatest.Decode(t, path); out != "" {
 		t.Fatalf("ffmpeg: %s", out)
 	}
@@ -640,3 +669,45 @@ func must(t testing.TB, err error) {
 }
 
 var _ = errors.Is
+
+// TestMP4BadInput: an MP4 recording whose video never shows its
+// configuration ends with an UnknownError, and what the other track gave is
+// delivered in a valid file.
+func TestMP4BadInput(t *testing.T) {
+	mediatest.RequireTool(t, "ffmpeg")
+	h := loadH264(t, "h264.h264")
+	noSPS := media{codec: h.codec}
+	for _, s := range h.samples {
+		var b []byte
+		for nalu, rest := h264.NextNALU(s.Data); nalu != nil; nalu, rest = h264.NextNALU(rest) {
+			if typ := h264.NALUType(nalu); typ != h264.NALUTypeSPS && typ != h264.NALUTypePPS {
+				b = append(append(b, 0, 0, 0, 1), nalu...)
+			}
+		}
+		noSPS.samples = append(noSPS.samples, mr.Sample{Data: b, Duration: s.Duration})
+	}
+	a := loadOpus(t, "opus-stereo.ogg")
+	f := newFeeder(noSPS, a)
+	r, err := mr.New(f.stream(), mr.Options{MimeType: "video/mp4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := collect(r)
+	must(t, r.Start(0))
+	f.feedAll(t)
+	c.wait(t)
+	c.mu.Lock()
+	events := strings.Join(c.events, ",")
+	errs := c.errs
+	c.mu.Unlock()
+	if events != "start,error,dataavailable,stop" || !errors.Is(errs[0], mr.ErrUnknown) {
+		t.Fatalf("events %s, errors %v", events, errs)
+	}
+	path := c.file(t, "bad.mp4")
+	if out := mediatest.Decode(t, path); out != "" {
+		t.Fatalf("ffmpeg: %s", out)
+	}
+	if p := mediatest.FFprobe(t, path); streamOf(p, "video") != nil || streamOf(p, "audio") == nil {
+		t.Errorf("streams %+v", p.Streams)
+	}
+}

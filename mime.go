@@ -254,6 +254,7 @@ const (
 	containerWebM
 	containerMatroska
 	containerOgg
+	containerMP4
 )
 
 // containerOf returns the container for a type/subtype, and which kinds the
@@ -270,6 +271,10 @@ func containerOf(essence string) (c container, video bool) {
 		return containerMatroska, false
 	case "audio/ogg":
 		return containerOgg, false
+	case "video/mp4":
+		return containerMP4, true
+	case "audio/mp4":
+		return containerMP4, false
 	}
 	return containerNone, false
 }
@@ -283,6 +288,8 @@ func (c container) holds(id codecID) bool {
 		return id != codecUnknown
 	case containerOgg:
 		return id == codecOpus
+	case containerMP4:
+		return id == codecH264 || id == codecAV1 || id == codecVP9 || id == codecOpus
 	}
 	return false
 }
@@ -357,7 +364,8 @@ func isTypeSupported(typ string, deferNewerCodecsCheck bool) bool {
 // The empty string is supported: the recorder then picks the type.
 //
 // Supported: video/webm and audio/webm (vp8, vp9, av1, opus, pcm),
-// video/x-matroska and audio/x-matroska (those and h264), audio/ogg (opus).
+// video/x-matroska and audio/x-matroska (those and h264), audio/ogg (opus),
+// video/mp4 and audio/mp4 (fragmented MP4: h264, vp9, av1, opus).
 // Codec names: vp8, vp9 or vp09.*, av1 or av01.*, h264 or avc1.*, opus, pcm.
 // At most one audio and one video codec.
 func IsTypeSupported(mimeType string) bool { return isTypeSupported(mimeType, false) }

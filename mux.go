@@ -37,6 +37,8 @@ func newMuxer(cfg config, tracks []*recTrack, out io.WriteSeeker, live bool) (mu
 	switch cfg.container {
 	case containerOgg:
 		return newOggMuxer(tracks, out)
+	case containerMP4:
+		return newMP4Muxer(tracks, out, live)
 	default:
 		return newWebMMuxer(cfg, tracks, out, live)
 	}

@@ -1,7 +1,9 @@
 package mediarecorder
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -452,12 +454,21 @@ func (rec *recording) prepareHeader(final bool) bool {
 		return false
 	}
 	var ready []*recTrack
+	var missing []string
 	for _, t := range rec.tracks {
 		if t.configured {
 			ready = append(ready, t)
 		} else {
 			t.excluded = true
+			missing = append(missing, t.track.Codec().MimeType)
 		}
+	}
+	if len(missing) > 0 && rec.cfg.container == containerMP4 && len(ready) > 0 {
+		// An MP4 recording's tracks are fixed in its moov: one that never
+		// showed its configuration (H.264 SPS/PPS, AV1 sequence header, a
+		// VP9 key frame) ends the recording with an error rather than a
+		// file silently missing it. What the other tracks gave is kept.
+		rec.fail(fmt.Errorf("%s track never sent what its MP4 sample entry needs (a key frame with its parameter sets)", strings.Join(missing, ", ")))
 	}
 	if len(ready) == 0 {
 		if final || rec.allTracksEnded() {

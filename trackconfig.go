@@ -25,6 +25,7 @@ type trackConfig struct {
 	sampleRate    uint32
 	h264SPS       [][]byte
 	h264PPS       [][]byte
+	vp9           vp9.Header // VP9: the first key frame's header (MP4's vpcC)
 }
 
 // configureTrack reads the track's configuration from a first sample.
@@ -44,6 +45,7 @@ func configureTrack(id codecID, c Codec, data []byte) (trackConfig, error) {
 		}
 		cfg.width, cfg.height = uint32(h.Width), uint32(h.Height)
 		cfg.codecPrivate = vp9.CodecPrivate(h, 0)
+		cfg.vp9 = h
 	case codecAV1:
 		raw, seq, ok := av1.FindSequenceHeader(data)
 		if !ok || seq.MaxFrameWidth == 0 || seq.MaxFrameHeight == 0 {

@@ -34,8 +34,8 @@ func TestWPTMimeType(t *testing.T) {
 			t.Errorf("%s is supported", bad)
 		}
 	}
-	oneCodec := regexp.MustCompile(`^audio/[a-z-]+;[ ]*codecs=[^,]+$`)
-	videoOneCodec := regexp.MustCompile(`^[a-z]+/[a-z-]+;[ ]*codecs=[^,]+$`)
+	oneCodec := regexp.MustCompile(`^audio/[a-z0-9-]+;[ ]*codecs=[^,]+$`)
+	videoOneCodec := regexp.MustCompile(`^[a-z]+/[a-z0-9-]+;[ ]*codecs=[^,]+$`)
 	for _, mime := range wptMimeTypes {
 		if !IsTypeSupported(mime) {
 			// "Unsupported mimeType throws" (newer codecs are deferred to start()).

@@ -19,11 +19,17 @@ func TestRecordPlaysInChromium(t *testing.T) {
 		"vp8-opus.webm": {"vp8.ivf", "opus-stereo.ogg"},
 		"vp9-opus.webm": {"vp9.ivf", "opus-stereo.ogg"},
 		"opus.ogg":      {"opus-stereo.ogg"},
+		"h264-opus.mp4": {"h264.h264", "opus-stereo.ogg"},
+		"vp9-opus.mp4":  {"vp9.ivf", "opus-stereo.ogg"},
+		"av1.mp4":       {"av1.ivf"},
 	} {
 		out := filepath.Join(dir, name)
 		args := []string{"record", "-o", out}
-		if filepath.Ext(name) == ".ogg" {
+		switch filepath.Ext(name) {
+		case ".ogg":
 			args = append(args, "-mime", "audio/ogg")
+		case ".mp4":
+			args = append(args, "-mime", "video/mp4")
 		}
 		for _, in := range inputs {
 			args = append(args, mediatest.Testdata(t, in))

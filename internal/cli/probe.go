@@ -13,6 +13,7 @@ import (
 
 	"github.com/gomediarecorder/mediarecorder/codecs/opus"
 	"github.com/gomediarecorder/mediarecorder/filesource"
+	"github.com/gomediarecorder/mediarecorder/mp4"
 	"github.com/gomediarecorder/mediarecorder/ogg"
 	"github.com/gomediarecorder/mediarecorder/webm"
 )
@@ -97,6 +98,9 @@ func probe(path string) (probeResult, error) {
 	case string(head) == "OggS":
 		return probeOgg(res, f)
 	}
+	if box := make([]byte, 4); func() bool { _, err := f.ReadAt(box, 4); return err == nil }() && string(box) == "ftyp" {
+		return probeMP4(res, f)
+	}
 	return probeOther(res)
 }
 
@@ -120,6 +124,41 @@ func probeWebM(res probeResult, f *os.File) (probeResult, error) {
 			pt.Type, pt.Width, pt.Height = "video", t.PixelWidth, t.PixelHeight
 		case webm.TrackTypeAudio:
 			pt.Type, pt.Channels, pt.SampleRate = "audio", int(t.Channels), int(t.SamplingFrequency)
+		}
+		res.Tracks = append(res.Tracks, pt)
+	}
+	res.Problems = append(res.Problems, p.Problems...)
+	return res, nil
+}
+
+// mp4Codecs names MP4 sample entries the way MIME types do.
+var mp4Codecs = map[string]string{"avc1": "h264", "avc3": "h264", "av01": "av1", "vp09": "vp9", "Opus": "opus", "mp4a": "aac"}
+
+func probeMP4(res probeResult, f *os.File) (probeResult, error) {
+	p, err := mp4.Probe(f)
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", res.File, err)
+	}
+	res.Container = "mp4"
+	if p.Duration > 0 {
+		d := p.Duration.Seconds()
+		res.Duration = &d
+	}
+	res.Seekable = p.Seekable
+	hasDuration := p.DurationSource == "mvhd" || p.DurationSource == "mehd"
+	res.HasDuration = &hasDuration
+	for _, t := range p.Tracks {
+		pt := probeTrack{Number: uint64(t.ID), CodecID: t.Codec, Codec: mp4Codecs[t.Codec], Frames: t.Samples}
+		if pt.Codec == "" {
+			pt.Codec = strings.ToLower(t.Codec)
+		}
+		switch t.Type {
+		case mp4.TrackTypeVideo:
+			pt.Type, pt.Width, pt.Height = "video", uint32(t.Width), uint32(t.Height)
+		case mp4.TrackTypeAudio:
+			pt.Type, pt.Channels, pt.SampleRate = "audio", int(t.Channels), int(t.SampleRate)
+		default:
+			pt.Type = t.Handler
 		}
 		res.Tracks = append(res.Tracks, pt)
 	}

@@ -1,0 +1,80 @@
+package mediarecorder
+
+import (
+	"io"
+	"time"
+
+	"github.com/gomediarecorder/mediarecorder/codecs/av1"
+	"github.com/gomediarecorder/mediarecorder/codecs/h264"
+	"github.com/gomediarecorder/mediarecorder/codecs/opus"
+	"github.com/gomediarecorder/mediarecorder/mp4"
+)
+
+// mp4Muxer adapts a recording to the fragmented MP4 writer: sample entries
+// and their configuration boxes, length-prefixed H.264, AV1 without
+// temporal delimiters.
+type mp4Muxer struct {
+	w       *mp4.Writer
+	scratch []byte
+}
+
+func newMP4Muxer(tracks []*recTrack, out io.WriteSeeker, live bool) (*mp4Muxer, error) {
+	opts := mp4.Options{Seekable: !live}
+	for i, t := range tracks {
+		c := t.cfg
+		tr := mp4.Track{ID: uint32(i + 1), Type: mp4.TrackTypeVideo, Width: uint16(c.width), Height: uint16(c.height)}
+		switch t.codec {
+		case codecH264:
+			tr.Codec, tr.AVCC = "avc1", c.codecPrivate
+		case codecAV1:
+			tr.Codec, tr.AV1C = "av01", c.codecPrivate
+		case codecVP9:
+			h := c.vp9
+			tr.Codec, tr.VP9 = "vp09", &h
+		case codecOpus:
+			tr = mp4.Track{ID: uint32(i + 1), Type: mp4.TrackTypeAudio, Codec: "Opus",
+				Channels: uint16(c.channels), SampleRate: 48000}
+		default:
+			return nil, errNotConfigurable
+		}
+		opts.Tracks = append(opts.Tracks, tr)
+	}
+	w, err := mp4.NewWriter(out, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &mp4Muxer{w: w}, nil
+}
+
+func (m *mp4Muxer) writeSample(t *recTrack, ts, dur time.Duration, key bool, data []byte) error {
+	frame := data
+	switch t.codec {
+	case codecH264:
+		m.scratch = h264.AppendAVCC(m.scratch[:0], data)
+		frame = m.scratch
+	case codecAV1:
+		var err error
+		if m.scratch, err = av1.AppendStripTemporalDelimiters(m.scratch[:0], data); err != nil {
+			return errSkip{err}
+		}
+		frame = m.scratch
+	case codecOpus:
+		if _, err := opus.PacketSamples(data); err != nil {
+			return errSkip{err}
+		}
+		key = true
+	}
+	if len(frame) == 0 {
+		return errSkip{errNotConfigurable}
+	}
+	return m.w.WriteSample(uint32(t.index+1), ts, dur, key, frame)
+}
+
+// flush ends the pending fragment, so a blob ends on a fragment boundary.
+func (m *mp4Muxer) flush() (time.Duration, bool) {
+	_ = m.w.Flush() // an error is sticky: the next write reports it
+	return 0, false
+}
+
+func (m *mp4Muxer) disableSeeking() { m.w.DisableSeeking() }
+func (m *mp4Muxer) close() error    { return m.w.Close() }
