@@ -153,16 +153,9 @@ func (f *fileOut) sync() error {
 
 // Seek implements io.Seeker on the logical file.
 func (f *fileOut) Seek(offset int64, whence int) (int64, error) {
-	var abs int64
-	switch whence {
-	case io.SeekStart:
-		abs = offset
-	case io.SeekCurrent:
-		abs = f.pos + offset
-	case io.SeekEnd:
-		abs = f.end + offset
-	default:
-		return 0, errors.New("mediarecorder: bad whence")
+	abs, err := seekTarget(offset, whence, f.pos, f.end)
+	if err != nil {
+		return 0, err
 	}
 	if abs < 0 {
 		return 0, errors.New("mediarecorder: negative seek")

@@ -33,18 +33,25 @@ func (m *memFile) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Seek implements io.Seeker.
-func (m *memFile) Seek(offset int64, whence int) (int64, error) {
-	var abs int64
+// seekTarget is io.Seeker's arithmetic: the absolute offset that offset
+// and whence name, given the current position and the size.
+func seekTarget(offset int64, whence int, pos, size int64) (int64, error) {
 	switch whence {
 	case io.SeekStart:
-		abs = offset
+		return offset, nil
 	case io.SeekCurrent:
-		abs = m.pos + offset
+		return pos + offset, nil
 	case io.SeekEnd:
-		abs = m.base + int64(len(m.buf)) + offset
-	default:
-		return 0, errors.New("mediarecorder: bad whence")
+		return size + offset, nil
+	}
+	return 0, errors.New("mediarecorder: bad whence")
+}
+
+// Seek implements io.Seeker.
+func (m *memFile) Seek(offset int64, whence int) (int64, error) {
+	abs, err := seekTarget(offset, whence, m.pos, m.base+int64(len(m.buf)))
+	if err != nil {
+		return 0, err
 	}
 	if abs < m.base {
 		return 0, errSeekTaken

@@ -4,6 +4,10 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	"github.com/gomediarecorder/mediarecorder/codecs/av1"
+	"github.com/gomediarecorder/mediarecorder/codecs/h264"
+	"github.com/gomediarecorder/mediarecorder/codecs/opus"
 )
 
 // muxer is one container writer behind a recording.
@@ -30,6 +34,35 @@ func (e errSkip) Unwrap() error { return e.err }
 func errSkippable(err error) bool {
 	var s errSkip
 	return errors.As(err, &s)
+}
+
+// frameConverter turns a track's sample into what ISO BMFF and Matroska
+// store: H.264 length-prefixed instead of Annex B, AV1 without temporal
+// delimiters; it checks Opus packets. Audio samples are all key frames.
+type frameConverter struct{ scratch []byte }
+
+func (c *frameConverter) convert(id codecID, key bool, data []byte) (frame []byte, isKey bool, err error) {
+	switch id {
+	case codecH264:
+		c.scratch = h264.AppendAVCC(c.scratch[:0], data)
+		data = c.scratch
+	case codecAV1:
+		if c.scratch, err = av1.AppendStripTemporalDelimiters(c.scratch[:0], data); err != nil {
+			return nil, false, errSkip{err}
+		}
+		data = c.scratch
+	case codecOpus:
+		if _, err := opus.PacketSamples(data); err != nil {
+			return nil, false, errSkip{err}
+		}
+		key = true
+	case codecPCM:
+		key = true
+	}
+	if len(data) == 0 {
+		return nil, false, errSkip{errNotConfigurable}
+	}
+	return data, key, nil
 }
 
 // newMuxer writes the container header for tracks into out.

@@ -4,9 +4,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/gomediarecorder/mediarecorder/codecs/av1"
-	"github.com/gomediarecorder/mediarecorder/codecs/h264"
-	"github.com/gomediarecorder/mediarecorder/codecs/opus"
 	"github.com/gomediarecorder/mediarecorder/mp4"
 )
 
@@ -14,8 +11,8 @@ import (
 // and their configuration boxes, length-prefixed H.264, AV1 without
 // temporal delimiters.
 type mp4Muxer struct {
-	w       *mp4.Writer
-	scratch []byte
+	w    *mp4.Writer
+	conv frameConverter
 }
 
 func newMP4Muxer(tracks []*recTrack, out io.WriteSeeker, live bool) (*mp4Muxer, error) {
@@ -47,25 +44,9 @@ func newMP4Muxer(tracks []*recTrack, out io.WriteSeeker, live bool) (*mp4Muxer, 
 }
 
 func (m *mp4Muxer) writeSample(t *recTrack, ts, dur time.Duration, key bool, data []byte) error {
-	frame := data
-	switch t.codec {
-	case codecH264:
-		m.scratch = h264.AppendAVCC(m.scratch[:0], data)
-		frame = m.scratch
-	case codecAV1:
-		var err error
-		if m.scratch, err = av1.AppendStripTemporalDelimiters(m.scratch[:0], data); err != nil {
-			return errSkip{err}
-		}
-		frame = m.scratch
-	case codecOpus:
-		if _, err := opus.PacketSamples(data); err != nil {
-			return errSkip{err}
-		}
-		key = true
-	}
-	if len(frame) == 0 {
-		return errSkip{errNotConfigurable}
+	frame, key, err := m.conv.convert(t.codec, key, data)
+	if err != nil {
+		return err
 	}
 	return m.w.WriteSample(uint32(t.index+1), ts, dur, key, frame)
 }

@@ -4,8 +4,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/gomediarecorder/mediarecorder/codecs/av1"
-	"github.com/gomediarecorder/mediarecorder/codecs/h264"
 	"github.com/gomediarecorder/mediarecorder/codecs/opus"
 	"github.com/gomediarecorder/mediarecorder/webm"
 )
@@ -16,8 +14,8 @@ const opusSeekPreRoll = 80 * time.Millisecond
 // webmMuxer adapts a recording to webm.Writer: codec IDs and private data,
 // Annex B to length-prefixed H.264, AV1 without temporal delimiters.
 type webmMuxer struct {
-	w       *webm.Writer
-	scratch []byte
+	w    *webm.Writer
+	conv frameConverter
 }
 
 func newWebMMuxer(cfg config, tracks []*recTrack, out io.WriteSeeker, live bool) (*webmMuxer, error) {
@@ -69,28 +67,9 @@ func newWebMMuxer(cfg config, tracks []*recTrack, out io.WriteSeeker, live bool)
 }
 
 func (m *webmMuxer) writeSample(t *recTrack, ts, dur time.Duration, key bool, data []byte) error {
-	frame := data
-	switch t.codec {
-	case codecH264:
-		m.scratch = h264.AppendAVCC(m.scratch[:0], data)
-		frame = m.scratch
-	case codecAV1:
-		var err error
-		m.scratch, err = av1.AppendStripTemporalDelimiters(m.scratch[:0], data)
-		if err != nil {
-			return errSkip{err}
-		}
-		frame = m.scratch
-	case codecOpus:
-		if _, err := opus.PacketSamples(data); err != nil {
-			return errSkip{err}
-		}
-		key = true
-	case codecPCM:
-		key = true
-	}
-	if len(frame) == 0 {
-		return errSkip{errNotConfigurable}
+	frame, key, err := m.conv.convert(t.codec, key, data)
+	if err != nil {
+		return err
 	}
 	return m.w.WriteFrame(uint64(t.index+1), ts, key, frame)
 }
