@@ -627,7 +627,7 @@ func TestWriteFrameNoAlloc(t *testing.T) {
 	}
 }
 
-func BenchmarkWriteFrame(b *testing.B) {
+func BenchmarkWriteSample(b *testing.B) {
 	w, err := NewWriter(io.Discard, avOptions)
 	if err != nil {
 		b.Fatal(err)
