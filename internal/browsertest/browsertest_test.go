@@ -1,60 +1,16 @@
 package browsertest
 
 import (
-	"fmt"
+	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 	"io"
 	"math"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 )
-
-// recorder is a testing.TB that records failures and skips instead of
-// acting on them. Fatal and Skip end the calling goroutine, as the real
-// ones do.
-type recorder struct {
-	testing.TB
-	mu            sync.Mutex
-	fatals, skips []string
-}
-
-func (r *recorder) add(list *[]string, format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	*list = append(*list, fmt.Sprintf(format, args...))
-}
-
-func (r *recorder) Helper()           {}
-func (r *recorder) Fatal(args ...any) { r.Fatalf("%s", fmt.Sprint(args...)) }
-func (r *recorder) Fatalf(format string, args ...any) {
-	r.add(&r.fatals, format, args...)
-	runtime.Goexit()
-}
-func (r *recorder) FailNow()         { r.Fatalf("FailNow") }
-func (r *recorder) Skip(args ...any) { r.Skipf("%s", fmt.Sprint(args...)) }
-func (r *recorder) SkipNow()         { r.Skipf("SkipNow") }
-func (r *recorder) Skipf(format string, args ...any) {
-	r.add(&r.skips, format, args...)
-	runtime.Goexit()
-}
-
-// record runs fn with a recorder wrapping t in its own goroutine, so that
-// Fatal and Skip can end it.
-func record(t *testing.T, fn func(tb testing.TB)) *recorder {
-	r := &recorder{TB: t}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn(r)
-	}()
-	<-done
-	return r
-}
 
 // ffmpeg makes the file name in dir with ffmpeg, skipping the test when
 // ffmpeg is missing (failing it when CI=true).
@@ -184,14 +140,14 @@ func TestServe(t *testing.T) {
 func TestNewMissingChromium(t *testing.T) {
 	t.Setenv("CHROMIUM", filepath.Join(t.TempDir(), "no-such-chromium"))
 	t.Setenv("CI", "")
-	r := record(t, func(tb testing.TB) { New(tb) })
-	if len(r.skips) != 1 || len(r.fatals) != 0 {
-		t.Errorf("without CI: skips %q, fatals %q; want one skip", r.skips, r.fatals)
+	r := mediatest.RunTB(t, func(tb testing.TB) { New(tb) })
+	if len(r.Skips) != 1 || len(r.Fatals) != 0 {
+		t.Errorf("without CI: skips %q, fatals %q; want one skip", r.Skips, r.Fatals)
 	}
 	t.Setenv("CI", "true")
-	r = record(t, func(tb testing.TB) { New(tb) })
-	if len(r.fatals) != 1 || len(r.skips) != 0 {
-		t.Errorf("with CI=true: skips %q, fatals %q; want one fatal", r.skips, r.fatals)
+	r = mediatest.RunTB(t, func(tb testing.TB) { New(tb) })
+	if len(r.Fatals) != 1 || len(r.Skips) != 0 {
+		t.Errorf("with CI=true: skips %q, fatals %q; want one fatal", r.Skips, r.Fatals)
 	}
 }
 
@@ -261,13 +217,13 @@ func TestBrowser(t *testing.T) {
 		}
 		b.Eval(t, base+"/index.html", "void 0", nil)
 
-		r := record(t, func(tb testing.TB) { b.Eval(tb, "about:blank", "Promise.reject(new Error('boom'))", nil) })
-		if len(r.fatals) != 1 || !strings.Contains(r.fatals[0], "boom") {
-			t.Errorf("a rejected promise: fatals %q", r.fatals)
+		r := mediatest.RunTB(t, func(tb testing.TB) { b.Eval(tb, "about:blank", "Promise.reject(new Error('boom'))", nil) })
+		if len(r.Fatals) != 1 || !strings.Contains(r.Fatals[0], "boom") {
+			t.Errorf("a rejected promise: fatals %q", r.Fatals)
 		}
-		r = record(t, func(tb testing.TB) { b.Eval(tb, "about:blank", "'text'", &n) })
-		if len(r.fatals) != 1 {
-			t.Errorf("a string into an int: fatals %q", r.fatals)
+		r = mediatest.RunTB(t, func(tb testing.TB) { b.Eval(tb, "about:blank", "'text'", &n) })
+		if len(r.Fatals) != 1 {
+			t.Errorf("a string into an int: fatals %q", r.Fatals)
 		}
 	})
 }

@@ -108,7 +108,10 @@ func createTemp(out string) (*os.File, error) {
 
 // commit makes tmp durable and renames it to out; on failure it removes tmp.
 func commit(tmp *os.File, out string) error {
-	err := tmp.Sync()
+	err := tmp.Chmod(0o644) // CreateTemp made it private
+	if err == nil {
+		err = tmp.Sync()
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

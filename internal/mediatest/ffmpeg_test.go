@@ -55,8 +55,8 @@ func TestFFmpegHelpersFail(t *testing.T) {
 		"IVFFrames junk":      func(tb testing.TB) { IVFFrames(tb, junk) },
 		"IVFFrames missing":   func(tb testing.TB) { IVFFrames(tb, filepath.Join(dir, "none.ivf")) },
 	} {
-		if r := record(t, fn); len(r.fatals) != 1 {
-			t.Errorf("%s: fatals %q, want one", name, r.fatals)
+		if r := RunTB(t, fn); len(r.Fatals) != 1 {
+			t.Errorf("%s: fatals %q, want one", name, r.Fatals)
 		}
 	}
 }

@@ -4,55 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 )
-
-// recorder is a testing.TB that records failures and skips instead of
-// acting on them, so that the helpers' failure paths can be tested. Fatal
-// and Skip end the calling goroutine, as the real ones do.
-type recorder struct {
-	testing.TB
-	mu                    sync.Mutex
-	errors, fatals, skips []string
-}
-
-func (r *recorder) add(list *[]string, format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	*list = append(*list, fmt.Sprintf(format, args...))
-}
-
-func (r *recorder) Helper()                           {}
-func (r *recorder) Error(args ...any)                 { r.add(&r.errors, "%s", fmt.Sprint(args...)) }
-func (r *recorder) Errorf(format string, args ...any) { r.add(&r.errors, format, args...) }
-func (r *recorder) Fatal(args ...any)                 { r.Fatalf("%s", fmt.Sprint(args...)) }
-func (r *recorder) Fatalf(format string, args ...any) {
-	r.add(&r.fatals, format, args...)
-	runtime.Goexit()
-}
-func (r *recorder) FailNow()         { r.Fatalf("FailNow") }
-func (r *recorder) Skip(args ...any) { r.Skipf("%s", fmt.Sprint(args...)) }
-func (r *recorder) SkipNow()         { r.Skipf("SkipNow") }
-func (r *recorder) Skipf(format string, args ...any) {
-	r.add(&r.skips, format, args...)
-	runtime.Goexit()
-}
-
-// record runs fn with a recorder wrapping t, in its own goroutine so that
-// Fatal and Skip can end it, and returns the recorder.
-func record(t *testing.T, fn func(tb testing.TB)) *recorder {
-	r := &recorder{TB: t}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn(r)
-	}()
-	<-done
-	return r
-}
 
 func TestTestdata(t *testing.T) {
 	p := Testdata(t, "vp8.ivf")
@@ -66,9 +20,9 @@ func TestTestdata(t *testing.T) {
 		t.Errorf("no go.mod next to %s: %v", filepath.Dir(p), err)
 	}
 
-	r := record(t, func(tb testing.TB) { Testdata(tb, "no-such-file.ivf") })
-	if len(r.fatals) != 1 {
-		t.Errorf("missing file: fatals = %q, want one", r.fatals)
+	r := RunTB(t, func(tb testing.TB) { Testdata(tb, "no-such-file.ivf") })
+	if len(r.Fatals) != 1 {
+		t.Errorf("missing file: fatals = %q, want one", r.Fatals)
 	}
 }
 
@@ -83,22 +37,22 @@ func TestRequireTool(t *testing.T) {
 	for _, ci := range []string{"", "true"} {
 		t.Setenv("CI", ci)
 		var got string
-		r := record(t, func(tb testing.TB) { got = RequireTool(tb, "mediatest-fake-tool") })
-		if got != tool || len(r.fatals)+len(r.skips)+len(r.errors) != 0 {
-			t.Errorf("CI=%q, present tool: got %q (fatals %q, skips %q), want %q", ci, got, r.fatals, r.skips, tool)
+		r := RunTB(t, func(tb testing.TB) { got = RequireTool(tb, "mediatest-fake-tool") })
+		if got != tool || len(r.Fatals)+len(r.Skips)+len(r.Errors) != 0 {
+			t.Errorf("CI=%q, present tool: got %q (fatals %q, skips %q), want %q", ci, got, r.Fatals, r.Skips, tool)
 		}
 	}
 
 	t.Setenv("CI", "")
-	r := record(t, func(tb testing.TB) { RequireTool(tb, "mediatest-missing-tool") })
-	if len(r.skips) != 1 || len(r.fatals) != 0 {
-		t.Errorf("CI unset, missing tool: skips %q, fatals %q; want one skip", r.skips, r.fatals)
+	r := RunTB(t, func(tb testing.TB) { RequireTool(tb, "mediatest-missing-tool") })
+	if len(r.Skips) != 1 || len(r.Fatals) != 0 {
+		t.Errorf("CI unset, missing tool: skips %q, fatals %q; want one skip", r.Skips, r.Fatals)
 	}
 
 	t.Setenv("CI", "true")
-	r = record(t, func(tb testing.TB) { RequireTool(tb, "mediatest-missing-tool") })
-	if len(r.fatals) != 1 || len(r.skips) != 0 {
-		t.Errorf("CI=true, missing tool: skips %q, fatals %q; want one fatal", r.skips, r.fatals)
+	r = RunTB(t, func(tb testing.TB) { RequireTool(tb, "mediatest-missing-tool") })
+	if len(r.Fatals) != 1 || len(r.Skips) != 0 {
+		t.Errorf("CI=true, missing tool: skips %q, fatals %q; want one fatal", r.Skips, r.Fatals)
 	}
 }
 
@@ -248,9 +202,9 @@ func TestDecodeReportsErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out string
-	r := record(t, func(tb testing.TB) { out = Decode(tb, path) })
-	if len(r.errors) != 1 || out == "" {
-		t.Errorf("Decode of junk: errors %q, output %q; want one error and output", r.errors, out)
+	r := RunTB(t, func(tb testing.TB) { out = Decode(tb, path) })
+	if len(r.Errors) != 1 || out == "" {
+		t.Errorf("Decode of junk: errors %q, output %q; want one error and output", r.Errors, out)
 	}
 }
 
@@ -271,9 +225,9 @@ func TestMKVInfo(t *testing.T) {
 		t.Errorf("mkvinfo shows %d key blocks, want 2 (is --all in effect?)", n)
 	}
 
-	r := record(t, func(tb testing.TB) { MKVInfo(tb, Testdata(t, "pcm.wav")) })
-	if len(r.errors) != 1 {
-		t.Errorf("MKVInfo of a WAV file: errors %q, want one", r.errors)
+	r := RunTB(t, func(tb testing.TB) { MKVInfo(tb, Testdata(t, "pcm.wav")) })
+	if len(r.Errors) != 1 {
+		t.Errorf("MKVInfo of a WAV file: errors %q, want one", r.Errors)
 	}
 }
 

@@ -44,9 +44,9 @@ func TestMP4BoxSynthetic(t *testing.T) {
 		t.Errorf("MP4Box = %x", got)
 	}
 	for _, p := range []string{path, filepath.Join(t.TempDir(), "none.mp4")} {
-		r := record(t, func(tb testing.TB) { MP4Box(tb, p, "vpcC") })
-		if len(r.fatals) != 1 {
-			t.Errorf("MP4Box(%s, vpcC): fatals %q, want one", p, r.fatals)
+		r := RunTB(t, func(tb testing.TB) { MP4Box(tb, p, "vpcC") })
+		if len(r.Fatals) != 1 {
+			t.Errorf("MP4Box(%s, vpcC): fatals %q, want one", p, r.Fatals)
 		}
 	}
 }
