@@ -67,6 +67,16 @@ func newFileOut(w io.WriteSeeker) (*fileOut, error) {
 	return f, nil
 }
 
+// AvailableBuffer returns the buffer's free space, empty, for a caller to
+// build its next Write in (like bufio.Writer.AvailableBuffer); such a Write
+// costs no copy. It is valid until the next Write or Seek.
+func (f *fileOut) AvailableBuffer() []byte {
+	if f.err != nil || f.pos != f.bufOff+int64(len(f.buf)) {
+		return nil
+	}
+	return f.buf[len(f.buf):len(f.buf)]
+}
+
 // Write implements io.Writer.
 func (f *fileOut) Write(p []byte) (int, error) {
 	if f.err != nil {
@@ -74,6 +84,8 @@ func (f *fileOut) Write(p []byte) (int, error) {
 	}
 	bufEnd := f.bufOff + int64(len(f.buf))
 	switch {
+	case f.pos == bufEnd && len(p) > 0 && len(f.buf) < cap(f.buf) && &p[0] == &f.buf[:len(f.buf)+1][len(f.buf)] && len(f.buf)+len(p) <= cap(f.buf):
+		f.buf = f.buf[:len(f.buf)+len(p)] // built in AvailableBuffer: already in place
 	case f.pos == bufEnd && len(f.buf)+len(p) <= cap(f.buf):
 		f.buf = append(f.buf, p...)
 	case f.pos >= f.bufOff && f.pos+int64(len(p)) <= bufEnd:

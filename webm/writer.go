@@ -181,9 +181,10 @@ type Writer struct {
 	clusterTS   int64 // Cluster timestamp, ticks
 	cues        []cuePoint
 
-	scratch []byte
-	patch   [16]byte
-	app     [2]string
+	scratch  []byte
+	patch    [16]byte
+	app      [2]string
+	borrowed bool // the block being built is in the destination's buffer
 }
 
 // NewWriter validates opts and writes the EBML header, the start of the
@@ -373,6 +374,29 @@ func appendTrackEntry(b []byte, t *TrackEntry) []byte {
 }
 
 // write writes b at the end of the stream in one Write.
+// availableBufferer is implemented by destinations (like bufio.Writer) that
+// lend their free buffer space: a block built there is written without
+// being copied again.
+type availableBufferer interface{ AvailableBuffer() []byte }
+
+// blockMargin covers what a block adds to its frame: a cluster start and
+// the block's own headers.
+const blockMargin = 64
+
+// blockBuffer returns an empty buffer to build a block of a frame of n
+// bytes in: the destination's free space when it lends enough, else the
+// writer's scratch buffer.
+func (w *Writer) blockBuffer(n int) []byte {
+	w.borrowed = false
+	if ab, ok := w.w.(availableBufferer); ok {
+		if b := ab.AvailableBuffer(); cap(b) >= n+blockMargin {
+			w.borrowed = true
+			return b[:0]
+		}
+	}
+	return w.scratch[:0]
+}
+
 func (w *Writer) write(b []byte) error {
 	n, err := w.w.Write(b)
 	w.off += int64(n)
@@ -473,7 +497,7 @@ func (w *Writer) writeBlock(track uint64, ts, dur time.Duration, flags byte, fra
 	if dur > 0 && dur != t.defDur {
 		durTk = max(w.ticks(dur), 1)
 	}
-	b, rel, err := w.place(w.scratch[:0], t, tk, key)
+	b, rel, err := w.place(w.blockBuffer(len(frame)), t, tk, key)
 	if err != nil {
 		return err
 	}
@@ -502,7 +526,9 @@ func (w *Writer) writeBlock(track uint64, ts, dur time.Duration, flags byte, fra
 		b = append(b, byte(rel>>8), byte(rel), flags&(flagKey|flagInvisible|flagDiscardable))
 		b = append(b, frame...)
 	}
-	w.scratch = b
+	if !w.borrowed {
+		w.scratch = b
+	}
 	if err := w.write(b); err != nil {
 		return err
 	}
