@@ -65,8 +65,10 @@ type recording struct {
 	wake      chan struct{}
 	done      chan struct{}
 
-	mu   sync.Mutex
-	cmds []command
+	mu         sync.Mutex
+	cmds       []command
+	pausedAt   time.Duration            // Now() at the latest pause
+	epochFloor map[uint64]time.Duration // per resume: Now() at the pause before it
 
 	// Owned by run.
 	tracks       []*recTrack
@@ -136,10 +138,11 @@ func (t *recTrack) TrackEnded() {
 func newRecording(r *Recorder, cfg config, timeslice time.Duration, prev *recording) *recording {
 	rec := &recording{
 		r: r, cfg: cfg, timeslice: timeslice, prev: prev,
-		out:     &memFile{},
-		wake:    make(chan struct{}, 1),
-		done:    make(chan struct{}),
-		offsets: map[uint64]time.Duration{0: 0},
+		out:        &memFile{},
+		wake:       make(chan struct{}, 1),
+		done:       make(chan struct{}),
+		offsets:    map[uint64]time.Duration{0: 0},
+		epochFloor: map[uint64]time.Duration{},
 	}
 	rec.gathering.Store(true)
 	for i, t := range cfg.tracks {
@@ -193,14 +196,30 @@ func (rec *recording) stop(err error) {
 }
 
 func (rec *recording) pause() {
+	rec.mu.Lock()
+	rec.pausedAt = Now()
+	rec.mu.Unlock()
 	rec.paused.Store(true)
 	rec.command(cmdPause, nil)
 }
 
 func (rec *recording) resume() {
-	rec.epoch.Add(1)
+	rec.mu.Lock()
+	e := rec.epoch.Add(1)
+	// Samples stamped before the pause that arrive after the resume (a
+	// jitter buffer's late frames) belong to the time before the gap.
+	rec.epochFloor[e] = rec.pausedAt
+	rec.mu.Unlock()
 	rec.paused.Store(false)
 	rec.command(cmdResume, nil)
+}
+
+// floor returns the stream-clock time before which samples of epoch e
+// were captured before its pause.
+func (rec *recording) floor(e uint64) time.Duration {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return rec.epochFloor[e]
 }
 
 func (rec *recording) takeCommands() []command {
@@ -543,6 +562,11 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 		rec.base, rec.baseSet = e.ts, true
 	}
 	off, ok := rec.offsets[e.epoch]
+	if !ok && e.ts < rec.floor(e.epoch) {
+		// Captured before the pause, delivered after the resume: it
+		// keeps the timeline of the time before the pause.
+		off, ok = rec.offsets[rec.curEpoch], true
+	}
 	if !ok {
 		prev := rec.offsets[rec.curEpoch]
 		off = e.ts - rec.base - rec.mediaEnd
