@@ -104,6 +104,7 @@ type recTrack struct {
 	needKey      bool
 	epoch        uint64
 	last         time.Duration
+	lastDur      time.Duration // how long the last sample written plays (at least 1 ms)
 	wrote        bool
 	lastKey      time.Duration
 	framesSince  uint64
@@ -583,9 +584,11 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 	if ts < rec.mediaEnd-maxLate {
 		ts = rec.mediaEnd - maxLate
 	}
-	if t.wrote && ts <= t.last {
-		// A track's blocks must advance (1 ms is the container's tick).
-		ts = t.last + time.Millisecond
+	if t.wrote && ts < t.last+t.lastDur {
+		// A track's samples must not overlap (a resume can bring one
+		// in before the previous one ended) and must advance: 1 ms is
+		// the container's tick.
+		ts = t.last + t.lastDur
 	}
 	dur := e.dur
 	if dur <= 0 {
@@ -603,7 +606,7 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 		}
 		return err
 	}
-	t.last, t.wrote = ts, true
+	t.last, t.lastDur, t.wrote = ts, max(dur, time.Millisecond), true
 	if end := ts + dur; end > rec.mediaEnd {
 		rec.mediaEnd = end
 	}

@@ -28,6 +28,8 @@ commands:
          print what a media file holds, as JSON
   fix IN OUT
          turn a browser's MediaRecorder WebM into a finished, seekable file
+  serve [-addr 127.0.0.1:8080] [-dir ./recordings] [-token T] [-cors-origin O] [-autorecord]
+         run the recording server: WHIP ingest, the MediaRecorder HTTP API, a web page
 
 Run "mediarecorder <command> -h" for a command's flags.
 `
@@ -46,6 +48,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return run(cmd, rest, stderr, func(fs *flag.FlagSet) func() error { return probeCmd(fs, stdout) })
 	case "fix":
 		return run(cmd, rest, stderr, func(fs *flag.FlagSet) func() error { return fixCmd(fs, stderr) })
+	case "serve":
+		return run(cmd, rest, stderr, func(fs *flag.FlagSet) func() error { return serveCmd(fs, stdout, stderr) })
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

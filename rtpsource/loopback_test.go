@@ -1,0 +1,156 @@
+package rtpsource
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/gomediarecorder/mediarecorder"
+	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
+)
+
+// loopbackAPI returns a pion API that only uses UDP over the loopback
+// interface.
+func loopbackAPI(t *testing.T) *webrtc.API {
+	t.Helper()
+	var se webrtc.SettingEngine
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		t.Fatal(err)
+	}
+	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir))
+}
+
+func connect(t *testing.T, offerer, answerer *webrtc.PeerConnection) {
+	t.Helper()
+	offer, err := offerer.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := webrtc.GatheringCompletePromise(offerer)
+	if err := offerer.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-g
+	if err := answerer.SetRemoteDescription(*offerer.LocalDescription()); err != nil {
+		t.Fatal(err)
+	}
+	answer, err := answerer.CreateAnswer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g = webrtc.GatheringCompletePromise(answerer)
+	if err := answerer.SetLocalDescription(answer); err != nil {
+		t.Fatal(err)
+	}
+	<-g
+	if err := offerer.SetRemoteDescription(*answerer.LocalDescription()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLoopback sends VP8 and Opus between two PeerConnections in this
+// process and records what the receiver gets through FromRemote.
+func TestLoopback(t *testing.T) {
+	mediatest.RequireTool(t, "ffmpeg")
+	vc, ac := loadClip(t, "vp8"), loadClip(t, "opus")
+	api := loopbackAPI(t)
+	offerer, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer offerer.Close()
+	answerer, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer answerer.Close()
+	vl, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "pion")
+	if err != nil {
+		t.Fatal(err)
+	}
+	al, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "pion")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []webrtc.TrackLocal{vl, al} {
+		if _, err := offerer.AddTrack(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	sess := NewSession()
+	tracks := make(chan *Track, 2)
+	answerer.OnTrack(func(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+		tr, err := FromRemote(ctx, remote, recv, answerer, Options{Session: sess})
+		if err != nil {
+			t.Errorf("FromRemote: %v", err)
+			return
+		}
+		tracks <- tr
+	})
+	connect(t, offerer, answerer)
+
+	// Send 3 s of each, in real time, looping the clips.
+	var wg sync.WaitGroup
+	send := func(l *webrtc.TrackLocalStaticSample, c clip, n int) {
+		defer wg.Done()
+		start := time.Now()
+		var at time.Duration
+		for i := range n {
+			d := time.Duration(c.ticks[i%len(c.frames)]) * time.Second / time.Duration(c.codec.ClockRate)
+			time.Sleep(time.Until(start.Add(at)))
+			if err := l.WriteSample(media.Sample{Data: c.frames[i%len(c.frames)], Duration: d}); err != nil {
+				t.Errorf("WriteSample: %v", err)
+				return
+			}
+			at += d
+		}
+	}
+	wg.Add(2)
+	go send(vl, vc, 90)
+	go send(al, ac, 150)
+
+	var got []mediarecorder.Track
+	for len(got) < 2 {
+		select {
+		case tr := <-tracks:
+			got = append(got, tr)
+		case <-time.After(10 * time.Second):
+			t.Fatal("no remote tracks")
+		}
+	}
+	rec := startRecording(t, got...)
+	wg.Wait()
+	time.Sleep(300 * time.Millisecond) // the last packets in flight
+	cancel()
+	path := rec.file(t)
+	mediatest.Decode(t, path)
+	p := mediatest.FFprobe(t, path)
+	if len(p.Streams) != 2 || p.Duration < 1.5 {
+		t.Fatalf("ffprobe: %+v", p)
+	}
+	for _, s := range p.Streams {
+		if s.CodecType == "video" && (s.CodecName != "vp8" || s.NbReadFrames < 40) ||
+			s.CodecType == "audio" && (s.CodecName != "opus" || s.NbReadFrames < 100) {
+			t.Errorf("stream %+v", s)
+		}
+	}
+	for _, tr := range got {
+		t.Logf("%s: %+v", tr.Kind(), tr.(*Track).Stats())
+	}
+}

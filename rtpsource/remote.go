@@ -1,0 +1,89 @@
+package rtpsource
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/gomediarecorder/mediarecorder"
+)
+
+// ErrNilRemote is returned by FromRemote without a remote track.
+var ErrNilRemote = errors.New("rtpsource: nil remote track")
+
+// FromRemote returns a Track fed by a pion remote track: a goroutine reads
+// its RTP packets (and another the RTCP of recv, if not nil, for Sender
+// Reports) until the track ends or ctx is done, then stops the Track.
+// Key-frame requests send an RTCP PLI through pc (if not nil), then call
+// opt.OnKeyFrameRequest (if set). Give the tracks of one pc the same
+// opt.Session so that they line up.
+func FromRemote(ctx context.Context, remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver, pc *webrtc.PeerConnection, opt Options) (*Track, error) {
+	if remote == nil {
+		return nil, ErrNilRemote
+	}
+	c := remote.Codec()
+	codec := mediarecorder.Codec{
+		MimeType:    c.MimeType,
+		ClockRate:   c.ClockRate,
+		Channels:    c.Channels,
+		SDPFmtpLine: c.SDPFmtpLine,
+	}
+	user := opt.OnKeyFrameRequest
+	ssrc := uint32(remote.SSRC())
+	opt.OnKeyFrameRequest = func() {
+		if pc != nil {
+			_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+		}
+		if user != nil {
+			user()
+		}
+	}
+	t, err := NewTrack(codec, opt)
+	if err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			_ = remote.SetReadDeadline(time.Now())
+			if recv != nil {
+				_ = recv.SetReadDeadline(time.Now())
+			}
+		case <-done:
+		}
+	}()
+	go func() {
+		defer close(done)
+		defer t.Stop()
+		for {
+			p, _, err := remote.ReadRTP()
+			if err != nil {
+				return
+			}
+			if t.WritePacket(p, time.Now()) != nil {
+				return
+			}
+		}
+	}()
+	if recv != nil {
+		go func() {
+			for {
+				pkts, _, err := recv.ReadRTCP()
+				if err != nil {
+					return
+				}
+				t.WriteRTCP(pkts)
+				select {
+				case <-done:
+					return
+				default:
+				}
+			}
+		}()
+	}
+	return t, nil
+}

@@ -1,0 +1,700 @@
+// Package rtpsource turns RTP packets, and pion WebRTC remote tracks, into
+// mediarecorder Tracks: it reorders packets, reassembles whole frames with
+// pion's depacketizers, drops frames with holes up to the next key frame,
+// and stamps frames on the mediarecorder.Now clock (from RTCP Sender
+// Reports once they arrive, so that the tracks of one sender line up).
+package rtpsource
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+
+	"github.com/gomediarecorder/mediarecorder"
+	"github.com/gomediarecorder/mediarecorder/codecs/av1"
+	"github.com/gomediarecorder/mediarecorder/codecs/h264"
+	"github.com/gomediarecorder/mediarecorder/codecs/opus"
+	"github.com/gomediarecorder/mediarecorder/codecs/vp8"
+	"github.com/gomediarecorder/mediarecorder/codecs/vp9"
+)
+
+// Errors returned by NewTrack and WritePacket.
+var (
+	ErrUnsupportedCodec = errors.New("rtpsource: unsupported codec")
+	ErrClockRate        = errors.New("rtpsource: clock rate must not be zero")
+	ErrTrackEnded       = errors.New("rtpsource: track has ended")
+	ErrNilPacket        = errors.New("rtpsource: nil packet")
+)
+
+// DefaultJitterWindow is how long a frame waits for late or reordered
+// packets when Options.JitterWindow is zero.
+const DefaultJitterWindow = 150 * time.Millisecond
+
+// maxBuffered bounds the packets held while waiting for a missing one.
+const maxBuffered = 4096
+
+// Options configure a Track.
+type Options struct {
+	// JitterWindow is how long a frame waits for late or reordered
+	// packets (default 150 ms).
+	JitterWindow time.Duration
+	// OnKeyFrameRequest asks the sender for a key frame (e.g. sends an
+	// RTCP PLI). It is called by RequestKeyFrame and when a frame is lost,
+	// never with the track's lock held; it must not block.
+	OnKeyFrameRequest func()
+	// Session puts the tracks of one sender on one timeline: tracks that
+	// share a Session map RTCP Sender Report times to the local clock the
+	// same way. Nil gives the track a Session of its own.
+	Session *Session
+}
+
+// Stats counts what a Track did with its input.
+type Stats struct {
+	Packets          int // RTP packets written
+	Frames           int // frames (or audio packets) published
+	Dropped          int // frames dropped: incomplete, or waiting for a key frame
+	Lost             int // RTP packets never received (sequence number holes)
+	KeyFrameRequests int // calls of Options.OnKeyFrameRequest
+}
+
+// Session maps the NTP times of RTCP Sender Reports to the
+// mediarecorder.Now clock, the same way for every track that shares it.
+// Give one Session to the tracks of one PeerConnection or sender.
+// The zero value is not usable; call NewSession.
+type Session struct {
+	mu      sync.Mutex
+	wall    time.Time     // a wall-clock reading ...
+	local   time.Duration // ... and mediarecorder.Now() at that moment
+	mapped  bool
+	ntpBase uint64        // NTP time of the first Sender Report ...
+	locBase time.Duration // ... on the local clock
+}
+
+// NewSession returns a Session for the tracks of one sender.
+func NewSession() *Session {
+	return &Session{wall: time.Now(), local: mediarecorder.Now()}
+}
+
+// localAt converts an arrival time to the mediarecorder.Now clock.
+func (s *Session) localAt(t time.Time) time.Duration {
+	return s.local + t.Sub(s.wall)
+}
+
+// ntpToLocal maps an NTP time to the local clock, fixing the mapping with
+// guess (the local time the caller believes ntp is) on first use.
+func (s *Session) ntpToLocal(ntp uint64, guess func() time.Duration) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.mapped {
+		s.mapped = true
+		s.ntpBase = ntp
+		s.locBase = guess()
+	}
+	return s.locBase + ntpDiff(ntp, s.ntpBase)
+}
+
+// ntpDiff returns a-b for 32.32 fixed-point NTP times.
+func ntpDiff(a, b uint64) time.Duration {
+	d := int64(a - b)
+	secs := d >> 32
+	frac := d & 0xffffffff
+	return time.Duration(secs)*time.Second + time.Duration((frac*int64(time.Second))>>32)
+}
+
+type codecKind int
+
+const (
+	codecOpus codecKind = iota
+	codecVP8
+	codecVP9
+	codecAV1
+	codecH264
+)
+
+// packet is one buffered RTP packet.
+type packet struct {
+	ts      int64 // unwrapped RTP timestamp
+	marker  bool
+	payload []byte
+	arrival time.Time
+}
+
+// frame is a reassembled frame waiting to be published.
+type frame struct {
+	data []byte
+	ts   time.Duration
+	key  bool
+	dur  time.Duration
+}
+
+// Track is a mediarecorder.Track fed by RTP packets (WritePacket) and
+// RTCP (WriteRTCP).
+type Track struct {
+	mediarecorder.Fanout
+
+	id     string
+	kind   mediarecorder.Kind
+	codec  mediarecorder.Codec
+	ck     codecKind
+	window time.Duration
+	onKey  func()
+	sess   *Session
+
+	keyReqs atomic.Int64 // not under mu: RequestKeyFrame may come from a sink
+
+	mu    sync.Mutex
+	ended bool
+	stats Stats
+
+	// Per-SSRC state.
+	started   bool
+	seqInit   bool
+	assembled bool // a frame of this SSRC was assembled or dropped
+	ssrc      uint32
+	highSeq   int64 // highest unwrapped sequence number seen
+	lastTS    int64 // unwrapped RTP timestamp of the newest packet
+	next      int64 // next sequence number to assemble
+	buf       map[int64]*packet
+	latest    time.Time // newest arrival time seen
+	resync    bool      // after a loss: skip to the next frame start
+	badTS     int64     // timestamp of a frame broken by a loss
+	hasBadTS  bool
+	needKey   bool // video: drop frames until a key frame
+	anchorSet bool
+	anchorRTP int64         // RTP time ...
+	anchorLoc time.Duration // ... at this local time
+	srSet     bool
+	srRTP     int64
+	srNTP     uint64
+
+	// Timeline, kept across SSRC changes.
+	lastOut time.Duration // timestamp of the newest published frame
+	lastEnd time.Duration // where it ends
+	haveOut bool
+	held    *frame
+	lastDur time.Duration
+}
+
+// NewTrack returns a live track carrying codec, whose MimeType is one of
+// "audio/opus", "video/VP8", "video/VP9", "video/AV1", "video/H264" (any
+// case) and whose ClockRate is the RTP clock rate.
+func NewTrack(codec mediarecorder.Codec, opt Options) (*Track, error) {
+	var ck codecKind
+	switch strings.ToLower(codec.MimeType) {
+	case "audio/opus":
+		ck = codecOpus
+	case "video/vp8":
+		ck = codecVP8
+	case "video/vp9":
+		ck = codecVP9
+	case "video/av1":
+		ck = codecAV1
+	case "video/h264":
+		ck = codecH264
+	default:
+		return nil, ErrUnsupportedCodec
+	}
+	if codec.ClockRate == 0 {
+		return nil, ErrClockRate
+	}
+	t := &Track{
+		id:     newID(),
+		kind:   mediarecorder.KindVideo,
+		codec:  codec,
+		ck:     ck,
+		window: opt.JitterWindow,
+		onKey:  opt.OnKeyFrameRequest,
+		sess:   opt.Session,
+		buf:    make(map[int64]*packet),
+	}
+	if ck == codecOpus {
+		t.kind = mediarecorder.KindAudio
+	}
+	if t.window <= 0 {
+		t.window = DefaultJitterWindow
+	}
+	if t.sess == nil {
+		t.sess = NewSession()
+	}
+	t.needKey = t.kind == mediarecorder.KindVideo
+	return t, nil
+}
+
+// ID returns the track's identifier.
+func (t *Track) ID() string { return t.id }
+
+// Kind returns "audio" or "video".
+func (t *Track) Kind() mediarecorder.Kind { return t.kind }
+
+// Codec returns the codec given to NewTrack.
+func (t *Track) Codec() mediarecorder.Codec { return t.codec }
+
+// ReadyState returns "live", or "ended" after Stop.
+func (t *Track) ReadyState() mediarecorder.TrackState {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ended {
+		return mediarecorder.TrackEnded
+	}
+	return mediarecorder.TrackLive
+}
+
+// RequestKeyFrame calls Options.OnKeyFrameRequest, if set.
+func (t *Track) RequestKeyFrame() {
+	if t.onKey == nil {
+		return
+	}
+	t.keyReqs.Add(1)
+	t.onKey()
+}
+
+// Stats returns the track's counters.
+func (t *Track) Stats() Stats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.stats
+	st.KeyFrameRequests = int(t.keyReqs.Load())
+	return st
+}
+
+// Stop publishes the complete frames still buffered and ends the track.
+// Idempotent.
+func (t *Track) Stop() {
+	t.mu.Lock()
+	if t.ended {
+		t.mu.Unlock()
+		return
+	}
+	t.flush()
+	if t.held != nil {
+		t.publish(t.held)
+		t.held = nil
+	}
+	t.ended = true
+	t.mu.Unlock()
+	t.Fanout.End()
+}
+
+// WritePacket feeds one RTP packet that arrived at arrival. The track
+// keeps nothing of p after it returns. It fails once the track has ended.
+func (t *Track) WritePacket(p *rtp.Packet, arrival time.Time) error {
+	if p == nil {
+		return ErrNilPacket
+	}
+	t.mu.Lock()
+	if t.ended {
+		t.mu.Unlock()
+		return ErrTrackEnded
+	}
+	t.stats.Packets++
+	lost := t.add(p, arrival)
+	lost = t.assemble(false) || lost
+	t.mu.Unlock()
+	if lost {
+		t.requestKey()
+	}
+	return nil
+}
+
+func (t *Track) requestKey() {
+	if t.kind != mediarecorder.KindVideo || t.onKey == nil {
+		return
+	}
+	t.RequestKeyFrame()
+}
+
+// add buffers p; it reports whether a loss happened.
+func (t *Track) add(p *rtp.Packet, arrival time.Time) bool {
+	if arrival.After(t.latest) || t.latest.IsZero() {
+		t.latest = arrival
+	}
+	lost := false
+	if !t.started || p.SSRC != t.ssrc {
+		if t.started {
+			// A new SSRC: publish what the old one completed, drop the
+			// rest, and continue the timeline where it ended.
+			lost = t.flush()
+			if t.held != nil {
+				t.publish(t.held)
+				t.held = nil
+			}
+		}
+		t.started = true
+		t.ssrc = p.SSRC
+		t.lastTS = int64(p.Timestamp)
+		t.anchorSet = false
+		t.srSet = false
+		t.seqInit = false
+	}
+	if !t.seqInit {
+		t.seqInit = true
+		t.highSeq = int64(p.SequenceNumber)
+		t.next = t.highSeq
+		t.clear()
+		t.resync = true // the stream may start in the middle of a frame
+		t.hasBadTS = false
+		t.assembled = false
+	}
+	seq := t.highSeq + int64(int16(p.SequenceNumber-uint16(t.highSeq)))
+	ts := t.lastTS + int64(int32(p.Timestamp-uint32(t.lastTS)))
+	if seq > t.highSeq {
+		t.highSeq = seq
+		t.lastTS = ts
+	}
+	if !t.anchorSet {
+		t.anchorSet = true
+		t.anchorRTP = ts
+		loc := t.sess.localAt(arrival)
+		if t.haveOut && loc < t.lastEnd {
+			loc = t.lastEnd
+		}
+		t.anchorLoc = loc
+	}
+	if seq < t.next {
+		if t.assembled || t.next-seq > maxBuffered {
+			return lost // too late
+		}
+		// Nothing assembled yet: the stream starts earlier than thought.
+		t.next = seq
+	}
+	if _, dup := t.buf[seq]; dup {
+		return lost
+	}
+	t.buf[seq] = &packet{
+		ts:      ts,
+		marker:  p.Marker,
+		payload: append([]byte(nil), p.Payload...),
+		arrival: arrival,
+	}
+	return lost
+}
+
+func (t *Track) clear() {
+	for k := range t.buf {
+		delete(t.buf, k)
+	}
+}
+
+// flush assembles what it can, treating every hole as a loss, then empties
+// the buffer. It reports whether packets were lost.
+func (t *Track) flush() bool {
+	lost := t.assemble(true)
+	t.clear()
+	return lost
+}
+
+// assemble publishes the frames that are complete. A hole that has waited
+// longer than the jitter window (or any hole, when force is set) is a
+// loss. It reports whether a loss happened.
+func (t *Track) assemble(force bool) (lost bool) {
+	if !t.assembled && !force && !t.expired() {
+		// Wait for packets sent before the first one to arrive.
+		return false
+	}
+	for len(t.buf) > 0 {
+		// Skip what belongs to a frame broken by a loss, up to a frame start.
+		if p := t.buf[t.next]; p != nil && t.resync {
+			if (t.hasBadTS && p.ts == t.badTS) || !t.frameStart(p) {
+				delete(t.buf, t.next)
+				t.next++
+				continue
+			}
+			t.resync = false
+			t.hasBadTS = false
+		}
+		end, complete := t.frameEnd()
+		if complete {
+			t.emit(t.next, end)
+			t.next = end + 1
+			continue
+		}
+		// A hole at end+1 (or the frame's end has not arrived yet).
+		if !force && !t.expired() {
+			return lost
+		}
+		hole := end + 1
+		if end >= t.next {
+			// The packets before the hole are an incomplete frame.
+			t.badTS = t.buf[t.next].ts
+			t.hasBadTS = true
+			for s := t.next; s <= end; s++ {
+				delete(t.buf, s)
+			}
+			t.stats.Dropped++
+			t.assembled = true
+		}
+		nextSeq := int64(-1)
+		for s := range t.buf {
+			if s > hole && (nextSeq < 0 || s < nextSeq) {
+				nextSeq = s
+			}
+		}
+		if nextSeq < 0 {
+			// Nothing after the hole: keep waiting for it.
+			t.next = hole
+			t.resync = true
+			lost = true
+			return lost
+		}
+		t.stats.Lost += int(nextSeq - hole)
+		t.next = nextSeq
+		t.resync = true
+		lost = true
+		if t.kind == mediarecorder.KindVideo {
+			t.needKey = true
+		}
+	}
+	return lost
+}
+
+// expired reports whether the oldest buffered packet has waited longer
+// than the jitter window, or the buffer is full.
+func (t *Track) expired() bool {
+	if len(t.buf) >= maxBuffered {
+		return true
+	}
+	for _, p := range t.buf {
+		if t.latest.Sub(p.arrival) >= t.window {
+			return true
+		}
+	}
+	return false
+}
+
+// frameEnd finds the frame that starts at t.next: it returns the sequence
+// number of its last packet and true when the frame is complete, or the
+// last sequence number present before a hole and false.
+func (t *Track) frameEnd() (int64, bool) {
+	first := t.buf[t.next]
+	if first == nil {
+		return t.next - 1, false
+	}
+	if t.ck == codecOpus {
+		return t.next, true
+	}
+	s := t.next
+	for {
+		p := t.buf[s]
+		if p.marker {
+			return s, true
+		}
+		n := t.buf[s+1]
+		if n == nil {
+			return s, false
+		}
+		if n.ts != first.ts {
+			// The sender set no marker bit; the timestamp change ends it.
+			return s, true
+		}
+		s++
+	}
+}
+
+// frameStart reports whether p is the first packet of a frame.
+func (t *Track) frameStart(p *packet) bool {
+	if len(p.payload) == 0 {
+		return false
+	}
+	switch t.ck {
+	case codecVP8:
+		return (&codecs.VP8Packet{}).IsPartitionHead(p.payload)
+	case codecVP9:
+		return (&codecs.VP9Packet{}).IsPartitionHead(p.payload)
+	case codecAV1:
+		return p.payload[0]&0x80 == 0 // Z = 0: no OBU continues from before
+	case codecH264:
+		return (&codecs.H264Packet{}).IsPartitionHead(p.payload)
+	}
+	return true
+}
+
+// emit depacketizes the packets first..last into a frame and publishes it.
+func (t *Track) emit(first, last int64) {
+	t.assembled = true
+	ts := t.buf[first].ts
+	var (
+		data []byte
+		err  error
+	)
+	switch t.ck {
+	case codecOpus:
+		data, err = (&codecs.OpusPacket{}).Unmarshal(t.buf[first].payload)
+	case codecVP8:
+		var d codecs.VP8Packet
+		for s := first; s <= last && err == nil; s++ {
+			var b []byte
+			b, err = d.Unmarshal(t.buf[s].payload)
+			data = append(data, b...)
+		}
+	case codecVP9:
+		var d codecs.VP9Packet
+		for s := first; s <= last && err == nil; s++ {
+			var b []byte
+			b, err = d.Unmarshal(t.buf[s].payload)
+			data = append(data, b...)
+		}
+	case codecAV1:
+		var d codecs.AV1Depacketizer
+		for s := first; s <= last && err == nil; s++ {
+			var b []byte
+			b, err = d.Unmarshal(t.buf[s].payload)
+			data = append(data, b...)
+		}
+	case codecH264:
+		d := codecs.H264Packet{}
+		for s := first; s <= last && err == nil; s++ {
+			var b []byte
+			b, err = d.Unmarshal(t.buf[s].payload)
+			data = append(data, b...)
+		}
+	}
+	for s := first; s <= last; s++ {
+		delete(t.buf, s)
+	}
+	if err != nil || len(data) == 0 {
+		t.stats.Dropped++
+		if t.kind == mediarecorder.KindVideo {
+			t.needKey = true
+		}
+		return
+	}
+	key := t.isKeyFrame(data)
+	if t.needKey {
+		if !key {
+			t.stats.Dropped++
+			return
+		}
+		t.needKey = false
+	}
+	f := &frame{data: data, ts: t.localTime(ts), key: key}
+	if t.haveOut && f.ts < t.lastOut {
+		f.ts = t.lastOut
+	}
+	if t.held != nil && f.ts < t.held.ts {
+		f.ts = t.held.ts
+	}
+	if t.ck == codecOpus {
+		d, err := opus.PacketDuration(data)
+		if err != nil || d <= 0 {
+			d = 20 * time.Millisecond
+		}
+		f.dur = d
+		t.publish(f)
+		return
+	}
+	if h := t.held; h != nil {
+		d := f.ts - h.ts
+		if d <= 0 || d > time.Second {
+			d = t.lastDur
+		}
+		h.dur = d
+		t.lastDur = d
+		t.publish(h)
+	}
+	t.held = f
+}
+
+// publish hands f to the sinks. A video frame's duration runs to the next
+// frame's timestamp.
+func (t *Track) publish(f *frame) {
+	if f.dur <= 0 {
+		f.dur = t.lastDur
+		if f.dur <= 0 {
+			f.dur = time.Second / 30
+		}
+	}
+	t.Fanout.Publish(mediarecorder.TimedSample{
+		Sample:    mediarecorder.Sample{Data: f.data, Duration: f.dur},
+		Timestamp: f.ts,
+		KeyFrame:  f.key,
+	})
+	t.stats.Frames++
+	t.lastOut = f.ts
+	t.lastEnd = f.ts + f.dur
+	t.haveOut = true
+}
+
+// localTime returns the local-clock time of RTP time ts of the current SSRC.
+func (t *Track) localTime(ts int64) time.Duration {
+	if t.srSet {
+		ntp := t.sess.ntpToLocal(t.srNTP, func() time.Duration { return t.anchorTime(t.srRTP) })
+		return ntp + t.rtpDur(ts-t.srRTP)
+	}
+	return t.anchorTime(ts)
+}
+
+func (t *Track) anchorTime(ts int64) time.Duration {
+	return t.anchorLoc + t.rtpDur(ts-t.anchorRTP)
+}
+
+func (t *Track) rtpDur(d int64) time.Duration {
+	r := int64(t.codec.ClockRate)
+	return time.Duration(d/r)*time.Second + time.Duration((d%r)*int64(time.Second)/r)
+}
+
+func (t *Track) isKeyFrame(data []byte) bool {
+	switch t.ck {
+	case codecVP8:
+		return vp8.IsKeyFrame(data)
+	case codecVP9:
+		return vp9.IsKeyFrame(data)
+	case codecAV1:
+		_, seq, ok := av1.FindSequenceHeader(data)
+		return ok && av1.IsKeyFrame(data, &seq)
+	case codecH264:
+		return h264.IsKeyFrame(data)
+	}
+	return true
+}
+
+// WriteRTCP takes the RTCP packets received for the track. Sender Reports
+// for the current SSRC set the mapping from RTP time to the sender's NTP
+// clock; from then on frame timestamps derive from it, the same way for
+// every track of the Session. Other packets are ignored.
+func (t *Track) WriteRTCP(pkts []rtcp.Packet) {
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, p := range pkts {
+		sr, ok := p.(*rtcp.SenderReport)
+		if !ok {
+			continue
+		}
+		if t.started && sr.SSRC != t.ssrc {
+			continue
+		}
+		if !t.started {
+			// Before any packet: remember it for this SSRC.
+			t.started = true
+			t.seqInit = false
+			t.ssrc = sr.SSRC
+			t.lastTS = int64(sr.RTPTime)
+			t.anchorSet = true
+			t.anchorRTP = t.lastTS
+			t.anchorLoc = t.sess.localAt(now)
+		}
+		t.srSet = true
+		t.srRTP = t.lastTS + int64(int32(sr.RTPTime-uint32(t.lastTS)))
+		t.srNTP = sr.NTPTime
+		// Fix the session's mapping now, while the anchor is fresh.
+		t.sess.ntpToLocal(t.srNTP, func() time.Duration { return t.anchorTime(t.srRTP) })
+	}
+}
+
+// newID returns a random identifier in UUID form.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

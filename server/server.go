@@ -1,0 +1,279 @@
+// Package server is the recording server behind `mediarecorder serve`:
+// WebRTC ingest over WHIP (RFC 9725), the MediaRecorder API over HTTP
+// (JSON, with events over server-sent events), recordings kept on disk with
+// a bbolt catalog, Prometheus metrics and a small web page at /.
+//
+// The HTTP interface is described in the module's API.md ("The server's
+// HTTP interface").
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// maxBody is the largest request body accepted (SDP offers, JSON).
+const maxBody = 1 << 20
+
+// trackWait is how long a new recording waits for the tracks its WHIP
+// session announced to arrive.
+const trackWait = 5 * time.Second
+
+//go:embed web
+var webFS embed.FS
+
+// Config configures a Server.
+type Config struct {
+	// Dir holds the recordings and the catalog (catalog.db). It is
+	// created when missing.
+	Dir string
+	// Token, when set, is the bearer token every WHIP and API request
+	// must carry (Authorization: Bearer Token). GET requests may carry it
+	// as the query parameter access_token instead, for EventSource and
+	// <video src>, which cannot set headers.
+	Token string
+	// CORSOrigin is the Access-Control-Allow-Origin answered; "" means "*".
+	CORSOrigin string
+	// AutoRecord starts a recording (default options) for each new WHIP
+	// session once its tracks have arrived.
+	AutoRecord bool
+	// Logger receives structured logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is the recording server. Its methods are safe for concurrent use.
+type Server struct {
+	cfg  Config
+	log  *slog.Logger
+	cat  *catalog
+	api  *webrtc.API
+	mux  *http.ServeMux
+	ctx  context.Context
+	stop context.CancelFunc
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	recs     map[string]*recording // every known recording, live or not
+	closed   bool
+	wg       sync.WaitGroup // live recordings
+
+	m metrics
+}
+
+// metrics are the counters behind /metrics.
+type metrics struct {
+	sessionsTotal    atomic.Uint64
+	recordingsTotal  atomic.Uint64
+	bytesWritten     atomic.Uint64
+	droppedDone      atomic.Uint64 // from recorders that have stopped
+	keyFrameReqsDone atomic.Uint64
+	recovered        atomic.Uint64
+}
+
+// New opens (or creates) cfg.Dir and its catalog. Recordings that a crash
+// left unfinished are finished in place (WebM and Matroska with webm.Fix)
+// and marked recovered.
+func New(cfg Config) (*Server, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("server: no recordings directory")
+	}
+	if cfg.CORSOrigin == "" {
+		cfg.CORSOrigin = "*"
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lg = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("server: recordings directory %s: %w", cfg.Dir, err)
+	}
+	probe, err := os.CreateTemp(cfg.Dir, ".write-test-*")
+	if err != nil {
+		return nil, fmt.Errorf("server: recordings directory %s is not writable: %w", cfg.Dir, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+
+	cat, err := openCatalog(filepath.Join(cfg.Dir, "catalog.db"))
+	if err != nil {
+		return nil, fmt.Errorf("server: catalog in %s: %w", cfg.Dir, err)
+	}
+	api, err := newWebRTCAPI()
+	if err != nil {
+		cat.close()
+		return nil, fmt.Errorf("server: webrtc: %w", err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	s := &Server{
+		cfg: cfg, log: lg, cat: cat, api: api, ctx: ctx, stop: stop,
+		sessions: map[string]*session{},
+		recs:     map[string]*recording{},
+	}
+	if err := s.loadCatalog(); err != nil {
+		stop()
+		cat.close()
+		return nil, err
+	}
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s }
+
+// ServeHTTP serves the WHIP endpoint, the API, /metrics and the page.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	guarded := r.URL.Path == "/whip" || strings.HasPrefix(r.URL.Path, "/whip/") ||
+		r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")
+	if guarded {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", s.cfg.CORSOrigin)
+		h.Set("Access-Control-Expose-Headers", "Location, Content-Type, Content-Length, Content-Range, Accept-Ranges")
+		if s.cfg.CORSOrigin != "*" {
+			h.Add("Vary", "Origin")
+		}
+		if r.Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, PATCH, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match, Range")
+			h.Set("Access-Control-Max-Age", "600")
+			if r.URL.Path == "/whip" {
+				h.Set("Accept-Post", "application/sdp")
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
+	if (guarded || r.URL.Path == "/metrics") && !s.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="mediarecorder"`)
+		writeError(w, http.StatusUnauthorized, "NotAllowedError", "missing or wrong bearer token")
+		return
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// authorized reports whether r carries the configured token.
+func (s *Server) authorized(r *http.Request) bool {
+	if s.cfg.Token == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok && r.Method == http.MethodGet {
+		got, ok = r.URL.Query().Get("access_token"), true
+	}
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) == 1
+}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("POST /whip", s.handleWHIP)
+	m.HandleFunc("DELETE /whip/{session}", s.handleWHIPDelete)
+	m.HandleFunc("PATCH /whip/{session}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", "DELETE, OPTIONS")
+		writeError(w, http.StatusMethodNotAllowed, "NotSupportedError", "trickle ICE is not supported: gather every candidate before POSTing the offer")
+	})
+	m.HandleFunc("POST /api/recordings", s.handleCreate)
+	m.HandleFunc("GET /api/recordings", s.handleList)
+	m.HandleFunc("GET /api/recordings/{id}", s.handleGet)
+	m.HandleFunc("DELETE /api/recordings/{id}", s.handleDelete)
+	m.HandleFunc("POST /api/recordings/{id}/{action}", s.handleAction)
+	m.HandleFunc("GET /api/recordings/{id}/media", s.handleMedia)
+	m.HandleFunc("GET /api/recordings/{id}/events", s.handleEvents)
+	m.HandleFunc("GET /metrics", s.handleMetrics)
+	notFound := func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "NotFoundError", "no such endpoint: "+r.Method+" "+r.URL.Path)
+	}
+	for _, method := range []string{"GET", "POST", "DELETE"} {
+		m.HandleFunc(method+" /api/", notFound)
+	}
+	sub, _ := fs.Sub(webFS, "web")
+	m.Handle("GET /", http.FileServerFS(sub))
+	s.mux = m
+}
+
+// Shutdown stops every recorder, waits until every file is finished (or
+// ctx ends), closes the WHIP sessions and the catalog.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	var live []*recording
+	for _, rc := range s.recs {
+		live = append(live, rc)
+	}
+	sessions := make([]*session, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		sessions = append(sessions, ss)
+	}
+	s.mu.Unlock()
+
+	for _, rc := range live {
+		rc.stopRecorder()
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	for _, ss := range sessions {
+		ss.close()
+	}
+	s.stop()
+	if cerr := s.cat.close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// apiError is the JSON error body.
+type apiError struct {
+	Error errorBody `json:"error"`
+}
+
+type errorBody struct {
+	Name    string `json:"name"`
+	Message string `json:"message"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, name, msg string) {
+	writeJSON(w, status, apiError{Error: errorBody{Name: name, Message: msg}})
+}
+
+// writeBodyError answers a request whose body could not be read.
+func writeBodyError(w http.ResponseWriter, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		writeError(w, http.StatusRequestEntityTooLarge, "QuotaExceededError", fmt.Sprintf("the body is larger than %d bytes", mbe.Limit))
+		return
+	}
+	writeError(w, http.StatusBadRequest, "SyntaxError", "reading the body: "+err.Error())
+}
