@@ -105,6 +105,7 @@ type recTrack struct {
 	epoch        uint64
 	last         time.Duration
 	lastDur      time.Duration // how long the last sample written plays (at least 1 ms)
+	typDur       time.Duration // the latest real (>= 2 ms) duration of the track's samples
 	wrote        bool
 	lastKey      time.Duration
 	framesSince  uint64
@@ -584,11 +585,10 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 	if ts < rec.mediaEnd-maxLate {
 		ts = rec.mediaEnd - maxLate
 	}
-	if t.wrote && ts < t.last+t.lastDur {
+	if gap := t.minGap(); t.wrote && ts < t.last+gap {
 		// A track's samples must not overlap (a resume can bring one
-		// in before the previous one ended) and must advance: 1 ms is
-		// the container's tick.
-		ts = t.last + t.lastDur
+		// in before the previous one ended) and must advance.
+		ts = t.last + gap
 	}
 	dur := e.dur
 	if dur <= 0 {
@@ -607,6 +607,9 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 		return err
 	}
 	t.last, t.lastDur, t.wrote = ts, max(dur, time.Millisecond), true
+	if dur >= 2*time.Millisecond {
+		t.typDur = dur
+	}
 	if end := ts + dur; end > rec.mediaEnd {
 		rec.mediaEnd = end
 	}
@@ -620,6 +623,17 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 		rec.cutBlob()
 	}
 	return nil
+}
+
+// minGap is how far after the previous sample the next one must start: the
+// previous sample's duration; for a video frame that came with none (a
+// source that stamped two frames alike), a typical frame's, so that players
+// do not see two frames in one frame period.
+func (t *recTrack) minGap() time.Duration {
+	if t.lastDur < 2*time.Millisecond && t.typDur > 0 && t.track.Kind() == KindVideo {
+		return t.typDur
+	}
+	return t.lastDur
 }
 
 // keyFrameInterval asks for key frames as the key-frame interval options say.

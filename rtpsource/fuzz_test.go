@@ -45,8 +45,8 @@ func TestNewTrackErrors(t *testing.T) {
 	}
 }
 
-// FuzzWritePacket feeds arbitrary payloads, sequence numbers, timestamps
-// and marker bits to a track of each codec: nothing may panic, and every
+// FuzzWritePacket feeds arbitrary payloads, sequence numbers, timestamps,
+// marker bits and padding-only packets to a track of each codec: nothing may panic, and every
 // published sample is non-empty with non-decreasing timestamps.
 func FuzzWritePacket(f *testing.F) {
 	for _, name := range clipNames {
@@ -78,6 +78,11 @@ func fuzzWrite(t *testing.T, codec uint8, data []byte, step uint8, marker bool) 
 	for i := 0; len(data) > 0; i++ {
 		n := min(len(data), 1+int(step)%97+i%5)
 		p := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: marker != (i%3 == 0), SSRC: uint32(step >> 6)}, Payload: data[:n]}
+		if step&0x20 != 0 && i%4 == 1 {
+			// A padding-only packet (bandwidth probe) instead.
+			p.Padding, p.Payload, p.PaddingSize = true, nil, 200
+			n = 0
+		}
 		data = data[n:]
 		if err := tr.WritePacket(p, base.Add(time.Duration(i)*10*time.Millisecond)); err != nil {
 			t.Fatal(err)

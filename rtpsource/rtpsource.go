@@ -1,8 +1,10 @@
 // Package rtpsource turns RTP packets, and pion WebRTC remote tracks, into
 // mediarecorder Tracks: it reorders packets, reassembles whole frames with
-// pion's depacketizers, drops frames with holes up to the next key frame,
-// and stamps frames on the mediarecorder.Now clock (from RTCP Sender
-// Reports once they arrive, so that the tracks of one sender line up).
+// pion's depacketizers, drops frames with holes up to the next key frame
+// (asking the sender for one), skips padding-only packets (bandwidth
+// probes), and stamps frames on the mediarecorder.Now clock (from RTCP
+// Sender Reports once they arrive, so that the tracks of one sender line
+// up).
 package rtpsource
 
 import (
@@ -38,6 +40,10 @@ var (
 // packets when Options.JitterWindow is zero.
 const DefaultJitterWindow = 150 * time.Millisecond
 
+// minKeyInterval is the shortest time between two automatic key-frame
+// requests, when the jitter window is shorter.
+const minKeyInterval = 100 * time.Millisecond
+
 // maxBuffered bounds the packets held while waiting for a missing one.
 const maxBuffered = 4096
 
@@ -47,8 +53,11 @@ type Options struct {
 	// packets (default 150 ms).
 	JitterWindow time.Duration
 	// OnKeyFrameRequest asks the sender for a key frame (e.g. sends an
-	// RTCP PLI). It is called by RequestKeyFrame and when a frame is lost,
-	// never with the track's lock held; it must not block.
+	// RTCP PLI). It is called by RequestKeyFrame, and whenever a video
+	// track waits for a key frame (after a lost packet, or a frame that
+	// does not depacketize) at most once per JitterWindow (or 100 ms, if
+	// longer) of packet arrival time, until the key frame comes. It is
+	// never called with the track's lock held; it must not block.
 	OnKeyFrameRequest func()
 	// Session puts the tracks of one sender on one timeline: tracks that
 	// share a Session map RTCP Sender Report times to the local clock the
@@ -63,6 +72,7 @@ type Stats struct {
 	Dropped          int // frames dropped: incomplete, or waiting for a key frame
 	Lost             int // RTP packets never received (sequence number holes)
 	KeyFrameRequests int // calls of Options.OnKeyFrameRequest
+	Padding          int // padding-only packets (bandwidth probes): no frame, no loss
 }
 
 // Session maps the NTP times of RTCP Sender Reports to the
@@ -125,6 +135,7 @@ type packet struct {
 	marker  bool
 	payload []byte
 	arrival time.Time
+	pad     bool // padding only: fills its sequence number, carries nothing
 }
 
 // frame is a reassembled frame waiting to be published.
@@ -167,7 +178,10 @@ type Track struct {
 	resync    bool      // after a loss: skip to the next frame start
 	badTS     int64     // timestamp of a frame broken by a loss
 	hasBadTS  bool
-	needKey   bool // video: drop frames until a key frame
+	needKey   bool      // video: drop frames until a key frame
+	keyWanted bool      // a key-frame request is due (rate-limited)
+	keyReqAt  time.Time // arrival time of the last automatic request
+	keyReqSet bool
 	anchorSet bool
 	anchorRTP int64         // RTP time ...
 	anchorLoc time.Duration // ... at this local time
@@ -295,33 +309,63 @@ func (t *Track) WritePacket(p *rtp.Packet, arrival time.Time) error {
 		return ErrTrackEnded
 	}
 	t.stats.Packets++
-	lost := t.add(p, arrival)
-	lost = t.assemble(false) || lost
+	t.add(p, arrival)
+	t.assemble(false)
+	req := t.keyRequestDue()
 	t.mu.Unlock()
-	if lost {
-		t.requestKey()
+	if req {
+		t.RequestKeyFrame()
 	}
 	return nil
 }
 
-func (t *Track) requestKey() {
-	if t.kind != mediarecorder.KindVideo || t.onKey == nil {
+// waitKey makes a video track drop frames until a key frame, and asks the
+// sender for one.
+func (t *Track) waitKey() {
+	if t.kind != mediarecorder.KindVideo {
 		return
 	}
-	t.RequestKeyFrame()
+	t.needKey = true
+	t.keyWanted = true
 }
 
-// add buffers p; it reports whether a loss happened.
-func (t *Track) add(p *rtp.Packet, arrival time.Time) bool {
+// keyRequestDue reports whether to call OnKeyFrameRequest now: a request
+// is wanted, the track still waits for a key frame, and the last automatic
+// request is at least the jitter window (or minKeyInterval) of arrival
+// time ago. A request held back by the rate limit stays due.
+func (t *Track) keyRequestDue() bool {
+	if !t.keyWanted {
+		return false
+	}
+	if !t.needKey || t.onKey == nil {
+		t.keyWanted = false
+		return false
+	}
+	if t.keyReqSet && t.latest.Sub(t.keyReqAt) < max(t.window, minKeyInterval) {
+		return false
+	}
+	t.keyWanted = false
+	t.keyReqSet = true
+	t.keyReqAt = t.latest
+	return true
+}
+
+// add buffers p.
+func (t *Track) add(p *rtp.Packet, arrival time.Time) {
 	if arrival.After(t.latest) || t.latest.IsZero() {
 		t.latest = arrival
 	}
-	lost := false
+	// A padding-only packet (a bandwidth probe, often with the timestamp of
+	// the previous frame) fills its sequence number and nothing else.
+	pad := p.Padding && len(p.Payload) == 0
+	if pad {
+		t.stats.Padding++
+	}
 	if !t.started || p.SSRC != t.ssrc {
 		if t.started {
 			// A new SSRC: publish what the old one completed, drop the
 			// rest, and continue the timeline where it ended.
-			lost = t.flush()
+			t.flush()
 			if t.held != nil {
 				t.publish(t.held)
 				t.held = nil
@@ -349,7 +393,7 @@ func (t *Track) add(p *rtp.Packet, arrival time.Time) bool {
 		t.highSeq = seq
 		t.lastTS = ts
 	}
-	if !t.anchorSet {
+	if !t.anchorSet && !pad {
 		t.anchorSet = true
 		t.anchorRTP = ts
 		loc := t.sess.localAt(arrival)
@@ -360,13 +404,17 @@ func (t *Track) add(p *rtp.Packet, arrival time.Time) bool {
 	}
 	if seq < t.next {
 		if t.assembled || t.next-seq > maxBuffered {
-			return lost // too late
+			return // too late
 		}
 		// Nothing assembled yet: the stream starts earlier than thought.
 		t.next = seq
 	}
 	if _, dup := t.buf[seq]; dup {
-		return lost
+		return
+	}
+	if pad {
+		t.buf[seq] = &packet{ts: ts, arrival: arrival, pad: true}
+		return
 	}
 	t.buf[seq] = &packet{
 		ts:      ts,
@@ -374,7 +422,6 @@ func (t *Track) add(p *rtp.Packet, arrival time.Time) bool {
 		payload: append([]byte(nil), p.Payload...),
 		arrival: arrival,
 	}
-	return lost
 }
 
 func (t *Track) clear() {
@@ -384,22 +431,27 @@ func (t *Track) clear() {
 }
 
 // flush assembles what it can, treating every hole as a loss, then empties
-// the buffer. It reports whether packets were lost.
-func (t *Track) flush() bool {
-	lost := t.assemble(true)
+// the buffer.
+func (t *Track) flush() {
+	t.assemble(true)
 	t.clear()
-	return lost
 }
 
 // assemble publishes the frames that are complete. A hole that has waited
 // longer than the jitter window (or any hole, when force is set) is a
-// loss. It reports whether a loss happened.
-func (t *Track) assemble(force bool) (lost bool) {
+// loss.
+func (t *Track) assemble(force bool) {
 	if !t.assembled && !force && !t.expired() {
 		// Wait for packets sent before the first one to arrive.
-		return false
+		return
 	}
 	for len(t.buf) > 0 {
+		// Padding between frames: no frame, no hole, no change of state.
+		if p := t.buf[t.next]; p != nil && p.pad {
+			delete(t.buf, t.next)
+			t.next++
+			continue
+		}
 		// Skip what belongs to a frame broken by a loss, up to a frame start.
 		if p := t.buf[t.next]; p != nil && t.resync {
 			if (t.hasBadTS && p.ts == t.badTS) || !t.frameStart(p) {
@@ -418,7 +470,7 @@ func (t *Track) assemble(force bool) (lost bool) {
 		}
 		// A hole at end+1 (or the frame's end has not arrived yet).
 		if !force && !t.expired() {
-			return lost
+			return
 		}
 		hole := end + 1
 		if end >= t.next {
@@ -430,6 +482,7 @@ func (t *Track) assemble(force bool) (lost bool) {
 			}
 			t.stats.Dropped++
 			t.assembled = true
+			t.waitKey()
 		}
 		nextSeq := int64(-1)
 		for s := range t.buf {
@@ -441,18 +494,13 @@ func (t *Track) assemble(force bool) (lost bool) {
 			// Nothing after the hole: keep waiting for it.
 			t.next = hole
 			t.resync = true
-			lost = true
-			return lost
+			return
 		}
 		t.stats.Lost += int(nextSeq - hole)
 		t.next = nextSeq
 		t.resync = true
-		lost = true
-		if t.kind == mediarecorder.KindVideo {
-			t.needKey = true
-		}
+		t.waitKey()
 	}
-	return lost
 }
 
 // expired reports whether the oldest buffered packet has waited longer
@@ -471,7 +519,8 @@ func (t *Track) expired() bool {
 
 // frameEnd finds the frame that starts at t.next: it returns the sequence
 // number of its last packet and true when the frame is complete, or the
-// last sequence number present before a hole and false.
+// last sequence number present before a hole and false. Padding packets
+// inside the frame's run belong to it (emit skips them).
 func (t *Track) frameEnd() (int64, bool) {
 	first := t.buf[t.next]
 	if first == nil {
@@ -483,14 +532,14 @@ func (t *Track) frameEnd() (int64, bool) {
 	s := t.next
 	for {
 		p := t.buf[s]
-		if p.marker {
+		if p.marker && !p.pad {
 			return s, true
 		}
 		n := t.buf[s+1]
 		if n == nil {
 			return s, false
 		}
-		if n.ts != first.ts {
+		if !n.pad && n.ts != first.ts {
 			// The sender set no marker bit; the timestamp change ends it.
 			return s, true
 		}
@@ -520,39 +569,27 @@ func (t *Track) frameStart(p *packet) bool {
 func (t *Track) emit(first, last int64) {
 	t.assembled = true
 	ts := t.buf[first].ts
+	var d rtp.Depacketizer
+	switch t.ck {
+	case codecOpus:
+		d = &codecs.OpusPacket{}
+	case codecVP8:
+		d = &codecs.VP8Packet{}
+	case codecVP9:
+		d = &codecs.VP9Packet{}
+	case codecAV1:
+		d = &codecs.AV1Depacketizer{}
+	case codecH264:
+		d = &codecs.H264Packet{}
+	}
 	var (
 		data []byte
 		err  error
 	)
-	switch t.ck {
-	case codecOpus:
-		data, err = (&codecs.OpusPacket{}).Unmarshal(t.buf[first].payload)
-	case codecVP8:
-		var d codecs.VP8Packet
-		for s := first; s <= last && err == nil; s++ {
+	for s := first; s <= last && err == nil; s++ {
+		if p := t.buf[s]; !p.pad {
 			var b []byte
-			b, err = d.Unmarshal(t.buf[s].payload)
-			data = append(data, b...)
-		}
-	case codecVP9:
-		var d codecs.VP9Packet
-		for s := first; s <= last && err == nil; s++ {
-			var b []byte
-			b, err = d.Unmarshal(t.buf[s].payload)
-			data = append(data, b...)
-		}
-	case codecAV1:
-		var d codecs.AV1Depacketizer
-		for s := first; s <= last && err == nil; s++ {
-			var b []byte
-			b, err = d.Unmarshal(t.buf[s].payload)
-			data = append(data, b...)
-		}
-	case codecH264:
-		d := codecs.H264Packet{}
-		for s := first; s <= last && err == nil; s++ {
-			var b []byte
-			b, err = d.Unmarshal(t.buf[s].payload)
+			b, err = d.Unmarshal(p.payload)
 			data = append(data, b...)
 		}
 	}
@@ -561,15 +598,14 @@ func (t *Track) emit(first, last int64) {
 	}
 	if err != nil || len(data) == 0 {
 		t.stats.Dropped++
-		if t.kind == mediarecorder.KindVideo {
-			t.needKey = true
-		}
+		t.waitKey()
 		return
 	}
 	key := t.isKeyFrame(data)
 	if t.needKey {
 		if !key {
 			t.stats.Dropped++
+			t.keyWanted = true // ask again, rate-limited, until it comes
 			return
 		}
 		t.needKey = false

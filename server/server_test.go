@@ -23,7 +23,6 @@ import (
 	"github.com/gomediarecorder/mediarecorder/webm"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 )
@@ -666,35 +665,6 @@ func TestRecovery(t *testing.T) {
 	list := decodeJSON[struct{ Recordings []meta }](t, do(t, "GET", hs.URL+"/api/recordings", nil).body)
 	if len(list.Recordings) != 1 {
 		t.Errorf("list %+v", list)
-	}
-}
-
-func TestPaddingOnly(t *testing.T) {
-	mk := func(p rtp.Packet) []byte {
-		b, err := p.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	hdr := rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: 7, SSRC: 1}
-	padded := hdr
-	padded.Padding = true
-	tests := []struct {
-		name string
-		pkt  []byte
-		want bool
-	}{
-		{"media", mk(rtp.Packet{Header: hdr, Payload: []byte{0x90, 1, 2}}), false},
-		{"media with padding", mk(rtp.Packet{Header: padded, Payload: []byte{0x90, 1, 2}, PaddingSize: 4}), false},
-		{"padding only", mk(rtp.Packet{Header: padded, PaddingSize: 200}), true},
-		{"garbage", []byte{1, 2, 3}, false},
-		{"empty", nil, false},
-	}
-	for _, tc := range tests {
-		if got := paddingOnly(tc.pkt); got != tc.want {
-			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
-		}
 	}
 }
 
