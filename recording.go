@@ -376,6 +376,19 @@ func (rec *recording) pump(final bool, limit uint64) (held bool, err error) {
 			return true, nil
 		}
 	}
+	// A track left out of the file still sends: its samples are skipped,
+	// so that its queue drains (and the recording can end).
+	for _, t := range rec.tracks {
+		if t.excluded {
+			for {
+				if _, ok := t.q.peek(); !ok {
+					break
+				}
+				t.q.pop()
+				rec.countSkipped(1)
+			}
+		}
+	}
 	now := time.Now()
 	for {
 		// The track whose head is earliest; and whether every active track

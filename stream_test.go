@@ -305,3 +305,38 @@ func TestPauseLateFrames(t *testing.T) {
 		t.Errorf("duration %.3f s, want 1.5 s", p.Duration)
 	}
 }
+
+// A video track that never sends a key frame is left out of the file; its
+// later samples are skipped, and when every track ends the recorder stops
+// by itself.
+func TestExcludedTrackEnds(t *testing.T) {
+	_, frames, err := mediatest.ReadIVF(mediatest.Testdata(t, "vp8.ivf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := NewSampleTrack(Codec{MimeType: "video/VP8", ClockRate: 90000})
+	a := pcmTrack()
+	r := mustNew(t, NewStream(v, a), Options{})
+	l := watch(r)
+	must(t, r.Start(0))
+	for i := range 150 { // 3 s of audio; video: deltas only
+		must(t, a.WriteSample(pcm20ms(i)))
+		if i%2 == 0 {
+			must(t, v.WriteSample(Sample{Data: frames[1+i%29].Data, Duration: 40 * time.Millisecond}))
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	for i := range 20 { // more deltas after the header was written without video
+		must(t, v.WriteSample(Sample{Data: frames[1+i].Data, Duration: 40 * time.Millisecond}))
+	}
+	v.Stop()
+	a.Stop()
+	l.waitStop(t)
+	if r.Stats().Skipped < 90 {
+		t.Errorf("stats %+v", r.Stats())
+	}
+	p := mediatest.FFprobe(t, writeTemp(t, l.data()))
+	if len(p.Streams) != 1 || p.Streams[0].CodecType != "audio" {
+		t.Errorf("streams %+v", p.Streams)
+	}
+}
