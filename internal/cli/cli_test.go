@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 )
@@ -265,5 +267,52 @@ func TestUsage(t *testing.T) {
 		if code != 0 || !strings.Contains(stderr, "usage: mediarecorder "+cmd) {
 			t.Errorf("%s -h: %d %q", cmd, code, stderr)
 		}
+	}
+}
+
+// TestRecordSDP records RTP that ffmpeg sends over UDP, described by an SDP
+// file, until -duration passes.
+func TestRecordSDP(t *testing.T) {
+	ffmpeg := mediatest.RequireTool(t, "ffmpeg")
+	ports := mediatest.FreeUDPPorts(t, 2)
+	dir := t.TempDir()
+	sdp := filepath.Join(dir, "in.sdp")
+	os.WriteFile(sdp, []byte(fmt.Sprintf("v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=test\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
+		"m=video %d RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n"+
+		"m=audio %d RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n", ports[0], ports[1])), 0o644)
+	out := filepath.Join(dir, "rtp.webm")
+	done := make(chan int, 1)
+	var stderr string
+	go func() {
+		var code int
+		code, _, stderr = runCLI("record", "-o", out, "-duration", "4s", sdp)
+		done <- code
+	}()
+	time.Sleep(300 * time.Millisecond) // let record bind its sockets
+	for i, c := range [][]string{
+		{"-re", "-i", mediatest.Testdata(t, "vp8.ivf"), "-c", "copy", "-f", "rtp", "-payload_type", "96"},
+		{"-re", "-i", mediatest.Testdata(t, "opus-stereo.ogg"), "-c", "copy", "-f", "rtp", "-payload_type", "111"},
+	} {
+		args := append(append([]string{"-v", "error"}, c...), fmt.Sprintf("rtp://127.0.0.1:%d", ports[i]))
+		cmd := exec.CommandContext(t.Context(), ffmpeg, args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Wait() })
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("record did not end after -duration")
+	}
+	if o := mediatest.Decode(t, out); o != "" {
+		t.Fatalf("ffmpeg: %s", o)
+	}
+	p := mediatest.FFprobe(t, out)
+	if len(p.Streams) != 2 || p.Streams[0].CodecName != "vp8" || p.Streams[0].NbReadFrames < 50 || p.Streams[1].CodecName != "opus" {
+		t.Errorf("streams %+v", p.Streams)
 	}
 }

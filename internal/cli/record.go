@@ -15,6 +15,7 @@ import (
 
 	mr "github.com/gomediarecorder/mediarecorder"
 	"github.com/gomediarecorder/mediarecorder/filesource"
+	"github.com/gomediarecorder/mediarecorder/rtpsource"
 )
 
 // recordCmd: record -o OUT [-mime TYPE] [-timeslice D] [-duration D] [-realtime] INPUT...
@@ -54,6 +55,9 @@ func recordCmd(fs *flag.FlagSet, stdout, stderr io.Writer) func() error {
 	}
 }
 
+// rtpIdle ends an RTP input that has sent nothing for this long.
+const rtpIdle = 10 * time.Second
+
 type recordConfig struct {
 	out, mime string
 	timeslice time.Duration
@@ -66,16 +70,28 @@ type recordConfig struct {
 // StartFile, the events, Stop (by the end of the inputs).
 func record(ctx context.Context, c recordConfig) error {
 	var files []*filesource.File
+	var rtps []*rtpsource.UDPSource
 	defer func() {
 		for _, f := range files {
 			f.Close()
+		}
+		for _, r := range rtps {
+			r.Close()
 		}
 	}()
 	var tracks []mr.Track
 	var total time.Duration
 	for _, in := range c.inputs {
 		if strings.EqualFold(filepath.Ext(in), ".sdp") {
-			return fmt.Errorf("%s: RTP inputs described by SDP are not supported by this build yet", in)
+			src, err := rtpsource.ListenSDP(in, rtpsource.Options{})
+			if err != nil {
+				return err
+			}
+			rtps = append(rtps, src)
+			for _, t := range src.Tracks() {
+				tracks = append(tracks, t)
+			}
+			continue
 		}
 		f, err := filesource.Open(in, filesource.Options{Realtime: c.realtime})
 		if err != nil {
@@ -110,7 +126,19 @@ func record(ctx context.Context, c recordConfig) error {
 
 	bar := newProgress(c.stderr, total.Milliseconds(), 3000, "recording", false)
 	var fed time.Duration
-	playErr := filesource.Play(ctx, files, func(d time.Duration) { fed = d; bar.set(d.Milliseconds()) })
+	// RTP streams run until -duration, SIGINT/SIGTERM, or 10 s of silence;
+	// files until their end.
+	rtpErrs := make(chan error, len(rtps))
+	for _, src := range rtps {
+		go func() { rtpErrs <- src.Run(ctx, rtpIdle) }()
+	}
+	var playErr error
+	if len(files) > 0 {
+		playErr = filesource.Play(ctx, files, func(d time.Duration) { fed = d; bar.set(d.Milliseconds()) })
+	}
+	for range rtps {
+		playErr = errors.Join(playErr, <-rtpErrs)
+	}
 	bar.done()
 	// The tracks have ended (or were stopped): the recorder stops by
 	// itself; Stop covers a recorder still running.
