@@ -7,7 +7,6 @@ import (
 
 	"github.com/gomediarecorder/mediarecorder/codecs/av1"
 	"github.com/gomediarecorder/mediarecorder/codecs/h264"
-	"github.com/gomediarecorder/mediarecorder/codecs/opus"
 )
 
 // muxer is one container writer behind a recording.
@@ -38,7 +37,7 @@ func errSkippable(err error) bool {
 
 // frameConverter turns a track's sample into what ISO BMFF and Matroska
 // store: H.264 length-prefixed instead of Annex B, AV1 without temporal
-// delimiters; it checks Opus packets. Audio samples are all key frames.
+// delimiters. Audio samples are all key frames.
 type frameConverter struct{ scratch []byte }
 
 func (c *frameConverter) convert(id codecID, key bool, data []byte) (frame []byte, isKey bool, err error) {
@@ -51,12 +50,7 @@ func (c *frameConverter) convert(id codecID, key bool, data []byte) (frame []byt
 			return nil, false, errSkip{err}
 		}
 		data = c.scratch
-	case codecOpus:
-		if _, err := opus.PacketSamples(data); err != nil {
-			return nil, false, errSkip{err}
-		}
-		key = true
-	case codecPCM:
+	case codecOpus, codecPCM: // already checked by validSample
 		key = true
 	}
 	if len(data) == 0 {

@@ -10,7 +10,6 @@ import (
 	"github.com/gomediarecorder/mediarecorder/codecs/h264"
 	"github.com/gomediarecorder/mediarecorder/codecs/opus"
 	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
-	"github.com/gomediarecorder/mediarecorder/ogg"
 	"github.com/gomediarecorder/mediarecorder/webm"
 )
 
@@ -110,24 +109,7 @@ func FuzzDetect(f *testing.F) {
 func FuzzOgg(f *testing.F) {
 	f.Add(head(f, "opus-stereo.ogg", 3000))
 	f.Add(head(f, "opus-mono-60ms.ogg", 1000))
-	// A whole small stream: five 20 ms packets, 10 ms pre-skip, pages of
-	// 40 ms, the last packet trimmed.
-	var b bytes.Buffer
-	h := opus.DefaultHead(1, 48000)
-	h.PreSkip = 480
-	w, err := ogg.NewOpusWriter(&b, h, opus.Tags{Vendor: "x"}, ogg.OpusWriterOptions{Serial: 7, MaxPageDuration: 40 * time.Millisecond})
-	if err != nil {
-		f.Fatal(err)
-	}
-	for i := range 5 {
-		if err := w.WritePacket([]byte{0xf8, byte(i), 1, 2, 3}, time.Duration(i)*20*time.Millisecond-10*time.Millisecond); err != nil {
-			f.Fatal(err)
-		}
-	}
-	if err := w.CloseAt(85 * time.Millisecond); err != nil {
-		f.Fatal(err)
-	}
-	f.Add(b.Bytes())
+	f.Add(smallOggStream(f))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := bytes.NewReader(data)
 		info, err := openOgg(r, int64(len(data)))

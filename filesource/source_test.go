@@ -288,22 +288,31 @@ func TestDetect(t *testing.T) {
 	}
 }
 
-func TestOggSmallStream(t *testing.T) {
+// smallOggStream is a whole small Ogg Opus stream: five 20 ms packets,
+// 10 ms pre-skip, pages of 40 ms, the last packet trimmed to end at 85 ms.
+func smallOggStream(tb testing.TB) []byte {
+	tb.Helper()
 	var b bytes.Buffer
 	h := opus.DefaultHead(1, 48000)
 	h.PreSkip = 480
 	w, err := ogg.NewOpusWriter(&b, h, opus.Tags{Vendor: "x"}, ogg.OpusWriterOptions{Serial: 7, MaxPageDuration: 40 * time.Millisecond})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	for i := range 5 {
 		if err := w.WritePacket([]byte{0xf8, byte(i), 1, 2, 3}, time.Duration(i)*20*time.Millisecond-10*time.Millisecond); err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	if err := w.CloseAt(85 * time.Millisecond); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return b.Bytes()
+}
+
+func TestOggSmallStream(t *testing.T) {
+	data := smallOggStream(t)
+	b := bytes.NewBuffer(data)
 	info, err := openOgg(bytes.NewReader(b.Bytes()), int64(b.Len()))
 	if err != nil {
 		t.Fatal(err)

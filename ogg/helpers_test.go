@@ -3,6 +3,7 @@ package ogg
 import (
 	"bytes"
 	"fmt"
+	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,25 +12,11 @@ import (
 	"testing"
 )
 
-// needTool returns the path of a command-line tool, skipping the test when
-// it is missing (failing it when CI=true).
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found: %v", name, err)
-		}
-		t.Skipf("%s not found: %v", name, err)
-	}
-	return p
-}
-
 // run runs a tool and returns its stdout and stderr, failing the test if it
 // exits with an error.
 func run(t testing.TB, name string, args ...string) (stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(needTool(t, name), args...)
+	cmd := exec.Command(mediatest.RequireTool(t, name), args...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	if err := cmd.Run(); err != nil {

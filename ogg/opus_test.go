@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 	"io"
 	"math"
 	"strconv"
@@ -153,8 +154,8 @@ func checkOpusPages(t *testing.T, out []byte, head opus.Head, maxPage time.Durat
 }
 
 func TestOpusWriterFFmpegRoundTrip(t *testing.T) {
-	needTool(t, "ffmpeg")
-	needTool(t, "ffprobe")
+	mediatest.RequireTool(t, "ffmpeg")
+	mediatest.RequireTool(t, "ffprobe")
 	tests := []struct {
 		channels int
 		frame    string
@@ -287,7 +288,7 @@ func probeDuration(t *testing.T, path string) float64 {
 // TestOpusWriterLive writes a stream the way a recorder does (first packet
 // at pts 0, then a gap) and checks that ffmpeg plays it.
 func TestOpusWriterLive(t *testing.T) {
-	needTool(t, "ffmpeg")
+	mediatest.RequireTool(t, "ffmpeg")
 	s := readOpusStream(t, ffmpegOpus(t, 2, "20", 48000))
 	var out bytes.Buffer
 	w, err := NewOpusWriter(&out, s.head, opus.Tags{Vendor: "mediarecorder"}, OpusWriterOptions{MaxPageDuration: 200 * time.Millisecond})

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,20 +19,6 @@ import (
 	"testing"
 	"time"
 )
-
-// needTool returns the path of an outside tool, skipping the test when it
-// is missing (failing under CI=true).
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found: %v", name, err)
-		}
-		t.Skipf("%s not found", name)
-	}
-	return p
-}
 
 type frame struct {
 	track uint64
@@ -221,7 +208,7 @@ var media struct {
 // stereo), "opus12.ogg" (12 s mono), "pcm.raw" (1 s s16le stereo 48 kHz).
 func mediaFile(t testing.TB, name string) string {
 	t.Helper()
-	ffmpeg := needTool(t, "ffmpeg")
+	ffmpeg := mediatest.RequireTool(t, "ffmpeg")
 	media.once.Do(func() {
 		media.dir, media.err = os.MkdirTemp("", "webmtest")
 		if media.err != nil {
@@ -294,7 +281,7 @@ func loadOpus(t testing.TB, name string, track uint64) (*oggOpus, []frame) {
 // ffmpegDecode decodes the whole file and fails on any error output.
 func ffmpegDecode(t testing.TB, path string) {
 	t.Helper()
-	out, err := exec.Command(needTool(t, "ffmpeg"), "-v", "error", "-i", path, "-f", "null", "-").CombinedOutput()
+	out, err := exec.Command(mediatest.RequireTool(t, "ffmpeg"), "-v", "error", "-i", path, "-f", "null", "-").CombinedOutput()
 	if err != nil || len(out) > 0 {
 		t.Errorf("ffmpeg decode %s: %v\n%s", filepath.Base(path), err, out)
 	}
@@ -321,7 +308,7 @@ type probeResult struct {
 // ffprobe reads the streams and format, counting packets.
 func ffprobe(t testing.TB, path string) *probeResult {
 	t.Helper()
-	out, err := exec.Command(needTool(t, "ffprobe"), "-v", "error", "-count_packets",
+	out, err := exec.Command(mediatest.RequireTool(t, "ffprobe"), "-v", "error", "-count_packets",
 		"-show_streams", "-show_format", "-of", "json", path).Output()
 	if err != nil {
 		t.Fatalf("ffprobe %s: %v", filepath.Base(path), err)
@@ -354,7 +341,7 @@ func (r *probeResult) stream(codecType string) *probeStream {
 // and returns its output; it fails unless mkvinfo exits 0.
 func mkvinfo(t testing.TB, path string) string {
 	t.Helper()
-	out, err := exec.Command(needTool(t, "mkvinfo"), "-a", path).CombinedOutput()
+	out, err := exec.Command(mediatest.RequireTool(t, "mkvinfo"), "-a", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("mkvinfo %s: %v\n%s", filepath.Base(path), err, out)
 	}

@@ -458,23 +458,18 @@ func (r *Reader) readHeader() error {
 		}
 		switch id {
 		case idInfo, idTracks, idSeekHead, idCues:
-			if size > maxMeta {
-				if !r.skip(n) {
-					return r.truncated(pos)
-				}
-				continue
-			}
-			b, ok := r.read(n)
+			body, ok := r.readMeta(n, hl, size)
 			if !ok {
 				return r.truncated(pos)
 			}
-			switch id {
-			case idInfo:
-				r.parseInfo(b[hl:])
-			case idTracks:
-				r.parseTracks(b[hl:])
+			switch {
+			case body == nil: // too large to hold: skipped
+			case id == idInfo:
+				r.parseInfo(body)
+			case id == idTracks:
+				r.parseTracks(body)
 			default:
-				r.parseMeta(id, b[hl:])
+				r.parseMeta(id, body)
 			}
 		case idVoid, idCRC32, idTags, idChapters, idAttachments:
 			if !r.skip(n) {
@@ -568,6 +563,20 @@ func (r *Reader) parseTracks(b []byte) {
 }
 
 // parseMeta parses a SeekHead or Cues body.
+// readMeta reads a whole metadata element of n bytes (hl of header) and
+// returns its body, or skips it and returns nil when it is larger than
+// maxMeta. ok is false when the input ends inside it.
+func (r *Reader) readMeta(n int64, hl int, size uint64) (body []byte, ok bool) {
+	if size > maxMeta {
+		return nil, r.skip(n)
+	}
+	b, ok := r.read(n)
+	if !ok {
+		return nil, false
+	}
+	return b[hl:], true
+}
+
 func (r *Reader) parseMeta(id uint32, b []byte) {
 	if id == idSeekHead {
 		n := 0
@@ -736,17 +745,13 @@ func (r *Reader) nextBlock() error {
 				r.resync(pos)
 				continue
 			}
-			if size > maxMeta {
-				if !r.skip(n) {
-					return r.truncated(pos)
-				}
-				continue
-			}
-			b, ok := r.read(n)
+			body, ok := r.readMeta(n, hl, size)
 			if !ok {
 				return r.truncated(pos)
 			}
-			r.parseMeta(id, b[hl:])
+			if body != nil {
+				r.parseMeta(id, body)
+			}
 		default:
 			// Info, Tracks, Tags, Chapters, Attachments, Void, CRC-32 and
 			// unknown level 1 elements (4-byte IDs) are skipped.

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 	"io"
 	"os"
 	"os/exec"
@@ -73,7 +74,7 @@ func framemd5(t testing.TB, path string, decode bool) []string {
 		args = append(args, "-c", "copy")
 	}
 	args = append(args, "-f", "framemd5", "-")
-	out, err := exec.Command(needTool(t, "ffmpeg"), args...).Output()
+	out, err := exec.Command(mediatest.RequireTool(t, "ffmpeg"), args...).Output()
 	if err != nil {
 		t.Fatalf("ffmpeg framemd5 %s: %v", filepath.Base(path), err)
 	}
@@ -103,7 +104,7 @@ func diffLines(t testing.TB, what string, want, got []string) {
 // the log context addresses removed.
 func decodeErrors(t testing.TB, path string) string {
 	t.Helper()
-	out, err := exec.Command(needTool(t, "ffmpeg"), "-v", "error", "-i", path, "-f", "null", "-").CombinedOutput()
+	out, err := exec.Command(mediatest.RequireTool(t, "ffmpeg"), "-v", "error", "-i", path, "-f", "null", "-").CombinedOutput()
 	if err != nil {
 		t.Errorf("ffmpeg decode %s: %v\n%s", filepath.Base(path), err, out)
 	}
@@ -141,7 +142,7 @@ var probeCache sync.Map // path -> *probeInfo, for inputs that do not change
 // streams (packets counted) and the format duration.
 func probeFile(t testing.TB, path string) *probeInfo {
 	t.Helper()
-	out, err := exec.Command(needTool(t, "ffprobe"), "-v", "quiet", "-count_packets", "-show_data_hash", "MD5",
+	out, err := exec.Command(mediatest.RequireTool(t, "ffprobe"), "-v", "quiet", "-count_packets", "-show_data_hash", "MD5",
 		"-show_entries", "packet=stream_index,pts,dts,duration,size,flags,data_hash:format=duration:stream=index,codec_type,time_base,nb_read_packets",
 		"-of", "json", path).Output()
 	if err != nil && len(out) == 0 {
@@ -228,7 +229,7 @@ func (p *probeInfo) lastPacketEnd() time.Duration {
 // mkvinfoAll runs mkvinfo -a and fails unless it exits 0 without errors.
 func mkvinfoAll(t testing.TB, path string) string {
 	t.Helper()
-	out, err := exec.Command(needTool(t, "mkvinfo"), "-a", path).CombinedOutput()
+	out, err := exec.Command(mediatest.RequireTool(t, "mkvinfo"), "-a", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("mkvinfo %s: %v\n%s", filepath.Base(path), err, out)
 	}
@@ -241,7 +242,7 @@ func mkvinfoAll(t testing.TB, path string) string {
 // run runs a tool and fails the test on error.
 func run(t testing.TB, tool string, args ...string) {
 	t.Helper()
-	if out, err := exec.Command(needTool(t, tool), args...).CombinedOutput(); err != nil {
+	if out, err := exec.Command(mediatest.RequireTool(t, tool), args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %v: %v\n%s", tool, args, err, out)
 	}
 }

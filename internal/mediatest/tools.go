@@ -79,18 +79,9 @@ type ffprobeJSON struct {
 // parsed.
 func FFprobe(t testing.TB, path string) Probe {
 	t.Helper()
-	ffprobe := RequireTool(t, "ffprobe")
-	cmd := exec.CommandContext(t.Context(), ffprobe, "-v", "error", "-show_format", "-show_streams",
-		"-count_frames", "-of", "json", path)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil || stderr.Len() > 0 {
-		t.Fatalf("mediatest: ffprobe %s: err=%v, stderr:\n%s", path, err, stderr.Bytes())
-		return Probe{}
-	}
-	p, err := parseFFprobe(stdout.Bytes())
-	if err != nil {
-		t.Fatalf("mediatest: ffprobe %s: %v", path, err)
+	p, complaints := FFprobeTruncated(t, path)
+	if complaints != "" {
+		t.Fatalf("mediatest: ffprobe %s: stderr:\n%s", path, complaints)
 	}
 	return p
 }
