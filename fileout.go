@@ -9,7 +9,8 @@ import (
 // File output tuning: the buffer in front of the file, how often buffered
 // bytes reach the file, and how often they are made durable (fsync).
 const (
-	fileBufferSize = 1 << 20
+	fileBufferSize = 1 << 20 // the largest the buffer grows
+	fileBufferMin  = 64 << 10
 	fileFlushEvery = time.Second
 	fileSyncEvery  = 5 * time.Second
 )
@@ -41,19 +42,44 @@ func (m *memFile) finish() error { return nil }
 // buffer only ever reaches the file on those boundaries, so the file is a
 // valid live stream whenever it is read, up to the last flush. Flushes
 // happen at least every second of wall time and fsyncs every five seconds.
+//
+// The buffer starts small and doubles, up to fileBufferSize, each time it
+// fills before a second is up, so a live recording holds about a second of
+// its bytes and a fast one writes in large chunks. When a full buffer is
+// flushed into a file that has WriteAt (an *os.File), the write runs on
+// its own goroutine while the next buffer fills (at most one write in
+// flight); every other access to the file waits for it first.
 type fileOut struct {
 	w       io.WriteSeeker
 	ra      io.ReaderAt // for blob contents; nil if w cannot read
+	wa      io.WriterAt // for writes behind; nil if w has no WriteAt
 	base    int64       // file offset of the recording's first byte
 	buf     []byte      // bytes at file offsets [bufOff, bufOff+len(buf))
+	ends    []int       // offsets in buf where the file may be cut
+	marked  bool        // the muxer says where (Boundary); else after each Write
+	spare   []byte      // the other buffer, while not in flight
+	spareE  []int
 	bufOff  int64
 	pos     int64 // logical position (absolute)
 	end     int64 // logical size (absolute)
 	filePos int64 // where w's own offset is
+	written int64 // end of the bytes that reached the file
 	taken   int64 // blobs cover [base, taken)
 	flushed time.Time
 	synced  time.Time
 	err     error
+
+	inFlight bool
+	done     chan writeBehind // the write in flight reports here
+}
+
+// writeBehind is a buffer written on its own goroutine, and how it went.
+type writeBehind struct {
+	buf  []byte
+	ends []int
+	off  int64
+	n    int // bytes written
+	err  error
 }
 
 func newFileOut(w io.WriteSeeker) (*fileOut, error) {
@@ -61,9 +87,10 @@ func newFileOut(w io.WriteSeeker) (*fileOut, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &fileOut{w: w, base: off, bufOff: off, pos: off, end: off, filePos: off, taken: off,
-		buf: make([]byte, 0, fileBufferSize), flushed: time.Now(), synced: time.Now()}
+	f := &fileOut{w: w, base: off, bufOff: off, pos: off, end: off, filePos: off, taken: off, written: off,
+		buf: make([]byte, 0, fileBufferMin), flushed: time.Now(), synced: time.Now()}
 	f.ra, _ = w.(io.ReaderAt)
+	f.wa, _ = w.(io.WriterAt)
 	return f, nil
 }
 
@@ -86,18 +113,23 @@ func (f *fileOut) Write(p []byte) (int, error) {
 	switch {
 	case f.pos == bufEnd && len(p) > 0 && len(f.buf) < cap(f.buf) && &p[0] == &f.buf[:len(f.buf)+1][len(f.buf)] && len(f.buf)+len(p) <= cap(f.buf):
 		f.buf = f.buf[:len(f.buf)+len(p)] // built in AvailableBuffer: already in place
+		f.endWrite()
 	case f.pos == bufEnd && len(f.buf)+len(p) <= cap(f.buf):
 		f.buf = append(f.buf, p...)
+		f.endWrite()
 	case f.pos >= f.bufOff && f.pos+int64(len(p)) <= bufEnd:
 		copy(f.buf[f.pos-f.bufOff:], p) // a patch inside the buffer
 	default:
-		if err := f.flush(); err != nil {
+		full := f.pos == bufEnd && len(f.buf) > 0
+		if err := f.flushFull(full); err != nil {
 			return 0, err
 		}
 		if f.pos == f.end && len(p) < cap(f.buf) {
 			f.bufOff = f.pos
 			f.buf = append(f.buf[:0], p...)
-		} else if err := f.writeAt(p, f.pos); err != nil {
+			f.ends = f.ends[:0]
+			f.endWrite()
+		} else if err := f.writeAt(p, f.pos, nil); err != nil {
 			return 0, err
 		}
 	}
@@ -111,8 +143,30 @@ func (f *fileOut) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// writeAt writes p at absolute offset off straight to the file.
-func (f *fileOut) writeAt(p []byte, off int64) error {
+// endWrite notes the end of a Write appended to the buffer as a place
+// where the file may be cut, unless the muxer says where (Boundary).
+func (f *fileOut) endWrite() {
+	if !f.marked {
+		f.ends = append(f.ends, len(f.buf))
+	}
+}
+
+// Boundary implements webm.Boundaryer and mp4.Boundaryer: the file may be
+// cut at the current end. From the first call on, only these are places
+// to cut; without them, every whole Write is (an Ogg page).
+func (f *fileOut) Boundary() {
+	f.marked = true
+	if f.pos == f.bufOff+int64(len(f.buf)) && len(f.buf) > 0 {
+		f.ends = append(f.ends, len(f.buf))
+	}
+}
+
+// writeAt writes p at absolute offset off straight to the file; ends are
+// the ends of the elements in p, if more than one.
+func (f *fileOut) writeAt(p []byte, off int64, ends []int) error {
+	if err := f.wait(); err != nil {
+		return err
+	}
 	if f.filePos != off {
 		if _, err := f.w.Seek(off, io.SeekStart); err != nil {
 			f.err = err
@@ -126,24 +180,64 @@ func (f *fileOut) writeAt(p []byte, off int64) error {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
+		f.failed(off, n, ends, err)
+		return err
+	}
+	f.written = max(f.written, off+int64(n))
+	return nil
+}
+
+// failed records that a write at offset off failed after n bytes. A write
+// that was to extend the file (a full disk, typically) may have left part
+// of an element at its end: the file is cut back to the end of the last
+// whole element written (ends lists the elements' ends), so that it reads
+// cleanly and keeps every element that made it.
+func (f *fileOut) failed(off int64, n int, ends []int, err error) {
+	if f.err == nil {
 		f.err = err
 	}
-	return err
+	if off < f.written {
+		return // a patch of bytes already there
+	}
+	keep := 0
+	for _, e := range ends {
+		if e <= n {
+			keep = e
+		}
+	}
+	if t, ok := f.w.(interface{ Truncate(int64) error }); ok {
+		_ = t.Truncate(off + int64(keep))
+	}
+	f.written = off + int64(keep)
 }
 
 // flush writes the buffer to the file, and fsyncs when it is time.
-func (f *fileOut) flush() error {
+func (f *fileOut) flush() error { return f.flushFull(false) }
+
+// flushFull is flush; full says the buffer has filled up, so it grows,
+// and its bytes may be written behind.
+func (f *fileOut) flushFull(full bool) error {
 	if f.err != nil {
 		return f.err
 	}
 	f.flushed = time.Now()
 	if len(f.buf) > 0 {
-		if err := f.writeAt(f.buf, f.bufOff); err != nil {
-			return err
+		switch {
+		case full && f.wa != nil:
+			if err := f.writeBehind(); err != nil {
+				return err
+			}
+		default:
+			if err := f.writeAt(f.buf, f.bufOff, f.ends); err != nil {
+				return err
+			}
+			startWriteback(f.w, f.bufOff, int64(len(f.buf)))
+			f.bufOff += int64(len(f.buf))
+			f.buf, f.ends = f.buf[:0], f.ends[:0]
 		}
-		startWriteback(f.w, f.bufOff, int64(len(f.buf)))
-		f.bufOff += int64(len(f.buf))
-		f.buf = f.buf[:0]
+		if full && cap(f.buf) < fileBufferSize {
+			f.buf = make([]byte, 0, min(2*cap(f.buf), fileBufferSize))
+		}
 	}
 	f.bufOff = f.end
 	if time.Since(f.synced) >= fileSyncEvery {
@@ -152,7 +246,54 @@ func (f *fileOut) flush() error {
 	return nil
 }
 
+// writeBehind hands the buffer to a goroutine that writes it, after the
+// previous one is written, and goes on with the spare buffer.
+func (f *fileOut) writeBehind() error {
+	if err := f.wait(); err != nil {
+		return err
+	}
+	if f.done == nil {
+		f.done = make(chan writeBehind, 1)
+	}
+	buf, ends, off, w, wa, done := f.buf, f.ends, f.bufOff, f.w, f.wa, f.done
+	f.inFlight = true
+	go func() {
+		n, err := wa.WriteAt(buf, off)
+		if err == nil {
+			startWriteback(w, off, int64(len(buf)))
+		}
+		done <- writeBehind{buf: buf[:0], ends: ends, off: off, n: n, err: err}
+	}()
+	f.bufOff += int64(len(buf))
+	if cap(f.spare) >= cap(buf) {
+		f.buf, f.spare = f.spare[:0], nil
+	} else {
+		f.buf, f.spare = make([]byte, 0, cap(buf)), nil
+	}
+	f.ends, f.spareE = f.spareE[:0], nil
+	return nil
+}
+
+// wait waits for the write in flight, if any, and returns the first write
+// error there has been.
+func (f *fileOut) wait() error {
+	if f.inFlight {
+		r := <-f.done
+		f.inFlight = false
+		f.spare, f.spareE = r.buf, r.ends[:0]
+		if r.err != nil {
+			f.failed(r.off, r.n, r.ends, r.err)
+		} else {
+			f.written = max(f.written, r.off+int64(r.n))
+		}
+	}
+	return f.err
+}
+
 func (f *fileOut) sync() error {
+	if err := f.wait(); err != nil {
+		return err
+	}
 	f.synced = time.Now()
 	if s, ok := f.w.(syncer); ok {
 		if err := s.Sync(); err != nil {
@@ -183,6 +324,9 @@ func (f *fileOut) pending() int64 { return f.end - f.taken }
 // finished bytes (sizes and Duration patched in).
 func (f *fileOut) take(typ string) (*Blob, error) {
 	err := f.flush()
+	if werr := f.wait(); err == nil {
+		err = werr // the blob's bytes are all in the file
+	}
 	b := &Blob{typ: typ, ra: f.ra, off: f.taken, size: f.end - f.taken}
 	f.taken = f.end
 	return b, err
@@ -190,6 +334,10 @@ func (f *fileOut) take(typ string) (*Blob, error) {
 
 func (f *fileOut) finish() error {
 	if err := f.flush(); err != nil {
+		f.wait() // nothing may write to the file once finish returns
+		return err
+	}
+	if err := f.wait(); err != nil {
 		return err
 	}
 	if _, err := f.w.Seek(f.end, io.SeekStart); err != nil {

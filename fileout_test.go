@@ -2,6 +2,7 @@ package mediarecorder
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -73,4 +74,75 @@ func TestFileOutMatchesMemory(t *testing.T) {
 			t.Fatalf("seed %d: the file differs from the same writes in memory", seed)
 		}
 	}
+}
+
+// TestFileOutCutOnFailure: when a write that extends the file fails part
+// way (a full disk), the file is cut back to the last place the muxer
+// marked (Boundary), or to the last whole Write when it marks none; bytes
+// already in the file stay.
+func TestFileOutCutOnFailure(t *testing.T) {
+	for _, marked := range []bool{false, true} {
+		for _, limit := range []int64{0, 1, 999, 1000, 5000, 70_000, 200_000, 1 << 20} {
+			f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ff := &fullDisk{File: f, limit: limit}
+			fo, err := newFileOut(ff)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cuts []int64 // every offset the file may end at
+			var end int64
+			var failed bool
+			for i := 0; i < 2000 && !failed; i++ {
+				if !marked || i%10 == 0 {
+					cuts = append(cuts, end)
+				}
+				if marked && i%10 == 0 {
+					fo.Boundary()
+				}
+				p := bytes.Repeat([]byte{byte(i)}, 1000)
+				if _, err := fo.Write(p); err != nil {
+					failed = true
+				}
+				end += 1000
+			}
+			if err := fo.finish(); err == nil && limit < end {
+				t.Errorf("marked %v, limit %d: no error", marked, limit)
+			}
+			st, _ := f.Stat()
+			f.Close()
+			want := int64(0)
+			for _, c := range cuts {
+				if c <= limit {
+					want = c
+				}
+			}
+			if st.Size() != want {
+				t.Errorf("marked %v, limit %d: file size %d, want %d", marked, limit, st.Size(), want)
+			}
+		}
+	}
+}
+
+// fullDisk fails writes past limit bytes after writing what fits.
+type fullDisk struct {
+	*os.File
+	limit int64
+}
+
+func (f *fullDisk) Write(p []byte) (int, error) {
+	off, _ := f.File.Seek(0, io.SeekCurrent)
+	n, err := f.WriteAt(p, off)
+	f.File.Seek(off+int64(n), io.SeekStart)
+	return n, err
+}
+
+func (f *fullDisk) WriteAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > f.limit {
+		n, _ := f.File.WriteAt(p[:max(0, f.limit-off)], off)
+		return n, errors.New("no space left on device")
+	}
+	return f.File.WriteAt(p, off)
 }

@@ -58,6 +58,14 @@ go build -o "$bin" ./cmd/mediarecorder
 out=$data/out
 mkdir -p "$out"
 
+# Each run writes a new file (hyperfine --prepare removes the old one):
+# replacing an existing file costs extra on ext4 (auto_da_alloc flushes the
+# new file's data at the rename or at close), a cost of the filesystem that
+# would otherwise fall on some tools and not on others.
+declare -A outs=(
+  [mediarecorder]=$out/mr.webm [ffmpeg]=$out/ffmpeg.webm [mkvmerge]=$out/mkvmerge.mkv
+  [gstreamer]=$out/gst.webm [cat]=$out/cat.bin
+)
 declare -A cmds=(
   [mediarecorder]="$bin record -o $out/mr.webm $v $a"
   [ffmpeg]="ffmpeg -v error -y -i $v -i $a -map 0 -map 1 -c copy $out/ffmpeg.webm"
@@ -70,6 +78,7 @@ order=(mediarecorder ffmpeg mkvmerge gstreamer cat)
 # Median wall time of each command (hyperfine runs them side by side).
 json=$out/hyperfine.json
 args=()
+for k in "${order[@]}"; do args+=(--prepare "rm -f ${outs[$k]}"); done
 for k in "${order[@]}"; do args+=(-n "$k" "${cmds[$k]}"); done
 hyperfine -N --warmup 1 --runs "$runs" --export-json "$json" "${args[@]}" >&2 2>/dev/null || \
   hyperfine --warmup 1 --runs "$runs" --export-json "$json" "${args[@]}" >&2
@@ -77,6 +86,7 @@ hyperfine -N --warmup 1 --runs "$runs" --export-json "$json" "${args[@]}" >&2 2>
 # Peak RSS of one run each.
 declare -A rss
 for k in "${order[@]}"; do
+  rm -f "${outs[$k]}"
   rss[$k]=$( { /usr/bin/time -v sh -c "${cmds[$k]}" >/dev/null; } 2>&1 | awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}')
 done
 

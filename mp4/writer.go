@@ -125,6 +125,13 @@ func NewWriter(w io.Writer, opts Options) (*Writer, error) {
 	return wr, nil
 }
 
+// Boundaryer is implemented by a destination that wants to know where the
+// stream may be cut: a Writer calls Boundary before it writes each
+// fragment (moof and mdat), when everything written before is whole boxes.
+type Boundaryer interface {
+	Boundary()
+}
+
 // write hands p to the destination, counting the bytes.
 func (w *Writer) write(p []byte) error {
 	n, err := w.w.Write(p)
@@ -330,6 +337,9 @@ func (w *Writer) flush(next *track, nextTS int64) error {
 
 	w.seq++
 	w.pending, w.pendingBytes, w.pendingVideo = 0, 0, false
+	if m, ok := w.w.(Boundaryer); ok {
+		m.Boundary() // what came before is whole fragments
+	}
 	err := w.write(b)
 	for i := range w.tracks {
 		t := &w.tracks[i]

@@ -156,6 +156,10 @@ func domMessage(err error) string {
 	return err.Error()
 }
 
+// recordingFile is what a recorder writes into: the file itself (tests
+// put a full disk in between).
+var recordingFile = func(f *os.File) io.WriteSeeker { return f }
+
 // createRecording constructs and starts a recorder on ss. It returns the
 // HTTP status to answer with on failure.
 func (s *Server) createRecording(ss *session, req createRequest) (*recording, int, error) {
@@ -199,7 +203,7 @@ func (s *Server) createRecording(ss *session, req createRequest) (*recording, in
 	rc.save()
 	rc.mu.Unlock()
 	timeslice := time.Duration(max(req.Timeslice, 0) * float64(time.Millisecond))
-	if err := r.StartFile(f, timeslice); err != nil {
+	if err := r.StartFile(recordingFile(f), timeslice); err != nil {
 		s.mu.Lock()
 		delete(s.recs, id)
 		s.mu.Unlock()

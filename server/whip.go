@@ -55,6 +55,16 @@ var supportedCodecs = map[string]webrtc.RTPCodecType{
 // rtxBase is the first payload type of the RTX codecs, one per video codec.
 const rtxBase = 116
 
+// ICE consent timeouts: a publisher that vanishes without DELETE (no
+// packets, no DTLS close) is disconnected after iceDisconnected of
+// silence and failed iceFailed later; its session then ends and its
+// recordings finish. Variables so that tests can shorten them.
+var (
+	iceDisconnected = 5 * time.Second
+	iceFailed       = 10 * time.Second
+	iceKeepAlive    = 2 * time.Second
+)
+
 // newWebRTCAPI builds the pion API: Opus, VP8, VP9, AV1 and H.264, the
 // default interceptors (NACK, RTCP reports, TWCC), and ICE that works on
 // loopback without mDNS.
@@ -103,6 +113,7 @@ func newWebRTCAPI() (*webrtc.API, error) {
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	se.SetICETimeouts(iceDisconnected, iceFailed, iceKeepAlive)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 

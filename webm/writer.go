@@ -648,6 +648,9 @@ func (w *Writer) startCluster(b []byte, ms int64, track uint64, key bool) ([]byt
 			return b, err
 		}
 	}
+	if m, ok := w.w.(Boundaryer); ok {
+		m.Boundary() // what came before is whole Clusters
+	}
 	w.clusterOpen = true
 	w.clusterOff = w.off
 	w.clusterTS = ms
@@ -668,6 +671,14 @@ func (w *Writer) startCluster(b []byte, ms int64, track uint64, key bool) ([]byt
 func (w *Writer) patchClusterSize() error {
 	size := uint64(w.off - w.clusterOff - clusterHeaderLen)
 	return w.rewrite(w.clusterOff+4, ebml.AppendSizeN(w.patch[:0], size, 8))
+}
+
+// Boundaryer is implemented by a destination that wants to know where the
+// stream may be cut: a Writer calls Boundary before it writes each
+// Cluster, when everything written before is whole elements (a file cut
+// there ends after a complete Cluster and reads cleanly).
+type Boundaryer interface {
+	Boundary()
 }
 
 // DisableSeeking stops all seeking: from now on the writer never rewrites

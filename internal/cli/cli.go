@@ -110,10 +110,12 @@ func createTemp(out string) (*os.File, error) {
 	return f, nil
 }
 
-// commit makes tmp durable and renames it to out; on failure it removes tmp.
-func commit(tmp *os.File, out string) error {
+// commit renames tmp to out, after making it durable (fsync) when durable
+// is set; on failure it removes tmp. Either way out, once it exists, is
+// complete: the rename is atomic.
+func commit(tmp *os.File, out string, durable bool) error {
 	err := tmp.Chmod(0o644) // CreateTemp made it private
-	if err == nil {
+	if err == nil && durable {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
@@ -128,6 +130,16 @@ func commit(tmp *os.File, out string) error {
 	}
 	return nil
 }
+
+// unsynced is a file seen as a plain io.WriteSeeker and io.ReaderAt: a
+// recorder writing into it neither fsyncs nor starts writeback, leaving
+// durability to the kernel, as cp, ffmpeg and mkvmerge do.
+type unsynced struct{ f *os.File }
+
+func (u unsynced) Write(p []byte) (int, error)               { return u.f.Write(p) }
+func (u unsynced) Seek(off int64, whence int) (int64, error) { return u.f.Seek(off, whence) }
+func (u unsynced) ReadAt(p []byte, off int64) (int, error)   { return u.f.ReadAt(p, off) }
+func (u unsynced) WriteAt(p []byte, off int64) (int, error)  { return u.f.WriteAt(p, off) }
 
 // discard closes and removes tmp.
 func discard(tmp *os.File) {

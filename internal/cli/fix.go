@@ -55,7 +55,7 @@ func fix(in, out string, stderr io.Writer) error {
 		discard(tmp)
 		return fmt.Errorf("%s: %w", in, err)
 	}
-	if err := commit(tmp, out); err != nil {
+	if err := commit(tmp, out, true); err != nil {
 		return err
 	}
 	if len(rep.Problems) > 0 {

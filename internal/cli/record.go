@@ -119,7 +119,16 @@ func record(ctx context.Context, c recordConfig) error {
 	rec.OnDataAvailable(func(e mr.BlobEvent) { typ = e.Data.Type() })
 	rec.OnError(func(err error) { recErr = err })
 	rec.OnStop(func() { close(done) })
-	if err := rec.StartFile(tmp, c.timeslice); err != nil {
+	// Live inputs (RTP, -realtime) are recorded crash-safe: flushed every
+	// second, fsync'd every 5 s and at the end. A remux of files at full
+	// speed is not live: a crash loses only the temporary file, and the
+	// inputs are still there, so it leaves durability to the kernel.
+	live := c.realtime || len(rtps) > 0
+	var w io.WriteSeeker = tmp
+	if !live {
+		w = unsynced{tmp}
+	}
+	if err := rec.StartFile(w, c.timeslice); err != nil {
 		discard(tmp)
 		return fmt.Errorf("%s: %w", c.out, err)
 	}
@@ -159,7 +168,7 @@ func record(ctx context.Context, c recordConfig) error {
 	if st := rec.Stats(); st.Skipped > 0 || st.Dropped > 0 {
 		fmt.Fprintf(c.stderr, "mediarecorder record: %s: %d samples skipped, %d dropped\n", c.out, st.Skipped, st.Dropped)
 	}
-	if err := commit(tmp, c.out); err != nil {
+	if err := commit(tmp, c.out, live); err != nil {
 		return err
 	}
 	if isTerminal(c.stderr) {

@@ -1,0 +1,121 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
+)
+
+// fullDisk is a file on a disk that fills up after limit bytes: the write
+// that crosses it writes what fits and fails with ENOSPC's message.
+type fullDisk struct {
+	*os.File
+	limit int64
+}
+
+func (f *fullDisk) Write(p []byte) (int, error) {
+	off, err := f.File.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, err
+	}
+	n, err := f.WriteAt(p, off)
+	_, _ = f.File.Seek(off+int64(n), io.SeekStart)
+	return n, err
+}
+
+func (f *fullDisk) WriteAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > f.limit {
+		n, _ := f.File.WriteAt(p[:max(0, f.limit-off)], off)
+		return n, errors.New("write: no space left on device")
+	}
+	return f.File.WriteAt(p, off)
+}
+
+// TestDiskFull: the disk fills during a recording. The recorder fires
+// error (UnknownError), the recording ends with the error in its entry,
+// the file reads cleanly up to the last whole Cluster, and the server
+// goes on serving.
+func TestDiskFull(t *testing.T) {
+	mediatest.RequireTool(t, "ffmpeg")
+	const limit = 150_000
+	recordingFile = func(f *os.File) io.WriteSeeker { return &fullDisk{File: f, limit: limit} }
+	t.Cleanup(func() { recordingFile = func(f *os.File) io.WriteSeeker { return f } })
+	_, hs := newTestServer(t, Config{AutoRecord: true})
+	pub := publish(t, hs.URL, "")
+	var rec meta
+	waitFor(t, 10*time.Second, "the automatic recording", func() bool {
+		list := decodeJSON[struct{ Recordings []meta }](t, do(t, "GET", hs.URL+"/api/recordings", nil).body)
+		if len(list.Recordings) == 1 {
+			rec = list.Recordings[0]
+			return true
+		}
+		return false
+	})
+	events := subscribe(t, hs.URL+"/api/recordings/"+rec.ID+"/events")
+	// The test media runs at a few hundred kb/s: the disk fills within
+	// seconds and the recording stops by itself.
+	waitFor(t, 30*time.Second, "the recording to stop on the full disk", func() bool {
+		m := decodeJSON[meta](t, do(t, "GET", hs.URL+"/api/recordings/"+rec.ID, nil).body)
+		rec = m
+		return m.State == "inactive"
+	})
+	if rec.Error == nil || rec.Error.Name != "UnknownError" {
+		t.Fatalf("recording error %+v, want UnknownError", rec.Error)
+	}
+	t.Logf("error: %s; size %d", rec.Error.Message, rec.Size)
+	if rec.Size == 0 || rec.Size > limit {
+		t.Errorf("size %d, want 0 < size <= %d", rec.Size, limit)
+	}
+	var names []string
+	select {
+	case evs := <-events: // the stream ends with the recording
+		for _, e := range evs {
+			names = append(names, e.name)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the event stream did not end with the recording")
+	}
+	if !containsSeq(names, "error", "dataavailable", "stop") {
+		t.Errorf("events %v, want error, dataavailable, stop", names)
+	}
+	// What reached the disk reads without a single complaint.
+	r := do(t, "GET", hs.URL+"/api/recordings/"+rec.ID+"/media", nil)
+	path := t.TempDir() + "/full.webm"
+	if err := os.WriteFile(path, r.body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := mediatest.Decode(t, path); out != "" {
+		t.Errorf("ffmpeg on the file left by the full disk: %s", out)
+	}
+	p := mediatest.FFprobe(t, path)
+	if len(p.Streams) != 2 {
+		t.Fatalf("streams %+v", p.Streams)
+	}
+	for _, st := range p.Streams {
+		if st.NbReadFrames < 15 {
+			t.Errorf("%s: %d frames survived the full disk, want at least 15", st.CodecName, st.NbReadFrames)
+		}
+	}
+	// The server is fine: the session is still there and can record again
+	// once there is room.
+	recordingFile = func(f *os.File) io.WriteSeeker { return f }
+	if r := do(t, "POST", hs.URL+"/api/recordings", []byte(`{"session":"`+pub.session+`"}`)); r.status != 201 {
+		t.Errorf("a new recording after the full disk: %d %s", r.status, r.body)
+	}
+}
+
+// containsSeq reports whether want appears in order (not necessarily
+// adjacent) in got.
+func containsSeq(got []string, want ...string) bool {
+	i := 0
+	for _, g := range got {
+		if i < len(want) && g == want[i] {
+			i++
+		}
+	}
+	return i == len(want)
+}
