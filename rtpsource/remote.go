@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
@@ -13,6 +15,27 @@ import (
 
 // ErrNilRemote is returned by FromRemote without a remote track.
 var ErrNilRemote = errors.New("rtpsource: nil remote track")
+
+// NACKInterval is how often the receiver built by RegisterInterceptors
+// asks for missing packets (pion's default is 100 ms): short enough that a
+// retransmission fills its hole well within the jitter window.
+const NACKInterval = 20 * time.Millisecond
+
+// nackTries bounds the NACKs per lost packet: about the jitter window's
+// worth, after which the frame is given up anyway. (pion's generator does
+// not see packets repaired over RTX, so it would otherwise ask for them
+// until they leave its log.)
+const nackTries = 8
+
+// RegisterInterceptors registers pion's default interceptors (NACK
+// generator and responder, RTCP reports, simulcast header extensions,
+// stats, TWCC) on m and ir, with the NACK generator asking every
+// NACKInterval, at most 8 times a packet. Use it for the PeerConnections whose tracks go to
+// FromRemote: lost packets come back before their frames are given up.
+func RegisterInterceptors(m *webrtc.MediaEngine, ir *interceptor.Registry) error {
+	return webrtc.RegisterDefaultInterceptorsWithOptions(m, ir,
+		webrtc.WithNackGeneratorOptions(nack.GeneratorInterval(NACKInterval), nack.GeneratorMaxNacksPerPacket(nackTries)))
+}
 
 // FromRemote returns a Track fed by a pion remote track: a goroutine reads
 // its RTP packets (and another the RTCP of recv, if not nil, for Sender

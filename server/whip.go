@@ -66,7 +66,7 @@ var (
 )
 
 // newWebRTCAPI builds the pion API: Opus, VP8, VP9, AV1 and H.264, the
-// default interceptors (NACK, RTCP reports, TWCC), and ICE that works on
+// default interceptors (NACK every 20 ms, RTCP reports, TWCC), and ICE that works on
 // loopback without mDNS.
 func newWebRTCAPI() (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
@@ -106,7 +106,7 @@ func newWebRTCAPI() (*webrtc.API, error) {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+	if err := rtpsource.RegisterInterceptors(m, ir); err != nil {
 		return nil, err
 	}
 	var se webrtc.SettingEngine

@@ -1,0 +1,193 @@
+package rtpsource
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/gomediarecorder/mediarecorder"
+	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
+)
+
+// dropOnce is a sender-side interceptor, closest to the wire, that loses
+// the first transmission of every 20th video packet. A retransmission
+// (the NACK responder sends the same sequence number again) goes through.
+type dropOnce struct {
+	interceptor.NoOp
+	mu      sync.Mutex
+	dropped map[uint16]bool
+	sent    int
+	drops   atomic.Int64
+	resends atomic.Int64
+}
+
+func (d *dropOnce) NewInterceptor(string) (interceptor.Interceptor, error) { return d, nil }
+
+func (d *dropOnce) BindLocalStream(info *interceptor.StreamInfo, w interceptor.RTPWriter) interceptor.RTPWriter {
+	if info.MimeType != webrtc.MimeTypeVP8 {
+		return w
+	}
+	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
+		if h.SSRC != info.SSRC { // a retransmission on the RTX stream
+			d.resends.Add(1)
+			return w.Write(h, payload, a)
+		}
+		d.mu.Lock()
+		// Not before the 20th packet: the receiver cannot NACK a packet
+		// sent before the first one it got (it asks for a key frame).
+		d.sent++
+		seen, drop := d.dropped[h.SequenceNumber], h.SequenceNumber%20 == 5 && d.sent > 20
+		if drop && !seen {
+			d.dropped[h.SequenceNumber] = true
+		}
+		d.mu.Unlock()
+		switch {
+		case drop && !seen:
+			d.drops.Add(1)
+			return h.MarshalSize() + len(payload), nil // lost on the way
+		case seen:
+			d.resends.Add(1)
+		}
+		return w.Write(h, payload, a)
+	})
+}
+
+// TestLoopbackNACK loses 5 % of the video packets between two pion
+// PeerConnections. The receiver's NACKs (pion's generator, every 20 ms
+// through RegisterInterceptors) bring them back (over RTX) within the
+// jitter window, so no frame is dropped and no packet lost.
+func TestLoopbackNACK(t *testing.T) {
+	mediatest.RequireTool(t, "ffmpeg")
+	vc := loadClip(t, "vp8")
+	drop := &dropOnce{dropped: map[uint16]bool{}}
+
+	var se webrtc.SettingEngine
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	ir := &interceptor.Registry{}
+	ir.Add(drop) // first: the closest to the wire, after the NACK responder's buffer
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		t.Fatal(err)
+	}
+	sendAPI := webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir))
+
+	offerer, err := sendAPI.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer offerer.Close()
+	// The receiver as the server builds it: RegisterInterceptors.
+	rm := &webrtc.MediaEngine{}
+	if err := rm.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	rir := &interceptor.Registry{}
+	if err := RegisterInterceptors(rm, rir); err != nil {
+		t.Fatal(err)
+	}
+	answerer, err := webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(rm), webrtc.WithInterceptorRegistry(rir)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer answerer.Close()
+	vl, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "pion")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, err := offerer.AddTrack(vl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { // read RTCP, so that the NACK responder sees the NACKs
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := sender.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	tracks := make(chan *Track, 1)
+	answerer.OnTrack(func(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+		tr, err := FromRemote(ctx, remote, recv, answerer, Options{})
+		if err != nil {
+			t.Errorf("FromRemote: %v", err)
+			return
+		}
+		tracks <- tr
+	})
+	connected := make(chan struct{})
+	var once sync.Once
+	offerer.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		if st == webrtc.PeerConnectionStateConnected {
+			once.Do(func() { close(connected) })
+		}
+	})
+	connect(t, offerer, answerer)
+	// Media written before DTLS is up goes nowhere, and the clip's only
+	// key frame is its first frame: wait.
+	select {
+	case <-connected:
+	case <-time.After(10 * time.Second):
+		t.Fatal("not connected")
+	}
+
+	const frames = 90 // 3 s
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		start := time.Now()
+		var at time.Duration
+		for i := range frames {
+			d := time.Duration(vc.ticks[i%len(vc.frames)]) * time.Second / time.Duration(vc.codec.ClockRate)
+			time.Sleep(time.Until(start.Add(at)))
+			if err := vl.WriteSample(media.Sample{Data: vc.frames[i%len(vc.frames)], Duration: d}); err != nil {
+				t.Errorf("WriteSample: %v", err)
+				return
+			}
+			at += d
+		}
+	}()
+	var tr *Track
+	select {
+	case tr = <-tracks:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no remote track")
+	}
+	rec := startRecording(t, mediarecorder.Track(tr))
+	<-done
+	time.Sleep(400 * time.Millisecond) // the last packets and their resends
+	st := tr.Stats()
+	cancel()
+	path := rec.file(t)
+	t.Logf("sender: %d packets lost on the way, %d sent again; receiver: %+v", drop.drops.Load(), drop.resends.Load(), st)
+	if drop.drops.Load() < 3 {
+		t.Fatalf("only %d packets lost: the test lost too few to tell", drop.drops.Load())
+	}
+	if drop.resends.Load() < drop.drops.Load()*9/10 {
+		t.Errorf("%d of %d lost packets sent again: NACKs did not work", drop.resends.Load(), drop.drops.Load())
+	}
+	if st.Dropped != 0 || st.Lost != 0 {
+		t.Errorf("receiver dropped %d frames and lost %d packets; the NACKed packets should have filled every hole", st.Dropped, st.Lost)
+	}
+	if st.Frames < frames-6 { // the first and last few may be in flight
+		t.Errorf("%d frames published of %d sent", st.Frames, frames)
+	}
+	if out := mediatest.Decode(t, path); out != "" {
+		t.Errorf("ffmpeg: %s", out)
+	}
+}
