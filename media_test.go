@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -709,5 +710,57 @@ func TestMP4BadInput(t *testing.T) {
 	}
 	if p := mediatest.FFprobe(t, path); streamOf(p, "video") != nil || streamOf(p, "audio") == nil {
 		t.Errorf("streams %+v", p.Streams)
+	}
+}
+
+// TestCloseVideoFrames: a busy browser can capture two frames a few
+// milliseconds apart. The second goes at least half the average frame
+// spacing after the first, so that ffmpeg and players never see two
+// frames in one frame period, and the frames after keep their times.
+func TestCloseVideoFrames(t *testing.T) {
+	mediatest.RequireTool(t, "ffmpeg")
+	v := loadIVF(t, "vp8.ivf", "video/VP8")
+	tr := mr.NewSampleTrack(v.codec)
+	r, err := mr.New(mr.NewStream(tr), mr.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := collect(r)
+	must(t, r.Start(0))
+	base := mr.Now()
+	// 20 fps, but frame 12 comes 4 ms after frame 11 and frame 30 3 ms
+	// after frame 29.
+	var want []time.Duration
+	for i, s := range v.samples[:40] {
+		at := time.Duration(i) * 50 * time.Millisecond
+		if i == 12 || i == 30 {
+			at -= 46 * time.Millisecond
+		}
+		want = append(want, at)
+		must(t, tr.WriteSampleAt(mr.Sample{Data: s.Data}, base+at))
+	}
+	tr.Stop()
+	c.wait(t)
+	path := c.file(t, "close.webm")
+	if out := mediatest.Decode(t, path); out != "" {
+		t.Errorf("ffmpeg: %s", out)
+	}
+	pts := mediatest.FFprobeLines(t, path, "-select_streams", "v", "-show_entries", "packet=pts", "-of", "csv=p=0")
+	if len(pts) != len(want) {
+		t.Fatalf("%d frames, want %d", len(pts), len(want))
+	}
+	prev := -1
+	for i, l := range pts {
+		ms, err := strconv.Atoi(strings.TrimSpace(l))
+		if err != nil {
+			t.Fatalf("pts %q", l)
+		}
+		if prev >= 0 && ms-prev < 25 {
+			t.Errorf("frame %d at %d ms, %d ms after the one before: want at least 25", i, ms, ms-prev)
+		}
+		if i != 12 && i != 30 && ms != int(want[i]/time.Millisecond) {
+			t.Errorf("frame %d at %d ms, want %d", i, ms, want[i]/time.Millisecond)
+		}
+		prev = ms
 	}
 }

@@ -106,6 +106,9 @@ type recTrack struct {
 	last         time.Duration
 	lastDur      time.Duration // how long the last sample written plays (at least 1 ms)
 	typDur       time.Duration // the latest real (>= 2 ms) duration of the track's samples
+	period       time.Duration // video: average spacing of the frames as they came
+	inPrev       time.Duration // video: the previous frame's timestamp as it came
+	inPrevSet    bool
 	wrote        bool
 	lastKey      time.Duration
 	framesSince  uint64
@@ -603,6 +606,9 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 		// in before the previous one ended) and must advance.
 		ts = t.last + gap
 	}
+	if isVideo {
+		t.notePeriod(e.ts) // after minGap: the average of the frames before
+	}
 	dur := e.dur
 	if dur <= 0 {
 		dur = sampleDuration(t.codec, t.cfg, e.data)
@@ -640,13 +646,35 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 
 // minGap is how far after the previous sample the next one must start: the
 // previous sample's duration; for a video frame that came with none (a
-// source that stamped two frames alike), a typical frame's, so that players
-// do not see two frames in one frame period.
+// source that stamped two frames alike), a typical frame's; and a video
+// frame at least half the average frame spacing after the one before (a
+// busy browser can capture two frames 4 ms apart), so that players and
+// ffmpeg do not see two frames in one frame period.
 func (t *recTrack) minGap() time.Duration {
-	if t.lastDur < 2*time.Millisecond && t.typDur > 0 && t.track.Kind() == KindVideo {
-		return t.typDur
+	if t.track.Kind() != KindVideo {
+		return t.lastDur
 	}
-	return t.lastDur
+	gap := t.lastDur
+	if gap < 2*time.Millisecond && t.typDur > 0 {
+		gap = t.typDur
+	}
+	return max(gap, t.period/2)
+}
+
+// notePeriod updates the average spacing of a video track's frames (an
+// exponential moving average over the timestamps as they came, so that
+// frames moved by minGap do not feed back into it).
+func (t *recTrack) notePeriod(ts time.Duration) {
+	if t.inPrevSet {
+		if d := ts - t.inPrev; d > 0 && d < time.Second {
+			if t.period == 0 {
+				t.period = d
+			} else {
+				t.period += (d - t.period) / 8
+			}
+		}
+	}
+	t.inPrev, t.inPrevSet = ts, true
 }
 
 // keyFrameInterval asks for key frames as the key-frame interval options say.
