@@ -108,6 +108,7 @@ type recTrack struct {
 	typDur       time.Duration // the latest real (>= 2 ms) duration of the track's samples
 	period       time.Duration // video: average spacing of the frames as they came
 	inPrev       time.Duration // video: the previous frame's timestamp as it came
+	inEpoch      uint64
 	inPrevSet    bool
 	wrote        bool
 	lastKey      time.Duration
@@ -607,7 +608,7 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 		ts = t.last + gap
 	}
 	if isVideo {
-		t.notePeriod(e.ts) // after minGap: the average of the frames before
+		t.notePeriod(e.ts, e.epoch) // after minGap: the average of the frames before
 	}
 	dur := e.dur
 	if dur <= 0 {
@@ -663,18 +664,20 @@ func (t *recTrack) minGap() time.Duration {
 
 // notePeriod updates the average spacing of a video track's frames (an
 // exponential moving average over the timestamps as they came, so that
-// frames moved by minGap do not feed back into it).
-func (t *recTrack) notePeriod(ts time.Duration) {
-	if t.inPrevSet {
+// frames moved by minGap do not feed back into it). Spacings across a
+// pause do not count, and a gap (frames lost or skipped) counts as two
+// frame periods at most.
+func (t *recTrack) notePeriod(ts time.Duration, epoch uint64) {
+	if t.inPrevSet && epoch == t.inEpoch {
 		if d := ts - t.inPrev; d > 0 && d < time.Second {
 			if t.period == 0 {
 				t.period = d
 			} else {
-				t.period += (d - t.period) / 8
+				t.period += (min(d, 2*t.period) - t.period) / 8
 			}
 		}
 	}
-	t.inPrev, t.inPrevSet = ts, true
+	t.inPrev, t.inEpoch, t.inPrevSet = ts, epoch, true
 }
 
 // keyFrameInterval asks for key frames as the key-frame interval options say.

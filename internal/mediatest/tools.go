@@ -31,6 +31,26 @@ func Decode(t testing.TB, path string) string {
 	return string(out)
 }
 
+// DecodeVFR is Decode for a recording of live capture (a browser's camera),
+// whose frames keep their capture times, a millisecond or two off a
+// regular grid: ffmpeg -v error -i path -enc_time_base -1 -f null -. By
+// default ffmpeg's null output rounds video timestamps to the frame rate
+// it guessed (20 or 30 fps), which can put two frames that are a frame
+// period apart on one tick and make the null muxer report "non
+// monotonically increasing dts"; on the file's own time base every frame
+// is still decoded and checked, without that rounding.
+func DecodeVFR(t testing.TB, path string) string {
+	t.Helper()
+	ffmpeg := RequireTool(t, "ffmpeg")
+	cmd := exec.CommandContext(t.Context(), ffmpeg, "-nostdin", "-hide_banner", "-v", "error",
+		"-i", path, "-enc_time_base", "-1", "-f", "null", "-")
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(out) > 0 {
+		t.Errorf("mediatest: ffmpeg decode (file time base) of %s: err=%v, output:\n%s", path, err, out)
+	}
+	return string(out)
+}
+
 // Stream is one stream of an FFprobe result. Numbers ffprobe reports as
 // strings are parsed; a value that is missing or "N/A" is 0.
 type Stream struct {
