@@ -43,9 +43,9 @@ func (m *memFile) finish() error { return nil }
 // valid live stream whenever it is read, up to the last flush. Flushes
 // happen at least every second of wall time and fsyncs every five seconds.
 //
-// The buffer starts small and doubles, up to fileBufferSize, each time it
-// fills before a second is up, so a live recording holds about a second of
-// its bytes and a fast one writes in large chunks. When a full buffer is
+// The buffer starts small (64 KiB) and doubles, up to fileBufferSize, each
+// time it fills within a quarter second, so a live recording keeps a small
+// buffer and a fast one writes in large chunks. When such a fast buffer is
 // flushed into a file that has WriteAt (an *os.File), the write runs on
 // its own goroutine while the next buffer fills (at most one write in
 // flight); every other access to the file waits for it first.
@@ -214,16 +214,20 @@ func (f *fileOut) failed(off int64, n int, ends []int, err error) {
 // flush writes the buffer to the file, and fsyncs when it is time.
 func (f *fileOut) flush() error { return f.flushFull(false) }
 
-// flushFull is flush; full says the buffer has filled up, so it grows,
-// and its bytes may be written behind.
+// flushFull is flush; full says the buffer has filled up, so that, if it
+// filled fast, it grows and its bytes may be written behind.
 func (f *fileOut) flushFull(full bool) error {
 	if f.err != nil {
 		return f.err
 	}
+	// A buffer that fills within a quarter of the flush period belongs to
+	// a fast recording (a file remux): it grows and is written behind. A
+	// live one keeps its small buffer and writes in place.
+	fast := full && time.Since(f.flushed) < fileFlushEvery/4
 	f.flushed = time.Now()
 	if len(f.buf) > 0 {
 		switch {
-		case full && f.wa != nil:
+		case fast && f.wa != nil:
 			if err := f.writeBehind(); err != nil {
 				return err
 			}
@@ -235,7 +239,7 @@ func (f *fileOut) flushFull(full bool) error {
 			f.bufOff += int64(len(f.buf))
 			f.buf, f.ends = f.buf[:0], f.ends[:0]
 		}
-		if full && cap(f.buf) < fileBufferSize {
+		if fast && cap(f.buf) < fileBufferSize {
 			f.buf = make([]byte, 0, min(2*cap(f.buf), fileBufferSize))
 		}
 	}

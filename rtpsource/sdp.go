@@ -25,8 +25,13 @@ var (
 	ErrSourceClosed = errors.New("rtpsource: source closed or already run")
 )
 
-// maxDatagram is the largest UDP payload read.
-const maxDatagram = 65536
+// Read buffer sizes: RTP senders keep packets within a path MTU (ffmpeg
+// 1472 bytes, GStreamer 1400, pion 1200) and RTCP compounds are smaller. A
+// larger datagram arrives cut (MSG_TRUNC) and is dropped, as a loss.
+const (
+	maxRTPDatagram  = 4096
+	maxRTCPDatagram = 2048
+)
 
 // UDPSource receives the RTP streams an SDP file describes (plain RTP over
 // UDP, as `ffmpeg -f rtp -sdp_file` or GStreamer's udpsink send it).
@@ -387,12 +392,15 @@ func (s *UDPSource) idleSince(now int64, idle time.Duration) bool {
 // its tracks. It returns nil once stopping is set or the socket is
 // closed.
 func (st *udpStream) readRTP(stopping *atomic.Bool) error {
-	buf := make([]byte, maxDatagram)
+	buf := make([]byte, maxRTPDatagram)
 	var p rtp.Packet
 	for {
-		n, _, err := st.rtpConn.ReadFromUDP(buf)
+		n, _, flags, _, err := st.rtpConn.ReadMsgUDP(buf, nil)
 		if err != nil {
 			return readErr(err, stopping)
+		}
+		if flags&msgTrunc != 0 {
+			continue // too large: cut short, useless
 		}
 		b := buf[:n]
 		if n >= 2 && b[1] >= 192 && b[1] <= 223 {
@@ -415,11 +423,14 @@ func (st *udpStream) readRTP(stopping *atomic.Bool) error {
 
 // readRTCP feeds the stream's RTCP socket to its tracks.
 func (st *udpStream) readRTCP(stopping *atomic.Bool) error {
-	buf := make([]byte, maxDatagram)
+	buf := make([]byte, maxRTCPDatagram)
 	for {
-		n, _, err := st.rtcpConn.ReadFromUDP(buf)
+		n, _, flags, _, err := st.rtcpConn.ReadMsgUDP(buf, nil)
 		if err != nil {
 			return readErr(err, stopping)
+		}
+		if flags&msgTrunc != 0 {
+			continue
 		}
 		st.writeRTCP(buf[:n])
 	}
