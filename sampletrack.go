@@ -94,8 +94,10 @@ func (t *SampleTrack) WriteSampleAt(s Sample, ts time.Duration) error {
 
 func (t *SampleTrack) write(s Sample, at time.Duration, explicit bool) error {
 	t.mu.Lock()
+	// Deferred: a panic on the way (a fault reading a memory-mapped
+	// sample) must not leave the track locked.
+	defer t.mu.Unlock()
 	if t.ended {
-		t.mu.Unlock()
 		return ErrTrackEnded
 	}
 	switch {
@@ -117,7 +119,6 @@ func (t *SampleTrack) write(s Sample, at time.Duration, explicit bool) error {
 	ts.KeyFrame = t.keyDetect.isKeyFrame(t.id2, s.Data)
 	// Publish under t.mu keeps samples in order across concurrent writers.
 	t.Fanout.Publish(ts)
-	t.mu.Unlock()
 	return nil
 }
 

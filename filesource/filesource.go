@@ -65,6 +65,8 @@ var (
 	// ErrPlayed means a File was given to Play a second time (a File plays
 	// once; open it again to replay it).
 	ErrPlayed = errors.New("filesource: file already played")
+	// ErrFileChanged means a file shrank while it was read.
+	ErrFileChanged = errors.New("filesource: file changed while read")
 )
 
 // Error is the error of one file: its path, the byte offset of the
@@ -171,9 +173,11 @@ type File struct {
 	dur    time.Duration
 	hasDur bool
 
-	mu     sync.Mutex
-	closed bool
-	played bool
+	mu      sync.Mutex
+	closed  bool
+	played  bool
+	playing bool   // inside Play: the map stays until it returns
+	mem     []byte // the file's memory map, if read through one
 }
 
 // Open opens the file at path, detects its format from its content (the
@@ -199,6 +203,9 @@ func Open(path string, opt Options) (*File, error) {
 	}
 	f := &File{path: path, opt: opt, f: osf}
 	if err := f.open(); err != nil {
+		if f.mem != nil {
+			unmapFile(f.mem)
+		}
 		osf.Close()
 		return nil, f.wrap(err)
 	}
@@ -235,7 +242,13 @@ func (f *File) open() error {
 	var info *openInfo
 	switch format {
 	case FormatIVF:
-		info, err = openIVF(f.f)
+		// Frames are read straight out of a memory map of the file (no
+		// copy), the bulk of a remux's reading.
+		if f.mem = mapFile(f.f, f.size); f.mem != nil {
+			info, err = openIVF(&mapped{mem: f.mem})
+		} else {
+			info, err = openIVF(f.f)
+		}
 	case FormatOgg:
 		info, err = openOgg(f.f, f.size)
 	case FormatH264:
@@ -305,9 +318,31 @@ func (f *File) Close() error {
 		return nil
 	}
 	f.closed = true
+	var mem []byte
+	if !f.playing {
+		mem, f.mem = f.mem, nil
+	}
 	f.mu.Unlock()
 	f.stopTracks()
+	if mem != nil {
+		unmapFile(mem)
+	}
 	return f.f.Close()
+}
+
+// donePlaying ends Play's use of the file; a Close while it played left
+// the memory map to be released here.
+func (f *File) donePlaying() {
+	f.mu.Lock()
+	f.playing = false
+	var mem []byte
+	if f.closed {
+		mem, f.mem = f.mem, nil
+	}
+	f.mu.Unlock()
+	if mem != nil {
+		unmapFile(mem)
+	}
 }
 
 func (f *File) stopTracks() {

@@ -103,7 +103,7 @@ func (s *ivfSource) readFrame(fr *ivfFrame) error {
 		return errAt(start, fmt.Errorf("%w: frame %d of %d bytes", ErrInvalidFile, s.frames, size))
 	}
 	var err error
-	fr.data, err = s.r.readInto(fr.data, int(size))
+	fr.data, err = s.r.view(fr.data, int(size))
 	if err != nil {
 		if err == io.ErrUnexpectedEOF || err == io.EOF {
 			return truncatedAt(start, fmt.Sprintf("frame %d (%d of %d bytes)", s.frames, len(fr.data), size))
