@@ -110,31 +110,6 @@ func TestStartFile(t *testing.T) {
 	}
 }
 
-// failingFile fails every write after the first limit bytes, like a full disk.
-type failingFile struct {
-	*os.File
-	limit int64
-}
-
-var errDiskFull = errors.New("no space left on device")
-
-func (f *failingFile) Write(p []byte) (int, error) {
-	off, _ := f.File.Seek(0, io.SeekCurrent)
-	if off+int64(len(p)) > f.limit {
-		n, _ := f.File.Write(p[:max(0, f.limit-off)]) // a disk fills mid-write
-		return n, errDiskFull
-	}
-	return f.File.Write(p)
-}
-
-func (f *failingFile) WriteAt(p []byte, off int64) (int, error) {
-	if off+int64(len(p)) > f.limit {
-		n, _ := f.File.WriteAt(p[:max(0, f.limit-off)], off)
-		return n, errDiskFull
-	}
-	return f.File.WriteAt(p, off)
-}
-
 // A full disk: error (UnknownError), dataavailable, stop; what reached the
 // file before is a valid recording.
 func TestStartFileDiskFull(t *testing.T) {
@@ -153,7 +128,7 @@ func TestStartFileDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := collect(r)
-	must(t, r.StartFile(&failingFile{File: f, limit: 300_000}, 0))
+	must(t, r.StartFile(&mediatest.FullDisk{File: f, Limit: 300_000}, 0))
 	fd.loop = true
 	// 40 s of media (about 2 MB): more than the file buffer, so writes
 	// reach the "disk" and fail while recording; the recorder stops itself.

@@ -2,12 +2,13 @@ package mediarecorder
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 )
 
 // TestFileOutMatchesMemory drives the buffered file output and the
@@ -87,7 +88,7 @@ func TestFileOutCutOnFailure(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ff := &fullDisk{File: f, limit: limit}
+			ff := &mediatest.FullDisk{File: f, Limit: limit}
 			fo, err := newFileOut(ff)
 			if err != nil {
 				t.Fatal(err)
@@ -124,25 +125,4 @@ func TestFileOutCutOnFailure(t *testing.T) {
 			}
 		}
 	}
-}
-
-// fullDisk fails writes past limit bytes after writing what fits.
-type fullDisk struct {
-	*os.File
-	limit int64
-}
-
-func (f *fullDisk) Write(p []byte) (int, error) {
-	off, _ := f.File.Seek(0, io.SeekCurrent)
-	n, err := f.WriteAt(p, off)
-	f.File.Seek(off+int64(n), io.SeekStart)
-	return n, err
-}
-
-func (f *fullDisk) WriteAt(p []byte, off int64) (int, error) {
-	if off+int64(len(p)) > f.limit {
-		n, _ := f.File.WriteAt(p[:max(0, f.limit-off)], off)
-		return n, errors.New("no space left on device")
-	}
-	return f.File.WriteAt(p, off)
 }

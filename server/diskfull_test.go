@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"io"
 	"os"
 	"testing"
@@ -10,31 +9,6 @@ import (
 	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 )
 
-// fullDisk is a file on a disk that fills up after limit bytes: the write
-// that crosses it writes what fits and fails with ENOSPC's message.
-type fullDisk struct {
-	*os.File
-	limit int64
-}
-
-func (f *fullDisk) Write(p []byte) (int, error) {
-	off, err := f.File.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return 0, err
-	}
-	n, err := f.WriteAt(p, off)
-	_, _ = f.File.Seek(off+int64(n), io.SeekStart)
-	return n, err
-}
-
-func (f *fullDisk) WriteAt(p []byte, off int64) (int, error) {
-	if off+int64(len(p)) > f.limit {
-		n, _ := f.File.WriteAt(p[:max(0, f.limit-off)], off)
-		return n, errors.New("write: no space left on device")
-	}
-	return f.File.WriteAt(p, off)
-}
-
 // TestDiskFull: the disk fills during a recording. The recorder fires
 // error (UnknownError), the recording ends with the error in its entry,
 // the file reads cleanly up to the last whole Cluster, and the server
@@ -42,7 +16,7 @@ func (f *fullDisk) WriteAt(p []byte, off int64) (int, error) {
 func TestDiskFull(t *testing.T) {
 	mediatest.RequireTool(t, "ffmpeg")
 	const limit = 150_000
-	recordingFile = func(f *os.File) io.WriteSeeker { return &fullDisk{File: f, limit: limit} }
+	recordingFile = func(f *os.File) io.WriteSeeker { return &mediatest.FullDisk{File: f, Limit: limit} }
 	t.Cleanup(func() { recordingFile = func(f *os.File) io.WriteSeeker { return f } })
 	_, hs := newTestServer(t, Config{AutoRecord: true})
 	pub := publish(t, hs.URL, "")
