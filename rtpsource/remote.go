@@ -69,18 +69,16 @@ func FromRemote(ctx context.Context, remote *webrtc.TrackRemote, recv *webrtc.RT
 		return nil, err
 	}
 	done := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			_ = remote.SetReadDeadline(time.Now())
-			if recv != nil {
-				_ = recv.SetReadDeadline(time.Now())
-			}
-		case <-done:
+	// ctx's end unblocks the reads (no goroutine waits for it).
+	stopWatch := context.AfterFunc(ctx, func() {
+		_ = remote.SetReadDeadline(time.Now())
+		if recv != nil {
+			_ = recv.SetReadDeadline(time.Now())
 		}
-	}()
+	})
 	go func() {
 		defer close(done)
+		defer stopWatch()
 		defer t.Stop()
 		for {
 			p, _, err := remote.ReadRTP()

@@ -188,6 +188,7 @@ type Track struct {
 	srSet     bool
 	srRTP     int64
 	srNTP     uint64
+	srAdj     time.Duration // correction still to be slewed away (see WriteRTCP)
 
 	// Timeline, kept across SSRC changes.
 	lastOut time.Duration // timestamp of the newest published frame
@@ -376,6 +377,7 @@ func (t *Track) add(p *rtp.Packet, arrival time.Time) {
 		t.lastTS = int64(p.Timestamp)
 		t.anchorSet = false
 		t.srSet = false
+		t.srAdj = 0
 		t.seqInit = false
 	}
 	if !t.seqInit {
@@ -473,6 +475,18 @@ func (t *Track) assemble(force bool) {
 			return
 		}
 		hole := end + 1
+		nextSeq := int64(-1)
+		for s := range t.buf {
+			if s > hole && (nextSeq < 0 || s < nextSeq) {
+				nextSeq = s
+			}
+		}
+		if nextSeq < 0 && !force && len(t.buf) < maxBuffered {
+			// Nothing after the hole has arrived: the rest of the frame
+			// is late, not lost (a sender that stalled, a key frame
+			// paced out over time). Wait for it or for what follows it.
+			return
+		}
 		if end >= t.next {
 			// The packets before the hole are an incomplete frame.
 			t.badTS = t.buf[t.next].ts
@@ -483,12 +497,6 @@ func (t *Track) assemble(force bool) {
 			t.stats.Dropped++
 			t.assembled = true
 			t.waitKey()
-		}
-		nextSeq := int64(-1)
-		for s := range t.buf {
-			if s > hole && (nextSeq < 0 || s < nextSeq) {
-				nextSeq = s
-			}
 		}
 		if nextSeq < 0 {
 			// Nothing after the hole: keep waiting for it.
@@ -662,7 +670,7 @@ func (t *Track) publish(f *frame) {
 func (t *Track) localTime(ts int64) time.Duration {
 	if t.srSet {
 		ntp := t.sess.ntpToLocal(t.srNTP, func() time.Duration { return t.anchorTime(t.srRTP) })
-		return ntp + t.rtpDur(ts-t.srRTP)
+		return ntp + t.rtpDur(ts-t.srRTP) + t.srAdj
 	}
 	return t.anchorTime(ts)
 }
@@ -691,10 +699,18 @@ func (t *Track) isKeyFrame(data []byte) bool {
 	return true
 }
 
+// How later Sender Reports correct a track's timeline (WriteRTCP).
+const (
+	maxSRStep = 5 * time.Millisecond
+	srResync  = time.Second
+)
+
 // WriteRTCP takes the RTCP packets received for the track. Sender Reports
 // for the current SSRC set the mapping from RTP time to the sender's NTP
 // clock; from then on frame timestamps derive from it, the same way for
-// every track of the Session. Other packets are ignored.
+// every track of the Session. Later reports correct the mapping by at most
+// 5 ms each (a jump of a second or more is taken whole). Other packets are
+// ignored.
 func (t *Track) WriteRTCP(pkts []rtcp.Packet) {
 	now := time.Now()
 	t.mu.Lock()
@@ -717,11 +733,25 @@ func (t *Track) WriteRTCP(pkts []rtcp.Packet) {
 			t.anchorRTP = t.lastTS
 			t.anchorLoc = t.sess.localAt(now)
 		}
-		t.srSet = true
-		t.srRTP = t.lastTS + int64(int32(sr.RTPTime-uint32(t.lastTS)))
-		t.srNTP = sr.NTPTime
+		rtpTS := t.lastTS + int64(int32(sr.RTPTime-uint32(t.lastTS)))
 		// Fix the session's mapping now, while the anchor is fresh.
-		t.sess.ntpToLocal(t.srNTP, func() time.Duration { return t.anchorTime(t.srRTP) })
+		act := t.sess.ntpToLocal(sr.NTPTime, func() time.Duration { return t.anchorTime(rtpTS) })
+		if t.srSet {
+			// A later report moves the timeline by at most maxSRStep: a
+			// sender's reports jitter by tens of milliseconds under load
+			// (it pairs its NTP and RTP times late), while its clocks
+			// drift apart by a fraction of that. A jump of more than
+			// srResync is a new clock and is taken at once.
+			pred := t.localTime(rtpTS)
+			step := act - pred
+			if step > -srResync && step < srResync {
+				step = min(max(step, -maxSRStep), maxSRStep)
+			}
+			t.srAdj = pred + step - act
+		}
+		t.srSet = true
+		t.srRTP = rtpTS
+		t.srNTP = sr.NTPTime
 	}
 }
 

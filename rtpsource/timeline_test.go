@@ -196,3 +196,71 @@ func TestSenderReportSync(t *testing.T) {
 		t.Errorf("video starts %.3f s after audio, want 0.5 ± 0.04 (%q)", d, lines)
 	}
 }
+
+// TestLateFrameTail: the sender stalls for 300 ms in the middle of a
+// multi-packet key frame (a paced key frame, a busy sender). No packet is
+// lost, so no frame is dropped: the frame waits for its tail.
+func TestLateFrameTail(t *testing.T) {
+	vc := loadClip(t, "vp8")
+	pkts := packetize(vc, 0, len(vc.frames), 30, 100, 5000)
+	stall := -1
+	for i := 1; i < len(pkts); i++ {
+		if pkts[i].frame == pkts[i-1].frame { // inside a frame
+			stall = i
+			break
+		}
+	}
+	if stall < 0 {
+		t.Fatal("no frame of several packets in the clip")
+	}
+	for i := stall; i < len(pkts); i++ {
+		pkts[i].at += 300 * time.Millisecond
+	}
+	tr := newTrack(t, vc, Options{})
+	s := &sink{}
+	tr.Subscribe(s)
+	feed(t, tr, pkts, time.Now())
+	tr.Stop()
+	st := tr.Stats()
+	if st.Dropped != 0 || st.Lost != 0 || st.Frames != len(vc.frames) {
+		t.Errorf("stats %+v: want every one of %d frames, none dropped", st, len(vc.frames))
+	}
+}
+
+// TestSenderReportJitter: a sender whose reports pair NTP and RTP times
+// up to 40 ms off (as a busy one does) moves the timeline by at most 5 ms
+// per report, so frames keep their spacing.
+func TestSenderReportJitter(t *testing.T) {
+	ac := loadClip(t, "opus")
+	pkts := packetize(ac, 0, len(ac.frames), 40, 1, 1000)
+	tr := newTrack(t, ac, Options{})
+	s := &sink{}
+	tr.Subscribe(s)
+	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	base := time.Now()
+	for i, p := range pkts {
+		if i%50 == 0 { // a report a second, alternately 40 ms early and late
+			off := 40 * time.Millisecond
+			if i/50%2 == 1 {
+				off = -off
+			}
+			if i == 0 {
+				off = 0
+			}
+			tr.WriteRTCP([]rtcp.Packet{&rtcp.SenderReport{SSRC: 40, NTPTime: ntpTime(start.Add(p.at + off)), RTPTime: p.p.Timestamp}})
+		}
+		if err := tr.WritePacket(p.p, base.Add(p.at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr.Stop()
+	got := s.get()
+	if len(got) < 100 {
+		t.Fatalf("%d samples", len(got))
+	}
+	for i := 1; i < len(got); i++ {
+		if d := got[i].Timestamp - got[i-1].Timestamp; d < 14*time.Millisecond || d > 26*time.Millisecond {
+			t.Errorf("sample %d: %v after the previous one, want 20 ± 6 ms", i, d)
+		}
+	}
+}
