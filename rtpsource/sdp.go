@@ -311,12 +311,31 @@ func (s *UDPSource) Run(ctx context.Context, idle time.Duration) error {
 	s.running = true
 	s.mu.Unlock()
 
-	var stopping atomic.Bool
-	errc := make(chan error, 2*len(s.streams))
-	var wg sync.WaitGroup
 	now := time.Now().UnixNano()
 	for _, st := range s.streams {
 		st.last.Store(now)
+	}
+	err := s.read(ctx, idle)
+	for _, t := range s.tracks {
+		t.Stop()
+	}
+	s.mu.Lock()
+	s.done = true
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return nil
+	}
+	return err
+}
+
+// readBlocking reads every socket on a goroutine of its own, blocked in
+// its read, until ctx is done, the streams go idle or a socket fails.
+func (s *UDPSource) readBlocking(ctx context.Context, idle time.Duration) error {
+	var stopping atomic.Bool
+	errc := make(chan error, 2*len(s.streams))
+	var wg sync.WaitGroup
+	for _, st := range s.streams {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -364,16 +383,6 @@ loop:
 		}
 	}
 	wg.Wait()
-	for _, t := range s.tracks {
-		t.Stop()
-	}
-	s.mu.Lock()
-	s.done = true
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
-		return nil
-	}
 	return err
 }
 
@@ -402,23 +411,27 @@ func (st *udpStream) readRTP(stopping *atomic.Bool) error {
 		if flags&msgTrunc != 0 {
 			continue // too large: cut short, useless
 		}
-		b := buf[:n]
-		if n >= 2 && b[1] >= 192 && b[1] <= 223 {
-			// RTCP multiplexed on the RTP port (RFC 5761).
-			st.writeRTCP(b)
-			continue
-		}
-		if p.Unmarshal(b) != nil {
-			continue
-		}
-		t, ok := st.byPT[p.PayloadType]
-		if !ok {
-			continue
-		}
-		arrival := time.Now()
-		st.last.Store(arrival.UnixNano())
-		_ = t.WritePacket(&p, arrival)
+		st.handleRTP(buf[:n], &p, time.Now())
 	}
+}
+
+// handleRTP feeds one datagram of the RTP socket, which arrived at
+// arrival, to the stream's tracks; p is scratch space.
+func (st *udpStream) handleRTP(b []byte, p *rtp.Packet, arrival time.Time) {
+	if len(b) >= 2 && b[1] >= 192 && b[1] <= 223 {
+		// RTCP multiplexed on the RTP port (RFC 5761).
+		st.writeRTCP(b)
+		return
+	}
+	if p.Unmarshal(b) != nil {
+		return
+	}
+	t, ok := st.byPT[p.PayloadType]
+	if !ok {
+		return
+	}
+	st.last.Store(arrival.UnixNano())
+	_ = t.WritePacket(p, arrival)
 }
 
 // readRTCP feeds the stream's RTCP socket to its tracks.
