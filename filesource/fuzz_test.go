@@ -53,12 +53,32 @@ func FuzzIVF(f *testing.F) {
 	f.Add([]byte("DKIF\x00\x00\x40\x00AV01\x40\x01\xf0\x00\x1e\x00\x00\x00\x01\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		info, err := openIVF(bytes.NewReader(data))
+		// The same bytes through a memory map (large files) must give
+		// the same samples and the same error.
+		minfo, merr := openIVF(&mapped{mem: data})
+		if (err == nil) != (merr == nil) || (err != nil && err.Error() != merr.Error()) {
+			t.Fatalf("read: %v; mapped: %v", err, merr)
+		}
 		if err != nil {
 			return
 		}
 		if len(info.codecs) != 1 {
 			t.Fatalf("%d codecs", len(info.codecs))
 		}
+		for i := 0; ; i++ {
+			a, aerr := info.src.next()
+			b, berr := minfo.src.next()
+			if (aerr == nil) != (berr == nil) || (aerr != nil && aerr.Error() != berr.Error()) {
+				t.Fatalf("sample %d: read: %v; mapped: %v", i, aerr, berr)
+			}
+			if aerr != nil {
+				break
+			}
+			if a.pts != b.pts || a.dur != b.dur || !bytes.Equal(a.data, b.data) {
+				t.Fatalf("sample %d differs: read %d bytes at %v, mapped %d bytes at %v", i, len(a.data), a.pts, len(b.data), b.pts)
+			}
+		}
+		info, _ = openIVF(bytes.NewReader(data))
 		drainFuzz(t, info.src, len(data))
 	})
 }
