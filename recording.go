@@ -236,6 +236,35 @@ func (rec *recording) takeCommands() []command {
 	return c
 }
 
+// pumpEvery and trickleMax: see run.
+const (
+	pumpEvery  = 10 * time.Millisecond
+	trickleMax = 32
+)
+
+// trickle reports whether what woke the goroutine can wait a few
+// milliseconds: no command waits, the queues hold fewer than trickleMax
+// samples in all, and they are live (stamped no later than now; a file
+// played at full speed runs ahead of the clock, and must not wait).
+func (rec *recording) trickle() bool {
+	rec.mu.Lock()
+	cmds := len(rec.cmds)
+	rec.mu.Unlock()
+	if cmds > 0 {
+		return false
+	}
+	n := 0
+	now := Now()
+	for _, t := range rec.tracks {
+		k, _ := t.q.size()
+		n += k
+		if last, ok := t.q.last(); ok && last > now+pumpEvery {
+			return false
+		}
+	}
+	return n < trickleMax
+}
+
 // run is the recording's goroutine.
 func (rec *recording) run() {
 	defer close(rec.done)
@@ -257,11 +286,26 @@ func (rec *recording) run() {
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	var lastPump time.Time
 	for {
 		select {
 		case <-rec.wake:
+			// A live trickle of samples (a few queued, no command) is
+			// taken in batches, at most every pumpEvery: each wake-up of
+			// this goroutine costs more than a sample's muxing.
+			if wait := pumpEvery - time.Since(lastPump); wait > 0 && rec.trickle() {
+				if !timer.Stop() {
+					select {
+					case <-timer.C:
+					default:
+					}
+				}
+				timer.Reset(wait)
+				continue
+			}
 		case <-timer.C:
 		}
+		lastPump = time.Now()
 		if testHookWake != nil {
 			testHookWake(rec.r)
 		}
