@@ -37,15 +37,20 @@ type sampleQueue struct {
 	waiters  chan struct{} // closed when room frees up; nil when nobody waits
 }
 
-// roomLow is the fill level below which a waiting producer may go on.
-const roomLow = 1024
+// roomLow and roomBytes are the fill levels below which a waiting
+// producer (WaitRoom: a file played faster than real time) may go on: the
+// samples in flight stay few, and hot in the cache.
+const (
+	roomLow   = 256
+	roomBytes = 1 << 20
+)
 
 // waitRoom blocks while the queue holds roomLow samples or more, or until
 // done is closed.
 func (q *sampleQueue) waitRoom(done <-chan struct{}) {
 	for {
 		q.mu.Lock()
-		if q.n < roomLow && q.bytes < queueMaxBytes/2 {
+		if q.n < roomLow && q.bytes < roomBytes {
 			q.mu.Unlock()
 			return
 		}
@@ -136,7 +141,7 @@ func (q *sampleQueue) pop() {
 	}
 	q.head = (q.head + 1) % len(q.slots)
 	q.n--
-	if q.waiters != nil && q.n < roomLow/2 {
+	if q.waiters != nil && q.n < roomLow/2 && q.bytes < roomBytes/2 {
 		close(q.waiters)
 		q.waiters = nil
 	}

@@ -65,8 +65,6 @@ var (
 	// ErrPlayed means a File was given to Play a second time (a File plays
 	// once; open it again to replay it).
 	ErrPlayed = errors.New("filesource: file already played")
-	// ErrFileChanged means a file shrank while it was read.
-	ErrFileChanged = errors.New("filesource: file changed while read")
 )
 
 // Error is the error of one file: its path, the byte offset of the
@@ -173,11 +171,10 @@ type File struct {
 	dur    time.Duration
 	hasDur bool
 
-	mu      sync.Mutex
-	closed  bool
-	played  bool
-	playing bool   // inside Play: the map stays until it returns
-	mem     []byte // the file's memory map, if read through one
+	mu     sync.Mutex
+	closed bool
+	played bool
+	pre    *prefetcher // the file read ahead, if it is
 }
 
 // Open opens the file at path, detects its format from its content (the
@@ -203,8 +200,8 @@ func Open(path string, opt Options) (*File, error) {
 	}
 	f := &File{path: path, opt: opt, f: osf}
 	if err := f.open(); err != nil {
-		if f.mem != nil {
-			unmapFile(f.mem)
+		if f.pre != nil {
+			f.pre.close()
 		}
 		osf.Close()
 		return nil, f.wrap(err)
@@ -242,10 +239,12 @@ func (f *File) open() error {
 	var info *openInfo
 	switch format {
 	case FormatIVF:
-		// Frames are read straight out of a memory map of the file (no
-		// copy), the bulk of a remux's reading.
-		if f.mem = mapFile(f.f, f.size); f.mem != nil {
-			info, err = openIVF(&mapped{mem: f.mem})
+		// The bulk of a remux's reading: a large file is read ahead on a
+		// goroutine of its own, and its frames are handed out as views of
+		// the chunks read, without a copy.
+		if f.size >= minPrefetchSize {
+			f.pre = newPrefetcher(f.f)
+			info, err = openIVF(&prefetched{p: f.pre})
 		} else {
 			info, err = openIVF(f.f)
 		}
@@ -318,31 +317,12 @@ func (f *File) Close() error {
 		return nil
 	}
 	f.closed = true
-	var mem []byte
-	if !f.playing {
-		mem, f.mem = f.mem, nil
-	}
 	f.mu.Unlock()
 	f.stopTracks()
-	if mem != nil {
-		unmapFile(mem)
+	if f.pre != nil {
+		f.pre.close()
 	}
 	return f.f.Close()
-}
-
-// donePlaying ends Play's use of the file; a Close while it played left
-// the memory map to be released here.
-func (f *File) donePlaying() {
-	f.mu.Lock()
-	f.playing = false
-	var mem []byte
-	if f.closed {
-		mem, f.mem = f.mem, nil
-	}
-	f.mu.Unlock()
-	if mem != nil {
-		unmapFile(mem)
-	}
 }
 
 func (f *File) stopTracks() {

@@ -47,17 +47,20 @@ func FuzzIVF(f *testing.F) {
 	for _, name := range []string{"vp8.ivf", "vp9.ivf", "av1.ivf", "vp8-resize.ivf"} {
 		f.Add(head(f, name, 2000))
 	}
+	f.Add(head(f, "vp8.ivf", 1<<30)) // the whole file: spans read-ahead chunks
 	f.Add([]byte("DKIF"))
 	f.Add([]byte("DKIF\x00\x00\x20\x00VP80\x40\x01\xf0\x00\x1e\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
 		"\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00"))
 	f.Add([]byte("DKIF\x00\x00\x40\x00AV01\x40\x01\xf0\x00\x1e\x00\x00\x00\x01\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		info, err := openIVF(bytes.NewReader(data))
-		// The same bytes through a memory map (large files) must give
+		// The same bytes read ahead in chunks (large files) must give
 		// the same samples and the same error.
-		minfo, merr := openIVF(&mapped{mem: data})
+		pre := newPrefetcher(bytes.NewReader(data))
+		defer pre.close()
+		minfo, merr := openIVF(&prefetched{p: pre})
 		if (err == nil) != (merr == nil) || (err != nil && err.Error() != merr.Error()) {
-			t.Fatalf("read: %v; mapped: %v", err, merr)
+			t.Fatalf("read: %v; read ahead: %v", err, merr)
 		}
 		if err != nil {
 			return
@@ -69,13 +72,13 @@ func FuzzIVF(f *testing.F) {
 			a, aerr := info.src.next()
 			b, berr := minfo.src.next()
 			if (aerr == nil) != (berr == nil) || (aerr != nil && aerr.Error() != berr.Error()) {
-				t.Fatalf("sample %d: read: %v; mapped: %v", i, aerr, berr)
+				t.Fatalf("sample %d: read: %v; read ahead: %v", i, aerr, berr)
 			}
 			if aerr != nil {
 				break
 			}
 			if a.pts != b.pts || a.dur != b.dur || !bytes.Equal(a.data, b.data) {
-				t.Fatalf("sample %d differs: read %d bytes at %v, mapped %d bytes at %v", i, len(a.data), a.pts, len(b.data), b.pts)
+				t.Fatalf("sample %d differs: read %d bytes at %v, read ahead %d bytes at %v", i, len(a.data), a.pts, len(b.data), b.pts)
 			}
 		}
 		info, _ = openIVF(bytes.NewReader(data))

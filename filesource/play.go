@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"runtime"
-	"runtime/debug"
 	"time"
 
 	"github.com/gomediarecorder/mediarecorder"
@@ -51,7 +49,7 @@ func (p *player) at() time.Duration {
 //
 // A File plays once; Play fails with ErrPlayed for a File given to it
 // before, and with ErrClosed for a closed one.
-func Play(ctx context.Context, files []*File, progress func(time.Duration)) (err error) {
+func Play(ctx context.Context, files []*File, progress func(time.Duration)) error {
 	ps := make([]*player, 0, len(files))
 	for i, f := range files {
 		if f == nil {
@@ -73,7 +71,6 @@ func Play(ctx context.Context, files []*File, progress func(time.Duration)) (err
 			err = ErrPlayed
 		}
 		f.played = true
-		f.playing = err == nil
 		f.mu.Unlock()
 		if err != nil {
 			for _, g := range files[:i] {
@@ -85,29 +82,11 @@ func Play(ctx context.Context, files []*File, progress func(time.Duration)) (err
 		}
 		ps = append(ps, &player{f: f, realtime: f.opt.Realtime})
 	}
-	defer func() {
-		for _, p := range ps {
-			p.f.donePlaying()
-		}
-	}()
 	stopAll := func() {
 		for _, p := range ps {
 			p.f.stopTracks()
 		}
 	}
-	// A memory-mapped file that shrinks while it is read faults on the
-	// missing pages: that becomes an error of the file, not a crash.
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if e := recover(); e != nil {
-			_, ok := e.(runtime.Error)
-			if _, fault := e.(interface{ Addr() uintptr }); !ok || !fault {
-				panic(e)
-			}
-			stopAll()
-			err = &Error{Path: mappedPath(ps), Offset: -1, Err: ErrFileChanged}
-		}
-	}()
 
 	done := ctx.Done()
 	var timer *time.Timer
@@ -222,15 +201,4 @@ func (p *player) advance() error {
 		return nil
 	}
 	return p.f.wrap(err)
-}
-
-// mappedPath names the memory-mapped file among ps (the one that can
-// fault), or the first.
-func mappedPath(ps []*player) string {
-	for _, p := range ps {
-		if p.f.mem != nil {
-			return p.f.path
-		}
-	}
-	return ps[0].f.path
 }

@@ -5,74 +5,47 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"slices"
 	"time"
 )
 
 // maxFrameSize bounds one frame or chunk read from a file.
 const maxFrameSize = 256 << 20
 
-// Mapping bounds: files from 1 MiB to 64 GiB are read through a memory
-// map (see mapped); smaller ones are not worth it.
-const (
-	minMapSize  = 1 << 20
-	maxMapSize  = 64 << 30
-	releaseStep = 1 << 20
-	releaseLag  = 1 << 20
-)
+// minPrefetchSize: IVF files from 1 MiB on are read ahead (prefetcher).
+const minPrefetchSize = 1 << 20
 
-// byteReader reads from a buffered reader, or from a file's memory map
-// (mem), and counts the bytes it consumed, for error offsets.
+// byteReader reads from a buffered reader, or from the chunks of a file
+// read ahead (cr), and counts the bytes it consumed, for error offsets.
 type byteReader struct {
 	r   *bufio.Reader
-	mem []byte // the whole file, when mapped; r is nil then
+	cr  *chunkReader // the file read ahead; r is nil then
 	off int64
-
-	released int64 // mem[:released] was given back (release)
 }
 
-// mapped is a file's memory map as an io.Reader that newByteReader
-// recognises: the byteReader then reads the map directly.
-type mapped struct{ mem []byte }
+// prefetched is a file read ahead (newPrefetcher) as an io.Reader that
+// newByteReader recognises: the byteReader then reads its chunks.
+type prefetched struct{ p *prefetcher }
 
-func (m *mapped) Read([]byte) (int, error) { return 0, io.ErrNoProgress } // never called
+func (*prefetched) Read([]byte) (int, error) { return 0, io.ErrNoProgress } // never called
 
 func newByteReader(r io.Reader) *byteReader {
-	if m, ok := r.(*mapped); ok {
-		return &byteReader{mem: m.mem}
+	if p, ok := r.(*prefetched); ok {
+		return &byteReader{cr: &chunkReader{p: p.p}}
 	}
 	return &byteReader{r: bufio.NewReaderSize(r, readBufSize)}
 }
 
-// view returns the next n bytes. From a memory map they are the map's own
-// bytes (no copy), valid until the file is closed and never to be
-// written; otherwise it is readInto(buf, n).
+// view returns the next n bytes. From a file read ahead they are a view of
+// a chunk read (no copy), valid until the view after the next and never to
+// be written; otherwise it is readInto(buf, n).
 func (b *byteReader) view(buf []byte, n int) ([]byte, error) {
-	if b.mem == nil {
-		return b.readInto(buf, n)
+	if b.cr != nil {
+		v := b.cr.view(n)
+		b.off += int64(len(v))
+		return v, b.cr.end(len(v), n)
 	}
-	rest := b.mem[min(b.off, int64(len(b.mem))):]
-	if len(rest) == 0 && n > 0 {
-		return nil, io.EOF
-	}
-	if len(rest) < n {
-		b.off += int64(len(rest))
-		return rest, io.ErrUnexpectedEOF
-	}
-	b.off += int64(n)
-	b.release()
-	return rest[:n:n], nil
-}
-
-// release gives back the pages of the map read more than releaseLag ago,
-// every releaseStep, so that reading a large file keeps a small resident
-// set. (A page given back and read again is simply mapped in again.)
-func (b *byteReader) release() {
-	if b.off-b.released < releaseStep+releaseLag {
-		return
-	}
-	cut := (b.off - releaseLag) &^ (1<<16 - 1)
-	releaseMapped(b.mem[b.released:cut])
-	b.released = cut
+	return b.readInto(buf, n)
 }
 
 // newSizedReader is newByteReader for a reader of size bytes (-1:
@@ -88,10 +61,10 @@ func newSizedReader(r io.Reader, size int64) *byteReader {
 // full fills p. It returns io.EOF when no byte was left and
 // io.ErrUnexpectedEOF when some but not all were.
 func (b *byteReader) full(p []byte) error {
-	if b.mem != nil {
-		got, err := b.view(nil, len(p))
-		copy(p, got)
-		return err
+	if b.cr != nil {
+		n := b.cr.read(p)
+		b.off += int64(n)
+		return b.cr.end(n, len(p))
 	}
 	n, err := io.ReadFull(b.r, p)
 	b.off += int64(n)
@@ -104,9 +77,19 @@ func (b *byteReader) full(p []byte) error {
 // it got with io.ErrUnexpectedEOF (io.EOF only when n > 0 and nothing was
 // left).
 func (b *byteReader) readInto(buf []byte, n int) ([]byte, error) {
-	if b.mem != nil {
-		got, err := b.view(nil, n)
-		return append(buf[:0], got...), err
+	if b.cr != nil {
+		buf = slices.Grow(buf[:0], min(n, 1<<20))[:0]
+		for len(buf) < n {
+			k := min(n-len(buf), 64<<10)
+			buf = slices.Grow(buf, k)
+			got := b.cr.read(buf[len(buf) : len(buf)+k])
+			buf = buf[:len(buf)+got]
+			b.off += int64(got)
+			if got < k {
+				return buf, b.cr.end(len(buf), n)
+			}
+		}
+		return buf, nil
 	}
 	buf = buf[:0]
 	for len(buf) < n {
@@ -131,13 +114,17 @@ func (b *byteReader) readInto(buf []byte, n int) ([]byte, error) {
 
 // skip discards n bytes; io.ErrUnexpectedEOF when fewer are left.
 func (b *byteReader) skip(n int64) error {
-	if b.mem != nil {
-		left := int64(len(b.mem)) - b.off
-		if n > left {
-			b.off += max(left, 0)
-			return io.ErrUnexpectedEOF
+	if b.cr != nil {
+		var scratch [4096]byte
+		for n > 0 {
+			k := int(min(n, int64(len(scratch))))
+			got := b.cr.read(scratch[:k])
+			b.off += int64(got)
+			n -= int64(got)
+			if got < k {
+				return io.ErrUnexpectedEOF
+			}
 		}
-		b.off += n
 		return nil
 	}
 	for n > 0 {
