@@ -3,6 +3,7 @@ package mediarecorder
 import (
 	"errors"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -70,7 +71,16 @@ type fileOut struct {
 	err     error
 
 	inFlight bool
+	flightAt int64 // the bytes in flight: [flightAt, flightAt+flightN)
+	flightN  int64
 	done     chan writeBehind // the write in flight reports here
+	patches  []patch          // to write once the write in flight is done
+}
+
+// patch is bytes to write at an offset.
+type patch struct {
+	off int64
+	b   []byte
 }
 
 // writeBehind is a buffer written on its own goroutine, and how it went.
@@ -119,6 +129,12 @@ func (f *fileOut) Write(p []byte) (int, error) {
 		f.endWrite()
 	case f.pos >= f.bufOff && f.pos+int64(len(p)) <= bufEnd:
 		copy(f.buf[f.pos-f.bufOff:], p) // a patch inside the buffer
+	case f.wa != nil && f.pos+int64(len(p)) <= f.bufOff:
+		// A patch of bytes before the buffer (a Cluster's size, once the
+		// Cluster is whole): written in place, the buffer stays.
+		if err := f.patchAt(p, f.pos); err != nil {
+			return 0, err
+		}
 	default:
 		full := f.pos == bufEnd && len(f.buf) > 0
 		if err := f.flushFull(full); err != nil {
@@ -141,6 +157,23 @@ func (f *fileOut) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// patchAt writes p at off, before the buffer, with WriteAt. Bytes that
+// fall in the write in flight wait for it (wait writes them).
+func (f *fileOut) patchAt(p []byte, off int64) error {
+	if f.inFlight && off < f.flightAt+f.flightN && off+int64(len(p)) > f.flightAt {
+		f.patches = append(f.patches, patch{off: off, b: slices.Clone(p)})
+		return nil
+	}
+	n, err := f.wa.WriteAt(p, off)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		f.failed(off, n, nil, err)
+	}
+	return err
 }
 
 // endWrite notes the end of a Write appended to the buffer as a place
@@ -261,6 +294,7 @@ func (f *fileOut) writeBehind() error {
 	}
 	buf, ends, off, w, wa, done := f.buf, f.ends, f.bufOff, f.w, f.wa, f.done
 	f.inFlight = true
+	f.flightAt, f.flightN = off, int64(len(buf))
 	go func() {
 		n, err := wa.WriteAt(buf, off)
 		if err == nil {
@@ -278,17 +312,28 @@ func (f *fileOut) writeBehind() error {
 	return nil
 }
 
-// wait waits for the write in flight, if any, and returns the first write
-// error there has been.
+// wait waits for the write in flight, if any, then writes the patches
+// that waited for it, and returns the first write error there has been.
 func (f *fileOut) wait() error {
-	if f.inFlight {
-		r := <-f.done
-		f.inFlight = false
-		f.spare, f.spareE = r.buf, r.ends[:0]
-		if r.err != nil {
-			f.failed(r.off, r.n, r.ends, r.err)
-		} else {
-			f.written = max(f.written, r.off+int64(r.n))
+	if !f.inFlight {
+		return f.err
+	}
+	r := <-f.done
+	f.inFlight = false
+	f.spare, f.spareE = r.buf, r.ends[:0]
+	if r.err != nil {
+		f.failed(r.off, r.n, r.ends, r.err)
+	} else {
+		f.written = max(f.written, r.off+int64(r.n))
+	}
+	patches := f.patches
+	f.patches = nil
+	for _, pt := range patches {
+		if f.err != nil {
+			break
+		}
+		if err := f.patchAt(pt.b, pt.off); err != nil {
+			break
 		}
 	}
 	return f.err
