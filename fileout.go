@@ -71,16 +71,16 @@ type fileOut struct {
 	err     error
 
 	inFlight bool
-	flightAt int64 // the bytes in flight: [flightAt, flightAt+flightN)
-	flightN  int64
 	done     chan writeBehind // the write in flight reports here
 	patches  []patch          // to write once the write in flight is done
 }
 
-// patch is bytes to write at an offset.
+// patch is bytes to write at an offset once the file holds everything up
+// to need: a Cluster's size goes in only after the Cluster's bytes, so a
+// file cut short (a full disk) never claims bytes it lacks.
 type patch struct {
-	off int64
-	b   []byte
+	off, need int64
+	b         []byte
 }
 
 // writeBehind is a buffer written on its own goroutine, and how it went.
@@ -129,12 +129,13 @@ func (f *fileOut) Write(p []byte) (int, error) {
 		f.endWrite()
 	case f.pos >= f.bufOff && f.pos+int64(len(p)) <= bufEnd:
 		copy(f.buf[f.pos-f.bufOff:], p) // a patch inside the buffer
-	case f.wa != nil && f.pos+int64(len(p)) <= f.bufOff:
-		// A patch of bytes before the buffer (a Cluster's size, once the
-		// Cluster is whole): written in place, the buffer stays.
-		if err := f.patchAt(p, f.pos); err != nil {
-			return 0, err
-		}
+	case f.wa != nil && cap(f.buf) > fileBufferMin && f.pos+int64(len(p)) <= f.bufOff:
+		// A fast recording's patch of bytes before the buffer (a
+		// Cluster's size, once the Cluster is whole): written in place
+		// once the bytes written up to now are in the file; the buffer
+		// stays. (A live recording flushes instead, below: each whole
+		// Cluster reaches the file as it closes.)
+		f.patches = append(f.patches, patch{off: f.pos, need: f.end, b: slices.Clone(p)})
 	default:
 		full := f.pos == bufEnd && len(f.buf) > 0
 		if err := f.flushFull(full); err != nil {
@@ -159,21 +160,30 @@ func (f *fileOut) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// patchAt writes p at off, before the buffer, with WriteAt. Bytes that
-// fall in the write in flight wait for it (wait writes them).
-func (f *fileOut) patchAt(p []byte, off int64) error {
-	if f.inFlight && off < f.flightAt+f.flightN && off+int64(len(p)) > f.flightAt {
-		f.patches = append(f.patches, patch{off: off, b: slices.Clone(p)})
-		return nil
+// applyPatches writes, with WriteAt, the patches whose bytes before them
+// are all in the file now.
+func (f *fileOut) applyPatches() error {
+	k := 0
+	for _, pt := range f.patches {
+		if f.err != nil {
+			break
+		}
+		if pt.need > f.written {
+			f.patches[k] = pt
+			k++
+			continue
+		}
+		n, err := f.wa.WriteAt(pt.b, pt.off)
+		if err == nil && n < len(pt.b) {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			f.failed(pt.off, n, nil, err)
+		}
 	}
-	n, err := f.wa.WriteAt(p, off)
-	if err == nil && n < len(p) {
-		err = io.ErrShortWrite
-	}
-	if err != nil {
-		f.failed(off, n, nil, err)
-	}
-	return err
+	clear(f.patches[k:])
+	f.patches = f.patches[:k]
+	return f.err
 }
 
 // endWrite notes the end of a Write appended to the buffer as a place
@@ -271,6 +281,9 @@ func (f *fileOut) flushFull(full bool) error {
 			startWriteback(f.w, f.bufOff, int64(len(f.buf)))
 			f.bufOff += int64(len(f.buf))
 			f.buf, f.ends = f.buf[:0], f.ends[:0]
+			if err := f.applyPatches(); err != nil {
+				return err
+			}
 		}
 		if fast && cap(f.buf) < fileBufferSize {
 			f.buf = make([]byte, 0, min(2*cap(f.buf), fileBufferSize))
@@ -294,7 +307,6 @@ func (f *fileOut) writeBehind() error {
 	}
 	buf, ends, off, w, wa, done := f.buf, f.ends, f.bufOff, f.w, f.wa, f.done
 	f.inFlight = true
-	f.flightAt, f.flightN = off, int64(len(buf))
 	go func() {
 		n, err := wa.WriteAt(buf, off)
 		if err == nil {
@@ -326,17 +338,7 @@ func (f *fileOut) wait() error {
 	} else {
 		f.written = max(f.written, r.off+int64(r.n))
 	}
-	patches := f.patches
-	f.patches = nil
-	for _, pt := range patches {
-		if f.err != nil {
-			break
-		}
-		if err := f.patchAt(pt.b, pt.off); err != nil {
-			break
-		}
-	}
-	return f.err
+	return f.applyPatches()
 }
 
 func (f *fileOut) sync() error {
@@ -388,6 +390,12 @@ func (f *fileOut) finish() error {
 	}
 	if err := f.wait(); err != nil {
 		return err
+	}
+	if err := f.applyPatches(); err != nil {
+		return err
+	}
+	if len(f.patches) > 0 {
+		return errors.New("mediarecorder: patches left unwritten") // cannot happen: all is written
 	}
 	if _, err := f.w.Seek(f.end, io.SeekStart); err != nil {
 		return err
