@@ -80,6 +80,9 @@ json=$out/hyperfine.json
 args=()
 for k in "${order[@]}"; do args+=(--prepare "rm -f ${outs[$k]}"); done
 for k in "${order[@]}"; do args+=(-n "$k" "${cmds[$k]}"); done
+# Start clean: what earlier work left dirty in the page cache is written
+# back first, or the first tool measured pays for it.
+sync
 hyperfine -N --warmup 1 --runs "$runs" --export-json "$json" "${args[@]}" >&2 2>/dev/null || \
   hyperfine --warmup 1 --runs "$runs" --export-json "$json" "${args[@]}" >&2
 
