@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -290,8 +291,22 @@ func publish(t *testing.T, base, token string) *publisher {
 	if !strings.Contains(string(r.body), "a=candidate") {
 		t.Errorf("the answer has no candidates:\n%s", r.body)
 	}
+	connected := make(chan struct{})
+	var once sync.Once
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		if st == webrtc.PeerConnectionStateConnected {
+			once.Do(func() { close(connected) })
+		}
+	})
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(r.body)}); err != nil {
 		t.Fatal(err)
+	}
+	// Media written before DTLS is up goes nowhere, and the clip's only
+	// key frame is its first: send once connected.
+	select {
+	case <-connected:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the publisher did not connect")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -390,6 +405,25 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// checkIncreasing checks that the packets of every stream of the file at
+// path go forward in time: no two frames alike, none backwards.
+func checkIncreasing(t *testing.T, path string) {
+	t.Helper()
+	for _, sel := range []string{"v", "a"} {
+		prev := -1
+		for _, l := range mediatest.FFprobeLines(t, path, "-select_streams", sel, "-show_entries", "packet=pts", "-of", "csv=p=0") {
+			ms, err := strconv.Atoi(strings.TrimSpace(l))
+			if err != nil {
+				t.Fatalf("pts %q", l)
+			}
+			if ms <= prev {
+				t.Errorf("%s: a packet at %d ms after one at %d ms", sel, ms, prev)
+			}
+			prev = ms
+		}
+	}
+}
+
 // checkMedia downloads a recording's media and checks it with ffmpeg and
 // ffprobe: it decodes cleanly, holds vp8 and opus, and lasts about want.
 func checkMedia(t *testing.T, base, id string, want, slack float64) {
@@ -405,9 +439,14 @@ func checkMedia(t *testing.T, base, id string, want, slack float64) {
 	if err := os.WriteFile(path, r.body, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out := mediatest.Decode(t, path); out != "" {
+	// WebRTC media keeps its capture times, and video may start a
+	// fraction of a frame after audio (after a key-frame wait): decoded on
+	// the file's time base (see mediatest.DecodeVFR), with every stream's
+	// timestamps checked to increase.
+	if out := mediatest.DecodeVFR(t, path); out != "" {
 		t.Errorf("ffmpeg: %s", out)
 	}
+	checkIncreasing(t, path)
 	p := mediatest.FFprobe(t, path)
 	var codecs []string
 	for _, s := range p.Streams {
