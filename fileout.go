@@ -65,6 +65,7 @@ type fileOut struct {
 	end     int64 // logical size (absolute)
 	filePos int64 // where w's own offset is
 	written int64 // end of the bytes that reached the file
+	fast    bool  // the last full buffer filled within a quarter second
 	taken   int64 // blobs cover [base, taken)
 	flushed time.Time
 	synced  time.Time
@@ -129,7 +130,7 @@ func (f *fileOut) Write(p []byte) (int, error) {
 		f.endWrite()
 	case f.pos >= f.bufOff && f.pos+int64(len(p)) <= bufEnd:
 		copy(f.buf[f.pos-f.bufOff:], p) // a patch inside the buffer
-	case f.wa != nil && cap(f.buf) > fileBufferMin && f.pos+int64(len(p)) <= f.bufOff:
+	case f.fast && f.wa != nil && f.pos+int64(len(p)) <= f.bufOff:
 		// A fast recording's patch of bytes before the buffer (a
 		// Cluster's size, once the Cluster is whole): written in place
 		// once the bytes written up to now are in the file; the buffer
@@ -264,13 +265,16 @@ func (f *fileOut) flushFull(full bool) error {
 		return f.err
 	}
 	// A buffer that fills within a quarter of the flush period belongs to
-	// a fast recording (a file remux): it grows and is written behind. A
-	// live one keeps its small buffer and writes in place.
-	fast := full && time.Since(f.flushed) < fileFlushEvery/4
+	// a fast recording (a file remux): it grows, is written behind, and
+	// its patches wait (Write). A live one keeps its small buffer, writes
+	// in place, and flushes as each Cluster closes.
+	if full {
+		f.fast = time.Since(f.flushed) < fileFlushEvery/4
+	}
 	f.flushed = time.Now()
 	if len(f.buf) > 0 {
 		switch {
-		case fast && f.wa != nil:
+		case full && f.fast && f.wa != nil:
 			if err := f.writeBehind(); err != nil {
 				return err
 			}
@@ -285,7 +289,7 @@ func (f *fileOut) flushFull(full bool) error {
 				return err
 			}
 		}
-		if fast && cap(f.buf) < fileBufferSize {
+		if full && f.fast && cap(f.buf) < fileBufferSize {
 			f.buf = make([]byte, 0, min(2*cap(f.buf), fileBufferSize))
 		}
 	}

@@ -116,6 +116,17 @@ func (q *sampleQueue) peek() (*queued, bool) {
 	return &q.slots[q.head], true
 }
 
+// newest returns the number of queued samples and the newest one's
+// timestamp (ok false when empty).
+func (q *sampleQueue) newest() (n int, ts time.Duration, ok bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.n == 0 {
+		return 0, 0, false
+	}
+	return q.n, q.slots[(q.head+q.n-1)%len(q.slots)].ts, true
+}
+
 // last returns the newest sample's timestamp.
 func (q *sampleQueue) last() (time.Duration, bool) {
 	q.mu.Lock()

@@ -256,9 +256,9 @@ func (rec *recording) trickle() bool {
 	n := 0
 	now := Now()
 	for _, t := range rec.tracks {
-		k, _ := t.q.size()
+		k, last, ok := t.q.newest()
 		n += k
-		if last, ok := t.q.last(); ok && last > now+pumpEvery {
+		if ok && last > now+pumpEvery {
 			return false
 		}
 	}

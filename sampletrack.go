@@ -94,8 +94,6 @@ func (t *SampleTrack) WriteSampleAt(s Sample, ts time.Duration) error {
 
 func (t *SampleTrack) write(s Sample, at time.Duration, explicit bool) error {
 	t.mu.Lock()
-	// Deferred: a panic on the way (a fault reading a memory-mapped
-	// sample) must not leave the track locked.
 	defer t.mu.Unlock()
 	if t.ended {
 		return ErrTrackEnded

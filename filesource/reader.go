@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 	"math/bits"
-	"slices"
 	"time"
 )
 
@@ -78,18 +77,8 @@ func (b *byteReader) full(p []byte) error {
 // left).
 func (b *byteReader) readInto(buf []byte, n int) ([]byte, error) {
 	if b.cr != nil {
-		buf = slices.Grow(buf[:0], min(n, 1<<20))[:0]
-		for len(buf) < n {
-			k := min(n-len(buf), 64<<10)
-			buf = slices.Grow(buf, k)
-			got := b.cr.read(buf[len(buf) : len(buf)+k])
-			buf = buf[:len(buf)+got]
-			b.off += int64(got)
-			if got < k {
-				return buf, b.cr.end(len(buf), n)
-			}
-		}
-		return buf, nil
+		v, err := b.view(nil, n)
+		return append(buf[:0], v...), err
 	}
 	buf = buf[:0]
 	for len(buf) < n {

@@ -33,6 +33,21 @@ func loopbackAPI(t *testing.T) *webrtc.API {
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir))
 }
 
+// sendClip writes the first n frames of c (looping) to l in real time.
+func sendClip(t *testing.T, l *webrtc.TrackLocalStaticSample, c clip, n int) {
+	start := time.Now()
+	var at time.Duration
+	for i := range n {
+		d := time.Duration(c.ticks[i%len(c.frames)]) * time.Second / time.Duration(c.codec.ClockRate)
+		time.Sleep(time.Until(start.Add(at)))
+		if err := l.WriteSample(media.Sample{Data: c.frames[i%len(c.frames)], Duration: d}); err != nil {
+			t.Errorf("WriteSample: %v", err)
+			return
+		}
+		at += d
+	}
+}
+
 func connect(t *testing.T, offerer, answerer *webrtc.PeerConnection) {
 	t.Helper()
 	offer, err := offerer.CreateOffer(nil)
@@ -109,17 +124,7 @@ func TestLoopback(t *testing.T) {
 	var wg sync.WaitGroup
 	send := func(l *webrtc.TrackLocalStaticSample, c clip, n int) {
 		defer wg.Done()
-		start := time.Now()
-		var at time.Duration
-		for i := range n {
-			d := time.Duration(c.ticks[i%len(c.frames)]) * time.Second / time.Duration(c.codec.ClockRate)
-			time.Sleep(time.Until(start.Add(at)))
-			if err := l.WriteSample(media.Sample{Data: c.frames[i%len(c.frames)], Duration: d}); err != nil {
-				t.Errorf("WriteSample: %v", err)
-				return
-			}
-			at += d
-		}
+		sendClip(t, l, c, n)
 	}
 	wg.Add(2)
 	go send(vl, vc, 90)

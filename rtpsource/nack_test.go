@@ -10,7 +10,6 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/gomediarecorder/mediarecorder"
 	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
@@ -150,17 +149,7 @@ func TestLoopbackNACK(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		start := time.Now()
-		var at time.Duration
-		for i := range frames {
-			d := time.Duration(vc.ticks[i%len(vc.frames)]) * time.Second / time.Duration(vc.codec.ClockRate)
-			time.Sleep(time.Until(start.Add(at)))
-			if err := vl.WriteSample(media.Sample{Data: vc.frames[i%len(vc.frames)], Duration: d}); err != nil {
-				t.Errorf("WriteSample: %v", err)
-				return
-			}
-			at += d
-		}
+		sendClip(t, vl, vc, frames)
 	}()
 	var tr *Track
 	select {

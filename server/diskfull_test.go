@@ -20,15 +20,7 @@ func TestDiskFull(t *testing.T) {
 	t.Cleanup(func() { recordingFile = func(f *os.File) io.WriteSeeker { return f } })
 	_, hs := newTestServer(t, Config{AutoRecord: true})
 	pub := publish(t, hs.URL, "")
-	var rec meta
-	waitFor(t, 10*time.Second, "the automatic recording", func() bool {
-		list := decodeJSON[struct{ Recordings []meta }](t, do(t, "GET", hs.URL+"/api/recordings", nil).body)
-		if len(list.Recordings) == 1 {
-			rec = list.Recordings[0]
-			return true
-		}
-		return false
-	})
+	rec := autoRecording(t, hs.URL)
 	events := subscribe(t, hs.URL+"/api/recordings/"+rec.ID+"/events")
 	// The test media runs at a few hundred kb/s: the disk fills within
 	// seconds and the recording stops by itself.

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -405,21 +404,32 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// autoRecording waits for the recording -autorecord starts (the server's
+// only one) to be recording, and returns it.
+func autoRecording(t *testing.T, base string) meta {
+	t.Helper()
+	var rec meta
+	waitFor(t, 10*time.Second, "the automatic recording", func() bool {
+		list := decodeJSON[struct{ Recordings []meta }](t, do(t, "GET", base+"/api/recordings", nil).body)
+		if len(list.Recordings) == 1 && list.Recordings[0].State == "recording" {
+			rec = list.Recordings[0]
+			return true
+		}
+		return false
+	})
+	return rec
+}
+
 // checkIncreasing checks that the packets of every stream of the file at
 // path go forward in time: no two frames alike, none backwards.
 func checkIncreasing(t *testing.T, path string) {
 	t.Helper()
 	for _, sel := range []string{"v", "a"} {
-		prev := -1
-		for _, l := range mediatest.FFprobeLines(t, path, "-select_streams", sel, "-show_entries", "packet=pts", "-of", "csv=p=0") {
-			ms, err := strconv.Atoi(strings.TrimSpace(l))
-			if err != nil {
-				t.Fatalf("pts %q", l)
+		pts := mediatest.PacketPTS(t, path, sel)
+		for i := 1; i < len(pts); i++ {
+			if pts[i] <= pts[i-1] {
+				t.Errorf("%s: a packet at %d ms after one at %d ms", sel, pts[i], pts[i-1])
 			}
-			if ms <= prev {
-				t.Errorf("%s: a packet at %d ms after one at %d ms", sel, ms, prev)
-			}
-			prev = ms
 		}
 	}
 }
@@ -589,15 +599,7 @@ func TestAutoRecordSessionEnd(t *testing.T) {
 	mediatest.RequireTool(t, "ffmpeg")
 	_, hs := newTestServer(t, Config{AutoRecord: true})
 	pub := publish(t, hs.URL, "")
-	var rec meta
-	waitFor(t, 10*time.Second, "the automatic recording", func() bool {
-		list := decodeJSON[struct{ Recordings []meta }](t, do(t, "GET", hs.URL+"/api/recordings", nil).body)
-		if len(list.Recordings) == 1 {
-			rec = list.Recordings[0]
-			return true
-		}
-		return false
-	})
+	rec := autoRecording(t, hs.URL)
 	if rec.Session != pub.session {
 		t.Errorf("session %q, want %q", rec.Session, pub.session)
 	}

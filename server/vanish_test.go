@@ -53,15 +53,7 @@ func TestVanishedPublisher(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the publisher did not connect")
 	}
-	var rec meta
-	waitFor(t, 10*time.Second, "the automatic recording", func() bool {
-		list := decodeJSON[struct{ Recordings []meta }](t, do(t, "GET", hs.URL+"/api/recordings", nil).body)
-		if len(list.Recordings) == 1 && list.Recordings[0].State == "recording" {
-			rec = list.Recordings[0]
-			return true
-		}
-		return false
-	})
+	rec := autoRecording(t, hs.URL)
 	if rec.Session != session {
 		t.Errorf("recording of session %q, want %q", rec.Session, session)
 	}

@@ -246,3 +246,21 @@ func FFprobeLines(t testing.TB, path string, args ...string) []string {
 	}
 	return strings.Split(out, "\n")
 }
+
+// PacketPTS returns the pts of the packets of the streams sel selects
+// (ffprobe -select_streams: "v", "a", "0"...), in the stream's time base
+// (milliseconds for WebM), in file order. The test fails at once on a
+// packet without a pts.
+func PacketPTS(t testing.TB, path, sel string) []int64 {
+	t.Helper()
+	lines := FFprobeLines(t, path, "-select_streams", sel, "-show_entries", "packet=pts", "-of", "csv=p=0")
+	pts := make([]int64, 0, len(lines))
+	for _, l := range lines {
+		v, err := strconv.ParseInt(strings.TrimSpace(l), 10, 64)
+		if err != nil {
+			t.Fatalf("mediatest: %s: packet pts %q", path, l)
+		}
+		pts = append(pts, v)
+	}
+	return pts
+}
