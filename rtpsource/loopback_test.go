@@ -15,8 +15,9 @@ import (
 )
 
 // loopbackAPI returns a pion API that only uses UDP over the loopback
-// interface.
-func loopbackAPI(t *testing.T) *webrtc.API {
+// interface, with pion's default codecs and the interceptors register
+// adds (nil: pion's defaults) after the first ones given.
+func loopbackAPI(t *testing.T, register func(*webrtc.MediaEngine, *interceptor.Registry) error, first ...interceptor.Factory) *webrtc.API {
 	t.Helper()
 	var se webrtc.SettingEngine
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
@@ -27,7 +28,13 @@ func loopbackAPI(t *testing.T) *webrtc.API {
 		t.Fatal(err)
 	}
 	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+	for _, f := range first {
+		ir.Add(f)
+	}
+	if register == nil {
+		register = webrtc.RegisterDefaultInterceptors
+	}
+	if err := register(m, ir); err != nil {
 		t.Fatal(err)
 	}
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir))
@@ -81,7 +88,7 @@ func connect(t *testing.T, offerer, answerer *webrtc.PeerConnection) {
 func TestLoopback(t *testing.T) {
 	mediatest.RequireTool(t, "ffmpeg")
 	vc, ac := loadClip(t, "vp8"), loadClip(t, "opus")
-	api := loopbackAPI(t)
+	api := loopbackAPI(t, nil)
 	offerer, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)

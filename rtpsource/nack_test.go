@@ -67,36 +67,14 @@ func TestLoopbackNACK(t *testing.T) {
 	vc := loadClip(t, "vp8")
 	drop := &dropOnce{dropped: map[uint16]bool{}}
 
-	var se webrtc.SettingEngine
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	ir := &interceptor.Registry{}
-	ir.Add(drop) // first: the closest to the wire, after the NACK responder's buffer
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
-		t.Fatal(err)
-	}
-	sendAPI := webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir))
-
-	offerer, err := sendAPI.NewPeerConnection(webrtc.Configuration{})
+	// The sender drops packets once, closest to the wire; the receiver
+	// is built as the server builds it: RegisterInterceptors.
+	offerer, err := loopbackAPI(t, nil, drop).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer offerer.Close()
-	// The receiver as the server builds it: RegisterInterceptors.
-	rm := &webrtc.MediaEngine{}
-	if err := rm.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	rir := &interceptor.Registry{}
-	if err := RegisterInterceptors(rm, rir); err != nil {
-		t.Fatal(err)
-	}
-	answerer, err := webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(rm), webrtc.WithInterceptorRegistry(rir)).NewPeerConnection(webrtc.Configuration{})
+	answerer, err := loopbackAPI(t, RegisterInterceptors).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
