@@ -73,17 +73,17 @@ func newSampleQueue() *sampleQueue {
 
 // push copies s into the queue. It reports false when s was dropped, and
 // whether the queue was empty before (the consumer may be asleep).
-func (q *sampleQueue) push(s TimedSample, epoch, seq uint64, now time.Time) (ok, wasEmpty bool) {
+func (q *sampleQueue) push(s TimedSample, epoch, seq uint64, now time.Time) (ok bool, n int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.dropping && !s.KeyFrame {
 		q.dropped++
-		return false, false
+		return false, q.n
 	}
 	if q.n >= queueMaxSamples || q.bytes+len(s.Data) > queueMaxBytes {
 		q.dropping = true
 		q.dropped++
-		return false, false
+		return false, q.n
 	}
 	q.dropping = false
 	if q.n == len(q.slots) {
@@ -102,7 +102,7 @@ func (q *sampleQueue) push(s TimedSample, epoch, seq uint64, now time.Time) (ok,
 	e.ts, e.dur, e.key, e.epoch, e.seq, e.arrived, e.occupied = s.Timestamp, s.Duration, s.KeyFrame, epoch, seq, now, true
 	q.n++
 	q.bytes += len(s.Data)
-	return true, q.n == 1
+	return true, q.n
 }
 
 // peek returns the oldest sample without removing it. The entry stays

@@ -62,6 +62,7 @@ type recording struct {
 	paused    atomic.Bool   // sinks drop samples while paused
 	epoch     atomic.Uint64 // incremented by each resume
 	seq       atomic.Uint64 // numbers samples and commands in arrival order
+	batching  atomic.Bool   // run's timer takes the queued samples: sinks need not wake it
 	wake      chan struct{}
 	done      chan struct{}
 
@@ -125,8 +126,10 @@ func (t *recTrack) WriteSample(s TimedSample) {
 		return
 	}
 	// The recording's goroutine drains every queue before it sleeps, so
-	// only a sample that finds its queue empty needs to wake it.
-	if ok, wasEmpty := t.q.push(s, rec.epoch.Load(), rec.seq.Add(1), time.Now()); ok && wasEmpty {
+	// only a sample that finds its queue empty needs to wake it, and not
+	// even that one while a batch is due (see run); a queue that grows
+	// long wakes it at once.
+	if ok, n := t.q.push(s, rec.epoch.Load(), rec.seq.Add(1), time.Now()); ok && (n == 1 && !rec.batching.Load() || n == trickleMax) {
 		rec.signal()
 	}
 }
@@ -236,14 +239,14 @@ func (rec *recording) takeCommands() []command {
 	return c
 }
 
-// pumpEvery and trickleMax: see run.
+// liveBatch and trickleMax: see run.
 const (
-	pumpEvery  = 10 * time.Millisecond
+	liveBatch  = 100 * time.Millisecond
 	trickleMax = 32
 )
 
-// trickle reports whether what woke the goroutine can wait a few
-// milliseconds: no command waits, the queues hold fewer than trickleMax
+// trickle reports whether what is queued can wait for the next batch: no
+// command waits, no track has ended, the queues hold fewer than trickleMax
 // samples in all, and they are live (stamped no later than now; a file
 // played at full speed runs ahead of the clock, and must not wait).
 func (rec *recording) trickle() bool {
@@ -256,13 +259,23 @@ func (rec *recording) trickle() bool {
 	n := 0
 	now := Now()
 	for _, t := range rec.tracks {
+		if t.ended.Load() {
+			return false
+		}
 		k, last, ok := t.q.newest()
 		n += k
-		if ok && last > now+pumpEvery {
+		if ok && last > now+liveBatch {
 			return false
 		}
 	}
 	return n < trickleMax
+}
+
+// untilBatch returns how long from now until the next multiple of
+// liveBatch of the wall clock: every recording of the process takes its
+// batch at the same instants, so that one thread's wake-up serves them all.
+func untilBatch(now time.Time) time.Duration {
+	return liveBatch - time.Duration(now.UnixNano()%int64(liveBatch))
 }
 
 // run is the recording's goroutine.
@@ -286,26 +299,31 @@ func (rec *recording) run() {
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	var lastPump time.Time
+	stopTimer := func() {
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+	// A live trickle of samples (a few queued, stamped about now, no
+	// command) is muxed in batches, one wake-up per liveBatch: each
+	// wake-up of this goroutine costs more than many samples' muxing.
+	// While batching is set the sinks do not wake the goroutine; the
+	// timer does. It stays set as long as samples keep coming.
+	var lastSeq uint64
 	for {
 		select {
 		case <-rec.wake:
-			// A live trickle of samples (a few queued, no command) is
-			// taken in batches, at most every pumpEvery: each wake-up of
-			// this goroutine costs more than a sample's muxing.
-			if wait := pumpEvery - time.Since(lastPump); wait > 0 && rec.trickle() {
-				if !timer.Stop() {
-					select {
-					case <-timer.C:
-					default:
-					}
-				}
-				timer.Reset(wait)
+			if rec.trickle() {
+				rec.batching.Store(true)
+				stopTimer()
+				timer.Reset(untilBatch(time.Now()))
 				continue
 			}
 		case <-timer.C:
 		}
-		lastPump = time.Now()
 		if testHookWake != nil {
 			testHookWake(rec.r)
 		}
@@ -350,16 +368,37 @@ func (rec *recording) run() {
 			}
 			// Stop() won the race: its command is on its way.
 		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
+		stopTimer()
+		seq := rec.seq.Load()
+		flowing := seq != lastSeq
+		lastSeq = seq
+		switch {
+		case flowing && rec.trickle():
+			// A live flow goes on: its next batch.
+			rec.batching.Store(true)
+			timer.Reset(untilBatch(time.Now()))
+		case held:
+			// Samples wait for another track's, which will wake us.
+			rec.batching.Store(false)
+			timer.Reset(50 * time.Millisecond)
+		default:
+			rec.batching.Store(false)
+			// A sample queued while batching was set did not wake us.
+			if rec.queued() {
+				rec.signal()
 			}
 		}
-		if held {
-			timer.Reset(50 * time.Millisecond)
+	}
+}
+
+// queued reports whether any queue holds a sample.
+func (rec *recording) queued() bool {
+	for _, t := range rec.tracks {
+		if n, _ := t.q.size(); n > 0 {
+			return true
 		}
 	}
+	return false
 }
 
 func (rec *recording) allEnded() bool {

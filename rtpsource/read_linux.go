@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/pion/rtp"
@@ -36,7 +35,7 @@ type pollReg struct {
 }
 
 type pollSock struct {
-	rc   syscall.RawConn
+	c    *rawUDP
 	st   *udpStream
 	rtcp bool
 }
@@ -46,15 +45,9 @@ type pollSock struct {
 func (s *UDPSource) read(ctx context.Context, idle time.Duration) error {
 	reg := &pollReg{errc: make(chan error, 1)}
 	for _, st := range s.streams {
-		for _, c := range []*net.UDPConn{st.rtpConn, st.rtcpConn} {
-			if c == nil {
-				continue
-			}
-			rc, err := c.SyscallConn()
-			if err != nil {
-				return fmt.Errorf("rtpsource: %w", err)
-			}
-			reg.socks = append(reg.socks, pollSock{rc: rc, st: st, rtcp: c == st.rtcpConn})
+		reg.socks = append(reg.socks, pollSock{c: st.rtpConn, st: st})
+		if st.rtcpConn != nil {
+			reg.socks = append(reg.socks, pollSock{c: st.rtcpConn, st: st, rtcp: true})
 		}
 	}
 	poller.mu.Lock()
@@ -107,7 +100,7 @@ func (s *UDPSource) read(ctx context.Context, idle time.Duration) error {
 // pollLoop reads every registered socket each pollEvery, until no source
 // is left.
 func pollLoop() {
-	buf := make([]byte, maxRTPDatagram)
+	b := newReadBatch()
 	var p rtp.Packet
 	tk := time.NewTicker(pollEvery)
 	defer tk.Stop()
@@ -129,7 +122,7 @@ func pollLoop() {
 		for _, reg := range regs {
 			reg.mu.Lock()
 			if !reg.done {
-				reg.drain(buf, &p)
+				reg.drain(b, &p)
 			}
 			reg.mu.Unlock()
 		}
@@ -140,33 +133,18 @@ func pollLoop() {
 // drain takes every datagram waiting in the source's sockets, without
 // blocking. The first error goes to errc and ends the source's reading.
 // reg.mu is held.
-func (reg *pollReg) drain(buf []byte, p *rtp.Packet) {
+func (reg *pollReg) drain(b *readBatch, p *rtp.Packet) {
 	for _, k := range reg.socks {
-		var rerr error
-		err := k.rc.Read(func(fd uintptr) bool {
-			for {
-				// MSG_TRUNC: n is the datagram's whole length.
-				n, _, err := syscall.Recvfrom(int(fd), buf, syscall.MSG_DONTWAIT|syscall.MSG_TRUNC)
-				switch {
-				case err == syscall.EINTR:
-					continue
-				case err == syscall.EAGAIN:
-					return true // drained
-				case err != nil:
-					rerr = err
-					return true
-				case n > len(buf):
-					continue // too large: cut short, useless
-				case k.rtcp:
-					k.st.writeRTCP(buf[:n])
-				default:
-					k.st.handleRTP(buf[:n], p, time.Now())
-				}
+		// Datagrams waited in the socket up to pollEvery: their arrival
+		// is known to that precision only.
+		now := time.Now()
+		err := k.c.drain(b, func(d []byte) {
+			if k.rtcp {
+				k.st.writeRTCP(d)
+			} else {
+				k.st.handleRTP(d, p, now)
 			}
 		})
-		if err == nil {
-			err = rerr
-		}
 		if err != nil {
 			reg.done = true
 			reg.errc <- err

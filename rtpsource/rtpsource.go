@@ -173,7 +173,8 @@ type Track struct {
 	highSeq   int64 // highest unwrapped sequence number seen
 	lastTS    int64 // unwrapped RTP timestamp of the newest packet
 	next      int64 // next sequence number to assemble
-	buf       map[int64]*packet
+	buf       map[int64]packet
+	free      [][]byte // payload buffers of packets gone, for reuse
 	latest    time.Time // newest arrival time seen
 	resync    bool      // after a loss: skip to the next frame start
 	badTS     int64     // timestamp of a frame broken by a loss
@@ -194,8 +195,17 @@ type Track struct {
 	lastOut time.Duration // timestamp of the newest published frame
 	lastEnd time.Duration // where it ends
 	haveOut bool
-	held    *frame
+	held    frame // video: the newest frame, published when the next one comes
+	hasHeld bool
+	spare   []byte // a frame buffer to assemble the next frame in
 	lastDur time.Duration
+
+	// Depacketizers, reset for each frame (kept here: no allocation).
+	opusDP codecs.OpusPacket
+	vp8DP  codecs.VP8Packet
+	vp9DP  codecs.VP9Packet
+	av1DP  codecs.AV1Depacketizer
+	h264DP codecs.H264Packet
 }
 
 // NewTrack returns a live track carrying codec, whose MimeType is one of
@@ -228,7 +238,7 @@ func NewTrack(codec mediarecorder.Codec, opt Options) (*Track, error) {
 		window: opt.JitterWindow,
 		onKey:  opt.OnKeyFrameRequest,
 		sess:   opt.Session,
-		buf:    make(map[int64]*packet),
+		buf:    make(map[int64]packet),
 	}
 	if ck == codecOpus {
 		t.kind = mediarecorder.KindAudio
@@ -289,10 +299,7 @@ func (t *Track) Stop() {
 		return
 	}
 	t.flush()
-	if t.held != nil {
-		t.publish(t.held)
-		t.held = nil
-	}
+	t.publishHeld()
 	t.ended = true
 	t.mu.Unlock()
 	t.Fanout.End()
@@ -367,10 +374,7 @@ func (t *Track) add(p *rtp.Packet, arrival time.Time) {
 			// A new SSRC: publish what the old one completed, drop the
 			// rest, and continue the timeline where it ended.
 			t.flush()
-			if t.held != nil {
-				t.publish(t.held)
-				t.held = nil
-			}
+			t.publishHeld()
 		}
 		t.started = true
 		t.ssrc = p.SSRC
@@ -415,20 +419,37 @@ func (t *Track) add(p *rtp.Packet, arrival time.Time) {
 		return
 	}
 	if pad {
-		t.buf[seq] = &packet{ts: ts, arrival: arrival, pad: true}
+		t.buf[seq] = packet{ts: ts, arrival: arrival, pad: true}
 		return
 	}
-	t.buf[seq] = &packet{
+	var b []byte
+	if n := len(t.free); n > 0 {
+		b, t.free = t.free[n-1], t.free[:n-1]
+	}
+	t.buf[seq] = packet{
 		ts:      ts,
 		marker:  p.Marker,
-		payload: append([]byte(nil), p.Payload...),
+		payload: append(b[:0], p.Payload...),
 		arrival: arrival,
+	}
+}
+
+// maxFree bounds the payload buffers kept for reuse.
+const maxFree = 64
+
+// drop removes packet seq from the buffer, keeping its payload buffer.
+func (t *Track) drop(seq int64) {
+	if p, ok := t.buf[seq]; ok {
+		if p.payload != nil && len(t.free) < maxFree {
+			t.free = append(t.free, p.payload[:0])
+		}
+		delete(t.buf, seq)
 	}
 }
 
 func (t *Track) clear() {
 	for k := range t.buf {
-		delete(t.buf, k)
+		t.drop(k)
 	}
 }
 
@@ -449,15 +470,15 @@ func (t *Track) assemble(force bool) {
 	}
 	for len(t.buf) > 0 {
 		// Padding between frames: no frame, no hole, no change of state.
-		if p := t.buf[t.next]; p != nil && p.pad {
-			delete(t.buf, t.next)
+		if p, ok := t.buf[t.next]; ok && p.pad {
+			t.drop(t.next)
 			t.next++
 			continue
 		}
 		// Skip what belongs to a frame broken by a loss, up to a frame start.
-		if p := t.buf[t.next]; p != nil && t.resync {
-			if (t.hasBadTS && p.ts == t.badTS) || !t.frameStart(p) {
-				delete(t.buf, t.next)
+		if p, ok := t.buf[t.next]; ok && t.resync {
+			if (t.hasBadTS && p.ts == t.badTS) || !t.frameStart(&p) {
+				t.drop(t.next)
 				t.next++
 				continue
 			}
@@ -492,7 +513,7 @@ func (t *Track) assemble(force bool) {
 			t.badTS = t.buf[t.next].ts
 			t.hasBadTS = true
 			for s := t.next; s <= end; s++ {
-				delete(t.buf, s)
+				t.drop(s)
 			}
 			t.stats.Dropped++
 			t.assembled = true
@@ -530,8 +551,8 @@ func (t *Track) expired() bool {
 // last sequence number present before a hole and false. Padding packets
 // inside the frame's run belong to it (emit skips them).
 func (t *Track) frameEnd() (int64, bool) {
-	first := t.buf[t.next]
-	if first == nil {
+	first, ok := t.buf[t.next]
+	if !ok {
 		return t.next - 1, false
 	}
 	if t.ck == codecOpus {
@@ -543,8 +564,8 @@ func (t *Track) frameEnd() (int64, bool) {
 		if p.marker && !p.pad {
 			return s, true
 		}
-		n := t.buf[s+1]
-		if n == nil {
+		n, ok := t.buf[s+1]
+		if !ok {
 			return s, false
 		}
 		if !n.pad && n.ts != first.ts {
@@ -580,20 +601,24 @@ func (t *Track) emit(first, last int64) {
 	var d rtp.Depacketizer
 	switch t.ck {
 	case codecOpus:
-		d = &codecs.OpusPacket{}
+		t.opusDP = codecs.OpusPacket{}
+		d = &t.opusDP
 	case codecVP8:
-		d = &codecs.VP8Packet{}
+		t.vp8DP = codecs.VP8Packet{}
+		d = &t.vp8DP
 	case codecVP9:
-		d = &codecs.VP9Packet{}
+		t.vp9DP = codecs.VP9Packet{}
+		d = &t.vp9DP
 	case codecAV1:
-		d = &codecs.AV1Depacketizer{}
+		t.av1DP = codecs.AV1Depacketizer{}
+		d = &t.av1DP
 	case codecH264:
-		d = &codecs.H264Packet{}
+		t.h264DP = codecs.H264Packet{}
+		d = &t.h264DP
 	}
-	var (
-		data []byte
-		err  error
-	)
+	var err error
+	data := t.spare[:0]
+	t.spare = nil
 	for s := first; s <= last && err == nil; s++ {
 		if p := t.buf[s]; !p.pad {
 			var b []byte
@@ -602,9 +627,10 @@ func (t *Track) emit(first, last int64) {
 		}
 	}
 	for s := first; s <= last; s++ {
-		delete(t.buf, s)
+		t.drop(s)
 	}
 	if err != nil || len(data) == 0 {
+		t.spare = data[:0]
 		t.stats.Dropped++
 		t.waitKey()
 		return
@@ -612,17 +638,18 @@ func (t *Track) emit(first, last int64) {
 	key := t.isKeyFrame(data)
 	if t.needKey {
 		if !key {
+			t.spare = data[:0]
 			t.stats.Dropped++
 			t.keyWanted = true // ask again, rate-limited, until it comes
 			return
 		}
 		t.needKey = false
 	}
-	f := &frame{data: data, ts: t.localTime(ts), key: key}
+	f := frame{data: data, ts: t.localTime(ts), key: key}
 	if t.haveOut && f.ts < t.lastOut {
 		f.ts = t.lastOut
 	}
-	if t.held != nil && f.ts < t.held.ts {
+	if t.hasHeld && f.ts < t.held.ts {
 		f.ts = t.held.ts
 	}
 	if t.ck == codecOpus {
@@ -634,21 +661,31 @@ func (t *Track) emit(first, last int64) {
 		t.publish(f)
 		return
 	}
-	if h := t.held; h != nil {
-		d := f.ts - h.ts
+	if t.hasHeld {
+		d := f.ts - t.held.ts
 		if d <= 0 || d > time.Second {
 			d = t.lastDur
 		}
-		h.dur = d
+		t.held.dur = d
 		t.lastDur = d
-		t.publish(h)
+		t.publishHeld()
 	}
-	t.held = f
+	t.held, t.hasHeld = f, true
 }
 
-// publish hands f to the sinks. A video frame's duration runs to the next
-// frame's timestamp.
-func (t *Track) publish(f *frame) {
+// publishHeld publishes the held video frame, if any.
+func (t *Track) publishHeld() {
+	if t.hasHeld {
+		t.hasHeld = false
+		t.publish(t.held)
+		t.held = frame{}
+	}
+}
+
+// publish hands f to the sinks, which copy what they keep: f's buffer is
+// then free to assemble the next frame in. A video frame's duration runs
+// to the next frame's timestamp.
+func (t *Track) publish(f frame) {
 	if f.dur <= 0 {
 		f.dur = t.lastDur
 		if f.dur <= 0 {
@@ -660,6 +697,9 @@ func (t *Track) publish(f *frame) {
 		Timestamp: f.ts,
 		KeyFrame:  f.key,
 	})
+	if t.spare == nil {
+		t.spare = f.data[:0]
+	}
 	t.stats.Frames++
 	t.lastOut = f.ts
 	t.lastEnd = f.ts + f.dur

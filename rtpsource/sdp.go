@@ -49,8 +49,8 @@ type UDPSource struct {
 // udpStream is one m= line: its RTP socket (and RTCP socket), and the
 // tracks its payload types map to.
 type udpStream struct {
-	rtpConn  *net.UDPConn
-	rtcpConn *net.UDPConn // nil when RTCP is multiplexed on the RTP port
+	rtpConn  udpConn
+	rtcpConn udpConn // nil when RTCP is multiplexed on the RTP port
 	byPT     map[uint8]*Track
 	tracks   []*Track
 	last     atomic.Int64 // arrival of the newest RTP packet, Unix ns
@@ -194,12 +194,12 @@ func listenMedia(pl mediaPlan, opt Options) (*udpStream, error) {
 	}
 	ip := bindAddr(pl.addr)
 	st := &udpStream{byPT: map[uint8]*Track{pl.pt: track}, tracks: []*Track{track}}
-	st.rtpConn, err = net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: pl.port})
+	st.rtpConn, err = listenUDP(&net.UDPAddr{IP: ip, Port: pl.port})
 	if err != nil {
 		return nil, err
 	}
 	if pl.rtcpPort != pl.port {
-		st.rtcpConn, err = net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: pl.rtcpPort})
+		st.rtcpConn, err = listenUDP(&net.UDPAddr{IP: ip, Port: pl.rtcpPort})
 		if err != nil {
 			st.rtpConn.Close()
 			return nil, err
@@ -329,63 +329,6 @@ func (s *UDPSource) Run(ctx context.Context, idle time.Duration) error {
 	return err
 }
 
-// readBlocking reads every socket on a goroutine of its own, blocked in
-// its read, until ctx is done, the streams go idle or a socket fails.
-func (s *UDPSource) readBlocking(ctx context.Context, idle time.Duration) error {
-	var stopping atomic.Bool
-	errc := make(chan error, 2*len(s.streams))
-	var wg sync.WaitGroup
-	for _, st := range s.streams {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errc <- st.readRTP(&stopping)
-		}()
-		if st.rtcpConn != nil {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errc <- st.readRTCP(&stopping)
-			}()
-		}
-	}
-
-	var tick <-chan time.Time
-	if idle > 0 {
-		tk := time.NewTicker(min(idle/4+time.Millisecond, 100*time.Millisecond))
-		defer tk.Stop()
-		tick = tk.C
-	}
-	var err error
-loop:
-	for {
-		select {
-		case <-ctx.Done():
-			break loop
-		case e := <-errc:
-			if e != nil {
-				err = e
-			}
-			break loop
-		case now := <-tick:
-			if s.idleSince(now.UnixNano(), idle) {
-				break loop
-			}
-		}
-	}
-
-	stopping.Store(true)
-	past := time.Unix(1, 0)
-	for _, st := range s.streams {
-		_ = st.rtpConn.SetReadDeadline(past)
-		if st.rtcpConn != nil {
-			_ = st.rtcpConn.SetReadDeadline(past)
-		}
-	}
-	wg.Wait()
-	return err
-}
-
 // idleSince reports whether no stream had an RTP packet in the idle
 // before now (Unix ns).
 func (s *UDPSource) idleSince(now int64, idle time.Duration) bool {
@@ -395,24 +338,6 @@ func (s *UDPSource) idleSince(now int64, idle time.Duration) bool {
 		}
 	}
 	return true
-}
-
-// readRTP feeds the RTP packets (and multiplexed RTCP) of the stream to
-// its tracks. It returns nil once stopping is set or the socket is
-// closed.
-func (st *udpStream) readRTP(stopping *atomic.Bool) error {
-	buf := make([]byte, maxRTPDatagram)
-	var p rtp.Packet
-	for {
-		n, _, flags, _, err := st.rtpConn.ReadMsgUDP(buf, nil)
-		if err != nil {
-			return readErr(err, stopping)
-		}
-		if flags&msgTrunc != 0 {
-			continue // too large: cut short, useless
-		}
-		st.handleRTP(buf[:n], &p, time.Now())
-	}
 }
 
 // handleRTP feeds one datagram of the RTP socket, which arrived at
@@ -434,21 +359,6 @@ func (st *udpStream) handleRTP(b []byte, p *rtp.Packet, arrival time.Time) {
 	_ = t.WritePacket(p, arrival)
 }
 
-// readRTCP feeds the stream's RTCP socket to its tracks.
-func (st *udpStream) readRTCP(stopping *atomic.Bool) error {
-	buf := make([]byte, maxRTCPDatagram)
-	for {
-		n, _, flags, _, err := st.rtcpConn.ReadMsgUDP(buf, nil)
-		if err != nil {
-			return readErr(err, stopping)
-		}
-		if flags&msgTrunc != 0 {
-			continue
-		}
-		st.writeRTCP(buf[:n])
-	}
-}
-
 func (st *udpStream) writeRTCP(b []byte) {
 	pkts, err := rtcp.Unmarshal(b)
 	if err != nil {
@@ -457,18 +367,6 @@ func (st *udpStream) writeRTCP(b []byte) {
 	for _, t := range st.tracks {
 		t.WriteRTCP(pkts)
 	}
-}
-
-// readErr returns nil for the errors that end a read loop normally.
-func readErr(err error, stopping *atomic.Bool) error {
-	if stopping.Load() || errors.Is(err, net.ErrClosed) {
-		return nil
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return nil
-	}
-	return fmt.Errorf("rtpsource: %w", err)
 }
 
 // Close closes the sockets (ending a running Run) and stops the tracks.

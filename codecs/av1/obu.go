@@ -158,7 +158,7 @@ func AppendStripTemporalDelimiters(dst, tu []byte) ([]byte, error) {
 		if o.Type == OBUTemporalDelimiter || o.Type == OBUPadding {
 			continue
 		}
-		if len(o.Payload) > 1<<32-1 {
+		if uint64(len(o.Payload)) > 1<<32-1 {
 			return dst[:orig], ErrLEB128
 		}
 		dst = appendWithSize(dst, o)

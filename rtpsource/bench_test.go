@@ -1,0 +1,51 @@
+package rtpsource
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gomediarecorder/mediarecorder"
+)
+
+// discard is a sink that keeps nothing (a recorder copies what it keeps).
+type discard struct{ n int }
+
+func (d *discard) WriteSample(s mediarecorder.TimedSample) { d.n += len(s.Data) }
+func (d *discard) TrackEnded()                             {}
+
+// BenchmarkWritePacket feeds a clip's RTP packets, in order, to a track
+// with one subscriber: the cost of reassembly and publishing per packet.
+func BenchmarkWritePacket(b *testing.B) {
+	for _, name := range []string{"vp8", "opus"} {
+		b.Run(name, func(b *testing.B) {
+			c := loadClip(b, name)
+			pkts := packetize(c, 0, len(c.frames), 1, 0, 0)
+			var d discard
+			tr := newTrack(b, c, Options{})
+			defer tr.Subscribe(&d)()
+			base := time.Now()
+			var span time.Duration // the clip's length, to lay copies end to end
+			span = pkts[len(pkts)-1].at + 40*time.Millisecond
+			ticks := uint32(0)
+			for _, t := range c.ticks {
+				ticks += t
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				loop, k := i/len(pkts), i%len(pkts)
+				s := pkts[k]
+				p := *s.p
+				p.SequenceNumber += uint16(loop * len(pkts))
+				p.Timestamp += uint32(loop) * ticks
+				if err := tr.WritePacket(&p, base.Add(time.Duration(loop)*span+s.at)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			if b.N > 2*len(pkts) && d.n == 0 {
+				b.Fatal("nothing published")
+			}
+		})
+	}
+}

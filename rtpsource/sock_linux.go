@@ -1,0 +1,132 @@
+package rtpsource
+
+import (
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"unsafe"
+)
+
+// udpConn is a stream's socket. On Linux it is kept out of Go's network
+// poller: the process's poller goroutine reads it without blocking each
+// pollEvery. In the network poller (edge-triggered epoll), the first
+// datagram after each read would wake a thread of the process that finds
+// nothing to do: two sockets per stream, fifty reads a second.
+type udpConn = *rawUDP
+
+// rawUDP is a bound UDP socket read with recvmmsg.
+type rawUDP struct {
+	mu     sync.Mutex // held while it is read, and by Close
+	fd     int
+	closed bool
+}
+
+// listenUDP binds addr as net.ListenUDP does, then keeps a copy of the
+// socket's descriptor and closes the net.UDPConn, which takes it out of
+// the network poller.
+func listenUDP(addr *net.UDPAddr) (*rawUDP, error) {
+	c, err := net.ListenUDP("udp", addr)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	fd := -1
+	var derr error
+	if err := rc.Control(func(f uintptr) {
+		r, _, e := syscall.Syscall(syscall.SYS_FCNTL, f, syscall.F_DUPFD_CLOEXEC, 0)
+		if e != 0 {
+			derr = os.NewSyscallError("fcntl", e)
+			return
+		}
+		fd = int(r)
+	}); err != nil {
+		return nil, err
+	}
+	if derr != nil {
+		return nil, derr
+	}
+	return &rawUDP{fd: fd}, nil
+}
+
+// Close closes the socket; once it returns no read of it is under way.
+func (s *rawUDP) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return net.ErrClosed
+	}
+	s.closed = true
+	return os.NewSyscallError("close", syscall.Close(s.fd))
+}
+
+// batchLen is how many datagrams one recvmmsg call takes.
+const batchLen = 16
+
+// mmsghdr is the kernel's struct mmsghdr.
+type mmsghdr struct {
+	hdr syscall.Msghdr
+	n   uint32
+}
+
+// readBatch is scratch space for recvmmsg: batchLen buffers of
+// maxRTPDatagram bytes and their headers.
+type readBatch struct {
+	buf  []byte
+	iov  [batchLen]syscall.Iovec
+	hdrs [batchLen]mmsghdr
+}
+
+func newReadBatch() *readBatch {
+	b := &readBatch{buf: make([]byte, batchLen*maxRTPDatagram)}
+	for i := range b.hdrs {
+		b.iov[i].Base = &b.buf[i*maxRTPDatagram]
+		b.iov[i].SetLen(maxRTPDatagram)
+		b.hdrs[i].hdr.Iov = &b.iov[i]
+		b.hdrs[i].hdr.Iovlen = 1
+	}
+	return b
+}
+
+// drain calls fn with each datagram waiting in the socket, without
+// blocking, until none is left; datagrams cut short (longer than
+// maxRTPDatagram) are dropped. It returns net.ErrClosed once the socket is
+// closed, or the error of a failed read.
+func (s *rawUDP) drain(b *readBatch, fn func([]byte)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return net.ErrClosed
+	}
+	for {
+		for i := range b.hdrs {
+			b.hdrs[i].hdr.Flags = 0
+		}
+		// Never blocks (MSG_DONTWAIT), so it need not tell the scheduler.
+		r, _, e := syscall.RawSyscall6(syscall.SYS_RECVMMSG, uintptr(s.fd),
+			uintptr(unsafe.Pointer(&b.hdrs[0])), batchLen, syscall.MSG_DONTWAIT, 0, 0)
+		switch e {
+		case 0:
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return nil
+		default:
+			return os.NewSyscallError("recvmmsg", e)
+		}
+		n := int(r)
+		for i := range n {
+			if b.hdrs[i].hdr.Flags&syscall.MSG_TRUNC != 0 {
+				continue
+			}
+			fn(b.buf[i*maxRTPDatagram : i*maxRTPDatagram+int(b.hdrs[i].n)])
+		}
+		if n < batchLen {
+			return nil
+		}
+	}
+}
