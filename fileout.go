@@ -279,10 +279,11 @@ func (f *fileOut) flushFull(full bool) error {
 				return err
 			}
 		default:
+			// No early writeback here: a live recording's few bytes
+			// wait for the periodic fsync, which writes them in one go.
 			if err := f.writeAt(f.buf, f.bufOff, f.ends); err != nil {
 				return err
 			}
-			startWriteback(f.w, f.bufOff, int64(len(f.buf)))
 			f.bufOff += int64(len(f.buf))
 			f.buf, f.ends = f.buf[:0], f.ends[:0]
 			if err := f.applyPatches(); err != nil {

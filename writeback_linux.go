@@ -2,7 +2,8 @@ package mediarecorder
 
 import (
 	"os"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // startWriteback asks the kernel to start writing [off, off+n) of w to disk
@@ -10,7 +11,6 @@ import (
 // periodic and final fsyncs find little left to do.
 func startWriteback(w any, off, n int64) {
 	if f, ok := w.(*os.File); ok && n > 0 {
-		const syncFileRangeWrite = 2 // SYNC_FILE_RANGE_WRITE
-		_ = syscall.SyncFileRange(int(f.Fd()), off, n, syncFileRangeWrite)
+		_ = unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE)
 	}
 }

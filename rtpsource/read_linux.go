@@ -12,11 +12,13 @@ import (
 )
 
 // pollEvery is how often the sockets of the running UDPSources are read
-// on Linux. Packets wait in the socket buffers meanwhile (20 ms of a
-// 10 Mb/s stream is 25 KB), and one wake-up of one goroutine serves every
+// on Linux, at multiples of it on the wall clock (as recordings take their
+// batches: one thread's wake-up serves both). Datagrams wait in the socket
+// buffers meanwhile (50 ms of a 20 Mb/s stream is 125 KB), stamped by the
+// kernel as they arrive, and one wake-up of one goroutine serves every
 // socket of every source: a goroutine woken for each packet costs more
-// than the packet's own work. 20 ms is far inside the jitter window.
-const pollEvery = 20 * time.Millisecond
+// than the packet's own work. 50 ms is well inside the jitter window.
+const pollEvery = 50 * time.Millisecond
 
 // poller reads the sockets of every running UDPSource of the process.
 var poller struct {
@@ -102,10 +104,11 @@ func (s *UDPSource) read(ctx context.Context, idle time.Duration) error {
 func pollLoop() {
 	b := newReadBatch()
 	var p rtp.Packet
-	tk := time.NewTicker(pollEvery)
-	defer tk.Stop()
+	tm := time.NewTimer(untilTick(time.Now()))
+	defer tm.Stop()
 	var regs []*pollReg
-	for range tk.C {
+	for range tm.C {
+		tm.Reset(untilTick(time.Now()))
 		poller.mu.Lock()
 		if len(poller.regs) == 0 {
 			poller.running = false
@@ -135,14 +138,11 @@ func pollLoop() {
 // reg.mu is held.
 func (reg *pollReg) drain(b *readBatch, p *rtp.Packet) {
 	for _, k := range reg.socks {
-		// Datagrams waited in the socket up to pollEvery: their arrival
-		// is known to that precision only.
-		now := time.Now()
-		err := k.c.drain(b, func(d []byte) {
+		err := k.c.drain(b, func(d []byte, arrival time.Time) {
 			if k.rtcp {
 				k.st.writeRTCP(d)
 			} else {
-				k.st.handleRTP(d, p, now)
+				k.st.handleRTP(d, p, arrival)
 			}
 		})
 		if err != nil {
@@ -151,4 +151,10 @@ func (reg *pollReg) drain(b *readBatch, p *rtp.Packet) {
 			return
 		}
 	}
+}
+
+// untilTick returns how long from now until the next multiple of
+// pollEvery of the wall clock.
+func untilTick(now time.Time) time.Duration {
+	return pollEvery - time.Duration(now.UnixNano()%int64(pollEvery))
 }

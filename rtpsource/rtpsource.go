@@ -174,7 +174,7 @@ type Track struct {
 	lastTS    int64 // unwrapped RTP timestamp of the newest packet
 	next      int64 // next sequence number to assemble
 	buf       map[int64]packet
-	free      [][]byte // payload buffers of packets gone, for reuse
+	free      [][]byte  // payload buffers of packets gone, for reuse
 	latest    time.Time // newest arrival time seen
 	resync    bool      // after a loss: skip to the next frame start
 	badTS     int64     // timestamp of a frame broken by a loss
