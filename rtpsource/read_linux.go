@@ -11,14 +11,52 @@ import (
 	"github.com/pion/rtp"
 )
 
-// pollEvery is how often the sockets of the running UDPSources are read
-// on Linux, at multiples of it on the wall clock (as recordings take their
-// batches: one thread's wake-up serves both). Datagrams wait in the socket
-// buffers meanwhile (50 ms of a 20 Mb/s stream is 125 KB), stamped by the
-// kernel as they arrive, and one wake-up of one goroutine serves every
-// socket of every source: a goroutine woken for each packet costs more
-// than the packet's own work. 50 ms is well inside the jitter window.
-const pollEvery = 50 * time.Millisecond
+// How often the sockets of the running UDPSources are read on Linux: one
+// wake-up of one goroutine serves every socket of every source (a
+// goroutine woken for each packet costs more than the packet's own work).
+// Datagrams wait in the socket buffers meanwhile, stamped by the kernel
+// as they arrive. The poller reads every pollMax (well inside the jitter
+// window), at multiples of it on the wall clock, as recordings take their
+// batches: one thread's wake-up serves both. A socket that held more than
+// pollBusy datagrams at a read halves the interval, down to pollMin, so
+// that no buffer fills (a default 208 KiB socket buffer holds about 90
+// full-size datagrams); after pollCalm reads with fewer than pollBusy/4
+// datagrams in every socket, it doubles back.
+const (
+	pollMax  = 100 * time.Millisecond
+	pollMin  = pollMax / 8
+	pollBusy = 48
+	pollCalm = 20
+)
+
+// pollPace is the poller's interval, as the traffic sets it.
+type pollPace struct {
+	every time.Duration
+	calm  int // reads in a row with little waiting
+}
+
+// note adapts the interval to the most datagrams one socket held at the
+// last read.
+func (pc *pollPace) note(most int) {
+	switch {
+	case most > pollBusy:
+		pc.every = max(pc.every/2, pollMin)
+		pc.calm = 0
+	case most < pollBusy/4 && pc.every < pollMax:
+		if pc.calm++; pc.calm >= pollCalm {
+			pc.every = min(pc.every*2, pollMax)
+			pc.calm = 0
+		}
+	default:
+		pc.calm = 0
+	}
+}
+
+// next returns how long from now until the next multiple of the interval
+// on the wall clock.
+func (pc *pollPace) next(now time.Time) time.Duration {
+	return pc.every - time.Duration(now.UnixNano()%int64(pc.every))
+}
 
 // poller reads the sockets of every running UDPSource of the process.
 var poller struct {
@@ -99,16 +137,16 @@ func (s *UDPSource) read(ctx context.Context, idle time.Duration) error {
 	}
 }
 
-// pollLoop reads every registered socket each pollEvery, until no source
+// pollLoop reads every registered socket at the pace the traffic sets, until no source
 // is left.
 func pollLoop() {
 	b := newReadBatch()
 	var p rtp.Packet
-	tm := time.NewTimer(untilTick(time.Now()))
+	pace := pollPace{every: pollMax}
+	tm := time.NewTimer(pace.next(time.Now()))
 	defer tm.Stop()
 	var regs []*pollReg
 	for range tm.C {
-		tm.Reset(untilTick(time.Now()))
 		poller.mu.Lock()
 		if len(poller.regs) == 0 {
 			poller.running = false
@@ -122,39 +160,38 @@ func pollLoop() {
 		poller.mu.Unlock()
 		// Tracks are fed outside poller.mu: their callbacks
 		// (OnKeyFrameRequest) may start or stop other sources.
+		most := 0
 		for _, reg := range regs {
 			reg.mu.Lock()
 			if !reg.done {
-				reg.drain(b, &p)
+				most = max(most, reg.drain(b, &p))
 			}
 			reg.mu.Unlock()
 		}
 		clear(regs)
+		pace.note(most)
+		tm.Reset(pace.next(time.Now()))
 	}
 }
 
 // drain takes every datagram waiting in the source's sockets, without
-// blocking. The first error goes to errc and ends the source's reading.
-// reg.mu is held.
-func (reg *pollReg) drain(b *readBatch, p *rtp.Packet) {
+// blocking, and returns the most one socket held. The first error goes to
+// errc and ends the source's reading. reg.mu is held.
+func (reg *pollReg) drain(b *readBatch, p *rtp.Packet) (most int) {
 	for _, k := range reg.socks {
-		err := k.c.drain(b, func(d []byte, arrival time.Time) {
+		n, err := k.c.drain(b, func(d []byte, arrival time.Time) {
 			if k.rtcp {
 				k.st.writeRTCP(d)
 			} else {
 				k.st.handleRTP(d, p, arrival)
 			}
 		})
+		most = max(most, n)
 		if err != nil {
 			reg.done = true
 			reg.errc <- err
-			return
+			return most
 		}
 	}
-}
-
-// untilTick returns how long from now until the next multiple of
-// pollEvery of the wall clock.
-func untilTick(now time.Time) time.Duration {
-	return pollEvery - time.Duration(now.UnixNano()%int64(pollEvery))
+	return most
 }

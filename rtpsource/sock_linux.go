@@ -10,10 +10,10 @@ import (
 )
 
 // udpConn is a stream's socket. On Linux it is kept out of Go's network
-// poller: the process's poller goroutine reads it without blocking each
-// pollEvery. In the network poller (edge-triggered epoll), the first
-// datagram after each read would wake a thread of the process that finds
-// nothing to do: two sockets per stream, fifty reads a second.
+// poller: the process's poller goroutine reads it without blocking, at
+// least every pollMax. In the network poller (edge-triggered epoll), the
+// first datagram after each read would wake a thread of the process that
+// finds nothing to do: for every socket, at every read.
 type udpConn = *rawUDP
 
 // rawUDP is a bound UDP socket read with recvmmsg.
@@ -52,7 +52,7 @@ func listenUDP(addr *net.UDPAddr) (*rawUDP, error) {
 		return nil, derr
 	}
 	// The kernel stamps each datagram as it arrives (the poller reads
-	// them up to pollEvery later), and the buffer holds what arrives
+	// them up to pollMax later), and the buffer holds what arrives
 	// meanwhile at high rates: both best effort (the buffer is capped by
 	// net.core.rmem_max).
 	_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1)
@@ -62,8 +62,8 @@ func listenUDP(addr *net.UDPAddr) (*rawUDP, error) {
 	return &rawUDP{fd: fd}, nil
 }
 
-// recvBuffer is the socket receive buffer asked for: pollEvery of a
-// 20 Mb/s stream, with the kernel's overhead per datagram.
+// recvBuffer is the socket receive buffer asked for: pollMax of a 20 Mb/s
+// stream, with the kernel's overhead per datagram.
 const recvBuffer = 1 << 20
 
 // Close closes the socket; once it returns no read of it is under way.
@@ -136,13 +136,14 @@ func (b *readBatch) arrival(i int, now time.Time) time.Time {
 
 // drain calls fn with each datagram waiting in the socket and its arrival
 // time, without blocking, until none is left; datagrams cut short (longer
-// than maxRTPDatagram) are dropped. It returns net.ErrClosed once the
-// socket is closed, or the error of a failed read.
-func (s *rawUDP) drain(b *readBatch, fn func(d []byte, arrival time.Time)) error {
+// than maxRTPDatagram) are dropped. It returns how many datagrams it took,
+// and net.ErrClosed once the socket is closed, or the error of a failed
+// read.
+func (s *rawUDP) drain(b *readBatch, fn func(d []byte, arrival time.Time)) (taken int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return net.ErrClosed
+		return 0, net.ErrClosed
 	}
 	for {
 		for i := range b.hdrs {
@@ -157,11 +158,12 @@ func (s *rawUDP) drain(b *readBatch, fn func(d []byte, arrival time.Time)) error
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
-			return nil
+			return taken, nil
 		default:
-			return os.NewSyscallError("recvmmsg", e)
+			return taken, os.NewSyscallError("recvmmsg", e)
 		}
 		n := int(r)
+		taken += n
 		now := time.Now()
 		for i := range n {
 			if b.hdrs[i].hdr.Flags&syscall.MSG_TRUNC != 0 {
@@ -170,7 +172,7 @@ func (s *rawUDP) drain(b *readBatch, fn func(d []byte, arrival time.Time)) error
 			fn(b.buf[i*maxRTPDatagram:i*maxRTPDatagram+int(b.hdrs[i].n)], b.arrival(i, now))
 		}
 		if n < batchLen {
-			return nil
+			return taken, nil
 		}
 	}
 }
