@@ -12,6 +12,7 @@ import (
 const (
 	fileBufferSize = 1 << 20 // the largest the buffer grows
 	fileBufferMin  = 64 << 10
+	fileAlign      = 64 << 10 // where fast writes end (see writeBehind)
 	fileFlushEvery = time.Second
 	fileSyncEvery  = 5 * time.Second
 )
@@ -142,13 +143,26 @@ func (f *fileOut) Write(p []byte) (int, error) {
 		if err := f.flushFull(full); err != nil {
 			return 0, err
 		}
-		if f.pos == f.end && len(p) < cap(f.buf) {
+		// A write behind leaves the buffer's tail (see writeBehind): p
+		// follows it, or the tail is written now.
+		if len(f.buf) > 0 && (f.pos != f.bufOff+int64(len(f.buf)) || len(f.buf)+len(p) > cap(f.buf)) {
+			if err := f.flushFull(false); err != nil {
+				return 0, err
+			}
+		}
+		switch {
+		case len(f.buf) > 0:
+			f.buf = append(f.buf, p...)
+			f.endWrite()
+		case f.pos == f.end && len(p) < cap(f.buf):
 			f.bufOff = f.pos
 			f.buf = append(f.buf[:0], p...)
 			f.ends = f.ends[:0]
 			f.endWrite()
-		} else if err := f.writeAt(p, f.pos, nil); err != nil {
-			return 0, err
+		default:
+			if err := f.writeAt(p, f.pos, nil); err != nil {
+				return 0, err
+			}
 		}
 	}
 	f.pos += int64(len(p))
@@ -275,7 +289,7 @@ func (f *fileOut) flushFull(full bool) error {
 	if len(f.buf) > 0 {
 		switch {
 		case full && f.fast && f.wa != nil:
-			if err := f.writeBehind(); err != nil {
+			if err := f.writeBehind(min(2*cap(f.buf), fileBufferSize)); err != nil {
 				return err
 			}
 		default:
@@ -290,11 +304,13 @@ func (f *fileOut) flushFull(full bool) error {
 				return err
 			}
 		}
-		if full && f.fast && cap(f.buf) < fileBufferSize {
+		if full && f.fast && f.wa == nil && cap(f.buf) < fileBufferSize {
 			f.buf = make([]byte, 0, min(2*cap(f.buf), fileBufferSize))
 		}
 	}
-	f.bufOff = f.end
+	if len(f.buf) == 0 {
+		f.bufOff = f.end
+	}
 	if time.Since(f.synced) >= fileSyncEvery {
 		return f.sync()
 	}
@@ -302,16 +318,48 @@ func (f *fileOut) flushFull(full bool) error {
 }
 
 // writeBehind hands the buffer to a goroutine that writes it, after the
-// previous one is written, and goes on with the spare buffer.
-func (f *fileOut) writeBehind() error {
+// previous one is written, and goes on with the spare buffer, grown to
+// size if that is larger.
+//
+// The write ends at a multiple of fileAlign of the file: the bytes after
+// that (part of an element) move to the start of the next buffer. Writes
+// that start and end on page-aligned offsets cost the kernel far less than
+// unaligned ones (whole large folios instead of a partial page at each
+// end). So a fast recording's file may end inside an element between two
+// writes; a live one never does (flushFull writes it whole).
+func (f *fileOut) writeBehind(size int) error {
 	if err := f.wait(); err != nil {
 		return err
 	}
 	if f.done == nil {
 		f.done = make(chan writeBehind, 1)
 	}
-	buf, ends, off, w, wa, done := f.buf, f.ends, f.bufOff, f.w, f.wa, f.done
+	k := len(f.buf)
+	if cut := int((f.bufOff+int64(k))/fileAlign*fileAlign - f.bufOff); cut >= k/2 {
+		k = cut
+	}
+	buf, off, w, wa, done := f.buf[:k], f.bufOff, f.w, f.wa, f.done
+	tail := f.buf[k:]
+	ends := f.ends
+	next := f.spareE[:0]
+	for i, e := range ends {
+		if e > k {
+			for _, e := range ends[i:] {
+				next = append(next, e-k)
+			}
+			ends = ends[:i]
+			break
+		}
+	}
 	f.inFlight = true
+	f.bufOff += int64(k)
+	if cap(f.spare) >= size {
+		f.buf, f.spare = f.spare[:0], nil
+	} else {
+		f.buf, f.spare = make([]byte, 0, size), nil
+	}
+	f.buf = append(f.buf, tail...)
+	f.ends, f.spareE = next, nil
 	go func() {
 		n, err := wa.WriteAt(buf, off)
 		if err == nil {
@@ -319,13 +367,6 @@ func (f *fileOut) writeBehind() error {
 		}
 		done <- writeBehind{buf: buf[:0], ends: ends, off: off, n: n, err: err}
 	}()
-	f.bufOff += int64(len(buf))
-	if cap(f.spare) >= cap(buf) {
-		f.buf, f.spare = f.spare[:0], nil
-	} else {
-		f.buf, f.spare = make([]byte, 0, cap(buf)), nil
-	}
-	f.ends, f.spareE = f.spareE[:0], nil
 	return nil
 }
 

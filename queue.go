@@ -20,8 +20,8 @@ type queued struct {
 	ts, dur  time.Duration
 	key      bool
 	epoch    uint64
-	seq      uint64 // arrival order within the recording
-	arrived  time.Time
+	seq      uint64        // arrival order within the recording
+	arrived  time.Duration // Now() when it was queued
 	occupied bool
 }
 
@@ -73,7 +73,7 @@ func newSampleQueue() *sampleQueue {
 
 // push copies s into the queue. It reports false when s was dropped, and
 // whether the queue was empty before (the consumer may be asleep).
-func (q *sampleQueue) push(s TimedSample, epoch, seq uint64, now time.Time) (ok bool, n int) {
+func (q *sampleQueue) push(s TimedSample, epoch, seq uint64, now time.Duration) (ok bool, n int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.dropping && !s.KeyFrame {

@@ -129,7 +129,7 @@ func (t *recTrack) WriteSample(s TimedSample) {
 	// only a sample that finds its queue empty needs to wake it, and not
 	// even that one while a batch is due (see run); a queue that grows
 	// long wakes it at once.
-	if ok, n := t.q.push(s, rec.epoch.Load(), rec.seq.Add(1), time.Now()); ok && (n == 1 && !rec.batching.Load() || n == trickleMax) {
+	if ok, n := t.q.push(s, rec.epoch.Load(), rec.seq.Add(1), Now()); ok && (n == 1 && !rec.batching.Load() || n == trickleMax) {
 		rec.signal()
 	}
 }
@@ -476,7 +476,7 @@ func (rec *recording) pump(final bool, limit uint64) (held bool, err error) {
 			}
 		}
 	}
-	now := time.Now()
+	now := Now()
 	for {
 		// The track whose head is earliest; and whether every active track
 		// that may still send has a head (else we may have to wait).
@@ -511,7 +511,7 @@ func (rec *recording) pump(final bool, limit uint64) (held bool, err error) {
 		}
 		if waiting && !final {
 			// Release only what has waited long enough.
-			if newest-bestE.ts < maxInterleaveDelay && now.Sub(bestE.arrived) < maxInterleaveWait {
+			if newest-bestE.ts < maxInterleaveDelay && now-bestE.arrived < maxInterleaveWait {
 				return true, nil
 			}
 		}
@@ -562,7 +562,7 @@ func (rec *recording) prepareHeader(final bool) bool {
 		if first, ok := t.q.peek(); ok {
 			last, _ := t.q.last()
 			n, b := t.q.size()
-			if last-first.ts >= headerWait || time.Since(first.arrived) >= headerWait ||
+			if last-first.ts >= headerWait || Now()-first.arrived >= headerWait ||
 				n >= queueMaxSamples*3/4 || b >= queueMaxBytes*3/4 {
 				overdue = true
 			}

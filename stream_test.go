@@ -135,7 +135,7 @@ func TestFanoutConcurrent(t *testing.T) {
 
 func TestQueueDropsToKeyFrame(t *testing.T) {
 	q := newSampleQueue()
-	now := time.Now()
+	now := Now()
 	for i := range queueMaxSamples {
 		if ok, _ := q.push(TimedSample{Sample: Sample{Data: []byte{1}}, KeyFrame: i == 0}, 0, 0, now); !ok {
 			t.Fatalf("dropped sample %d before full", i)
