@@ -12,7 +12,8 @@ import (
 const (
 	fileBufferSize = 1 << 20 // the largest the buffer grows
 	fileBufferMin  = 64 << 10
-	fileAlign      = 64 << 10 // where fast writes end (see writeBehind)
+	fileAlign      = 64 << 10  // where a remux's writes end (see writeBehind)
+	fileRemuxRate  = 100 << 20 // bytes a second: no live recording comes near
 	fileFlushEvery = time.Second
 	fileSyncEvery  = 5 * time.Second
 )
@@ -44,6 +45,8 @@ func (m *memFile) finish() error { return nil }
 // buffer only ever reaches the file on those boundaries, so the file is a
 // valid live stream whenever it is read, up to the last flush. Flushes
 // happen at least every second of wall time and fsyncs every five seconds.
+// (A remux, filling buffers at over 100 MB/s, is the exception: see
+// writeBehind.)
 //
 // The buffer starts small (64 KiB) and doubles, up to fileBufferSize, each
 // time it fills within a quarter second, so a live recording keeps a small
@@ -66,6 +69,7 @@ type fileOut struct {
 	end     int64 // logical size (absolute)
 	filePos int64 // where w's own offset is
 	written int64 // end of the bytes that reached the file
+	safe    int64 // the last place in the file where it may be cut
 	fast    bool  // the last full buffer filled within a quarter second
 	taken   int64 // blobs cover [base, taken)
 	flushed time.Time
@@ -99,7 +103,7 @@ func newFileOut(w io.WriteSeeker) (*fileOut, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &fileOut{w: w, base: off, bufOff: off, pos: off, end: off, filePos: off, taken: off, written: off,
+	f := &fileOut{w: w, base: off, bufOff: off, pos: off, end: off, filePos: off, taken: off, written: off, safe: off,
 		buf: make([]byte, 0, fileBufferMin), flushed: time.Now(), synced: time.Now()}
 	f.ra, _ = w.(io.ReaderAt)
 	f.wa, _ = w.(io.WriterAt)
@@ -160,7 +164,11 @@ func (f *fileOut) Write(p []byte) (int, error) {
 			f.ends = f.ends[:0]
 			f.endWrite()
 		default:
-			if err := f.writeAt(p, f.pos, nil); err != nil {
+			var ends []int
+			if !f.marked {
+				ends = []int{len(p)} // a whole Write
+			}
+			if err := f.writeAt(p, f.pos, ends); err != nil {
 				return 0, err
 			}
 		}
@@ -242,14 +250,26 @@ func (f *fileOut) writeAt(p []byte, off int64, ends []int) error {
 		return err
 	}
 	f.written = max(f.written, off+int64(n))
+	f.noteCuts(off, n, ends)
 	return nil
+}
+
+// noteCuts notes the places to cut among ends, of a write of n bytes at
+// off.
+func (f *fileOut) noteCuts(off int64, n int, ends []int) {
+	for _, e := range ends {
+		if e <= n {
+			f.safe = max(f.safe, off+int64(e))
+		}
+	}
 }
 
 // failed records that a write at offset off failed after n bytes. A write
 // that was to extend the file (a full disk, typically) may have left part
-// of an element at its end: the file is cut back to the end of the last
-// whole element written (ends lists the elements' ends), so that it reads
-// cleanly and keeps every element that made it.
+// of an element at its end, as may the write before it (a remux's): the
+// file is cut back to the end of the last whole element written (ends
+// lists the elements' ends in this write; safe, the last one before), so
+// that it reads cleanly and keeps every element that made it.
 func (f *fileOut) failed(off int64, n int, ends []int, err error) {
 	if f.err == nil {
 		f.err = err
@@ -257,16 +277,11 @@ func (f *fileOut) failed(off int64, n int, ends []int, err error) {
 	if off < f.written {
 		return // a patch of bytes already there
 	}
-	keep := 0
-	for _, e := range ends {
-		if e <= n {
-			keep = e
-		}
-	}
+	f.noteCuts(off, n, ends)
 	if t, ok := f.w.(interface{ Truncate(int64) error }); ok {
-		_ = t.Truncate(off + int64(keep))
+		_ = t.Truncate(f.safe)
 	}
-	f.written = off + int64(keep)
+	f.written = f.safe
 }
 
 // flush writes the buffer to the file, and fsyncs when it is time.
@@ -282,14 +297,24 @@ func (f *fileOut) flushFull(full bool) error {
 	// a fast recording (a file remux): it grows, is written behind, and
 	// its patches wait (Write). A live one keeps its small buffer, writes
 	// in place, and flushes as each Cluster closes.
+	// One that fills at more than fileRemuxRate is no live stream at all:
+	// it grows to the largest size at once, and its writes end on aligned
+	// offsets (see writeBehind).
+	var remux bool
 	if full {
-		f.fast = time.Since(f.flushed) < fileFlushEvery/4
+		took := time.Since(f.flushed)
+		f.fast = took < fileFlushEvery/4
+		remux = took < time.Duration(len(f.buf))*time.Second/fileRemuxRate
 	}
 	f.flushed = time.Now()
 	if len(f.buf) > 0 {
 		switch {
 		case full && f.fast && f.wa != nil:
-			if err := f.writeBehind(min(2*cap(f.buf), fileBufferSize)); err != nil {
+			size := min(2*cap(f.buf), fileBufferSize)
+			if remux {
+				size = fileBufferSize
+			}
+			if err := f.writeBehind(size, remux); err != nil {
 				return err
 			}
 		default:
@@ -321,13 +346,13 @@ func (f *fileOut) flushFull(full bool) error {
 // previous one is written, and goes on with the spare buffer, grown to
 // size if that is larger.
 //
-// The write ends at a multiple of fileAlign of the file: the bytes after
-// that (part of an element) move to the start of the next buffer. Writes
-// that start and end on page-aligned offsets cost the kernel far less than
-// unaligned ones (whole large folios instead of a partial page at each
-// end). So a fast recording's file may end inside an element between two
-// writes; a live one never does (flushFull writes it whole).
-func (f *fileOut) writeBehind(size int) error {
+// With align, the write ends at a multiple of fileAlign of the file: the
+// bytes after that (part of an element) move to the start of the next
+// buffer. Writes that start and end on aligned offsets cost the kernel far
+// less than unaligned ones (whole large folios instead of a partial page
+// at each end). So a remux's file may end inside an element between two
+// writes; a live recording's never does.
+func (f *fileOut) writeBehind(size int, align bool) error {
 	if err := f.wait(); err != nil {
 		return err
 	}
@@ -335,7 +360,7 @@ func (f *fileOut) writeBehind(size int) error {
 		f.done = make(chan writeBehind, 1)
 	}
 	k := len(f.buf)
-	if cut := int((f.bufOff+int64(k))/fileAlign*fileAlign - f.bufOff); cut >= k/2 {
+	if cut := int((f.bufOff+int64(k))/fileAlign*fileAlign - f.bufOff); align && cut >= k/2 {
 		k = cut
 	}
 	buf, off, w, wa, done := f.buf[:k], f.bufOff, f.w, f.wa, f.done
@@ -383,6 +408,7 @@ func (f *fileOut) wait() error {
 		f.failed(r.off, r.n, r.ends, r.err)
 	} else {
 		f.written = max(f.written, r.off+int64(r.n))
+		f.noteCuts(r.off, r.n, r.ends)
 	}
 	return f.applyPatches()
 }
