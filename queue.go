@@ -72,7 +72,7 @@ func newSampleQueue() *sampleQueue {
 }
 
 // push copies s into the queue. It reports false when s was dropped, and
-// whether the queue was empty before (the consumer may be asleep).
+// how many samples the queue holds now (at 1 the consumer may be asleep).
 func (q *sampleQueue) push(s TimedSample, epoch, seq uint64, now time.Duration) (ok bool, n int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()

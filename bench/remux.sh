@@ -3,16 +3,20 @@
 # 64 kb/s in 20 ms frames (Ogg), remuxed into WebM by
 #   mediarecorder record, ffmpeg -c copy, mkvmerge, GStreamer (ivfparse/oggdemux
 #   -> webmmux), and cat of the inputs (the floor).
-# Prints each tool's median wall time (hyperfine, or repeated runs), peak RSS
-# (/usr/bin/time -v) and our ratio to each; checks every output with
+# The tools run in rounds: each round runs every tool once, in an order that
+# rotates from round to round, so that a machine whose load drifts (a shared
+# one) slows them all alike. Prints each tool's median wall time over the
+# rounds, peak RSS (/usr/bin/time -v), and our ratio to each: the median of
+# the per-round ratios (paired, so drift cancels). Checks every output with
 # `ffmpeg -v error -i OUT -f null -`.
 #
 # Usage: bench/remux.sh [-runs N] [-minutes M]   (from the module root)
+# (-runs: rounds, default 15.)
 # The inputs are generated on demand into bench/.data (not committed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-runs=11
+runs=15
 minutes=10
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -25,7 +29,6 @@ done
 need=()
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v mkvmerge >/dev/null || need+=(mkvtoolnix)
-command -v hyperfine >/dev/null || need+=(hyperfine)
 [ -x /usr/bin/time ] || need+=(time)
 command -v gst-launch-1.0 >/dev/null || need+=(gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
 if [ ${#need[@]} -gt 0 ]; then
@@ -58,7 +61,7 @@ go build -o "$bin" ./cmd/mediarecorder
 out=$data/out
 mkdir -p "$out"
 
-# Each run writes a new file (hyperfine --prepare removes the old one):
+# Each run writes a new file (the old one is removed first, untimed):
 # replacing an existing file costs extra on ext4 (auto_da_alloc flushes the
 # new file's data at the rename or at close), a cost of the filesystem that
 # would otherwise fall on some tools and not on others.
@@ -75,16 +78,27 @@ declare -A cmds=(
 )
 order=(mediarecorder ffmpeg mkvmerge gstreamer cat)
 
-# Median wall time of each command (hyperfine runs them side by side).
-json=$out/hyperfine.json
-args=()
-for k in "${order[@]}"; do args+=(--prepare "rm -f ${outs[$k]}"); done
-for k in "${order[@]}"; do args+=(-n "$k" "${cmds[$k]}"); done
+# Wall time of each command, round by round. Each run writes a new file.
+times=$out/times.txt
+: > "$times"
 # Start clean: what earlier work left dirty in the page cache is written
 # back first, or the first tool measured pays for it.
 sync
-hyperfine -N --warmup 1 --runs "$runs" --export-json "$json" "${args[@]}" >&2 2>/dev/null || \
-  hyperfine --warmup 1 --runs "$runs" --export-json "$json" "${args[@]}" >&2
+for k in "${order[@]}"; do # one warm-up run each
+  rm -f "${outs[$k]}"
+  eval "${cmds[$k]}" >/dev/null
+done
+n=${#order[@]}
+for ((r = 0; r < runs; r++)); do
+  for ((i = 0; i < n; i++)); do
+    k=${order[$(((i + r) % n))]}
+    rm -f "${outs[$k]}"
+    t0=$EPOCHREALTIME
+    eval "${cmds[$k]}" >/dev/null
+    t1=$EPOCHREALTIME
+    echo "$r $k $t0 $t1" >> "$times"
+  done
+done
 
 # Peak RSS of one run each.
 declare -A rss
@@ -99,14 +113,18 @@ for f in "$out"/mr.webm "$out"/ffmpeg.webm "$out"/mkvmerge.mkv "$out"/gst.webm; 
   if [ -n "$errs" ]; then echo "remux.sh: $f does not decode cleanly: $errs" >&2; exit 1; fi
 done
 
-python3 - "$json" "${order[@]}" <<PY
-import json, sys
-d = json.load(open(sys.argv[1]))
+python3 - "$times" "${order[@]}" <<PY
+import statistics, sys
 order = sys.argv[2:]
-med = {r["command"]: r["median"] for r in d["results"]}
+runs = {}
+for line in open(sys.argv[1]):
+    r, k, t0, t1 = line.split()
+    runs.setdefault(int(r), {})[k] = float(t1) - float(t0)
+med = {k: statistics.median(rd[k] for rd in runs.values()) for k in order}
+ratio = {k: statistics.median(rd["mediarecorder"] / rd[k] for rd in runs.values()) for k in order}
 rss = {$(for k in "${order[@]}"; do printf '"%s": %s, ' "$k" "${rss[$k]:-0}"; done)}
-ours = med["mediarecorder"]
+print(f"{len(runs)} rounds")
 print(f"{'tool':<14}{'median s':>10}{'peak RSS MiB':>14}{'ours / it':>11}")
 for k in order:
-    print(f"{k:<14}{med[k]:>10.3f}{rss[k]/1024:>14.1f}{ours/med[k]:>11.2f}")
+    print(f"{k:<14}{med[k]:>10.3f}{rss[k]/1024:>14.1f}{ratio[k]:>11.2f}")
 PY
