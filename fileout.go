@@ -10,7 +10,7 @@ import (
 // File output tuning: the buffer in front of the file, how often buffered
 // bytes reach the file, and how often they are made durable (fsync).
 const (
-	fileBufferSize = 1 << 20 // the largest the buffer grows
+	fileBufferSize = 512 << 10 // the largest the buffer grows
 	fileBufferMin  = 64 << 10
 	fileAlign      = 64 << 10  // where a remux's writes end (see writeBehind)
 	fileRemuxRate  = 100 << 20 // bytes a second: no live recording comes near

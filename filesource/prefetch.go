@@ -8,7 +8,7 @@ import (
 
 // Read-ahead: chunkSize bytes a read, chunks of them read ahead.
 const (
-	chunkSize = 512 << 10
+	chunkSize = 256 << 10
 	chunks    = 4
 )
 
