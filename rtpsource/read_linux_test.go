@@ -2,9 +2,10 @@ package rtpsource
 
 import (
 	"net"
-	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestPollPace(t *testing.T) {
@@ -58,11 +59,11 @@ func TestRawUDP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sa, err := syscall.Getsockname(c.fd)
+	sa, err := unix.Getsockname(c.fd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := sa.(*syscall.SockaddrInet4).Port
+	port := sa.(*unix.SockaddrInet4).Port
 	out, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
 	if err != nil {
 		t.Fatal(err)

@@ -4,9 +4,10 @@ import (
 	"net"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // udpConn is a stream's socket. On Linux it is kept out of Go's network
@@ -39,12 +40,8 @@ func listenUDP(addr *net.UDPAddr) (*rawUDP, error) {
 	fd := -1
 	var derr error
 	if err := rc.Control(func(f uintptr) {
-		r, _, e := syscall.Syscall(syscall.SYS_FCNTL, f, syscall.F_DUPFD_CLOEXEC, 0)
-		if e != 0 {
-			derr = os.NewSyscallError("fcntl", e)
-			return
-		}
-		fd = int(r)
+		fd, derr = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0)
+		derr = os.NewSyscallError("fcntl", derr)
 	}); err != nil {
 		return nil, err
 	}
@@ -55,9 +52,9 @@ func listenUDP(addr *net.UDPAddr) (*rawUDP, error) {
 	// them up to pollMax later), and the buffer holds what arrives
 	// meanwhile at high rates: both best effort (the buffer is capped by
 	// net.core.rmem_max).
-	_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1)
-	if n, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF); err == nil && n < recvBuffer {
-		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, recvBuffer)
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
+	if n, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF); err == nil && n < recvBuffer {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, recvBuffer)
 	}
 	return &rawUDP{fd: fd}, nil
 }
@@ -74,42 +71,33 @@ func (s *rawUDP) Close() error {
 		return net.ErrClosed
 	}
 	s.closed = true
-	return os.NewSyscallError("close", syscall.Close(s.fd))
+	return os.NewSyscallError("close", unix.Close(s.fd))
 }
 
 // batchLen is how many datagrams one recvmmsg call takes.
 const batchLen = 32
-
-// mmsghdr is the kernel's struct mmsghdr.
-type mmsghdr struct {
-	hdr syscall.Msghdr
-	n   uint32
-}
 
 // readBatch is scratch space for recvmmsg: batchLen buffers of
 // maxRTPDatagram bytes, room for their arrival times, and their headers.
 type readBatch struct {
 	buf  []byte
 	oob  []byte
-	iov  [batchLen]syscall.Iovec
-	hdrs [batchLen]mmsghdr
+	iov  [batchLen]unix.Iovec
+	hdrs [batchLen]unix.Mmsghdr
 }
 
-// Control message layout of an SCM_TIMESTAMPNS arrival time.
-var (
-	oobLen    = syscall.CmsgSpace(int(unsafe.Sizeof(syscall.Timespec{})))
-	oobData   = syscall.CmsgLen(0)
-	oobStamps = syscall.CmsgLen(int(unsafe.Sizeof(syscall.Timespec{})))
-)
+// oobLen is the room for a datagram's control message: its arrival time
+// (SCM_TIMESTAMPNS).
+var oobLen = unix.CmsgSpace(int(unsafe.Sizeof(unix.Timespec{})))
 
 func newReadBatch() *readBatch {
 	b := &readBatch{buf: make([]byte, batchLen*maxRTPDatagram), oob: make([]byte, batchLen*oobLen)}
 	for i := range b.hdrs {
 		b.iov[i].Base = &b.buf[i*maxRTPDatagram]
 		b.iov[i].SetLen(maxRTPDatagram)
-		b.hdrs[i].hdr.Iov = &b.iov[i]
-		b.hdrs[i].hdr.Iovlen = 1
-		b.hdrs[i].hdr.Control = &b.oob[i*oobLen]
+		b.hdrs[i].Hdr.Iov = &b.iov[i]
+		b.hdrs[i].Hdr.SetIovlen(1)
+		b.hdrs[i].Hdr.Control = &b.oob[i*oobLen]
 	}
 	return b
 }
@@ -118,15 +106,15 @@ func newReadBatch() *readBatch {
 // on the clock of now (read just after the datagrams were taken), or now
 // without a usable stamp.
 func (b *readBatch) arrival(i int, now time.Time) time.Time {
-	h := &b.hdrs[i].hdr
-	if int(h.Controllen) < oobStamps {
+	oob := b.oob[i*oobLen:][:min(int(b.hdrs[i].Hdr.Controllen), oobLen)]
+	if len(oob) < unix.SizeofCmsghdr {
 		return now
 	}
-	c := (*syscall.Cmsghdr)(unsafe.Pointer(&b.oob[i*oobLen]))
-	if c.Level != syscall.SOL_SOCKET || c.Type != syscall.SCM_TIMESTAMPNS {
+	c, data, _, err := unix.ParseOneSocketControlMessage(oob)
+	if err != nil || c.Level != unix.SOL_SOCKET || c.Type != unix.SCM_TIMESTAMPNS || len(data) < int(unsafe.Sizeof(unix.Timespec{})) {
 		return now
 	}
-	ts := (*syscall.Timespec)(unsafe.Pointer(&b.oob[i*oobLen+oobData]))
+	ts := (*unix.Timespec)(unsafe.Pointer(&data[0]))
 	ago := time.Duration(now.UnixNano() - ts.Nano())
 	if ago < 0 || ago > time.Second {
 		return now // the wall clock moved
@@ -147,17 +135,18 @@ func (s *rawUDP) drain(b *readBatch, fn func(d []byte, arrival time.Time)) (take
 	}
 	for {
 		for i := range b.hdrs {
-			b.hdrs[i].hdr.Flags = 0
-			b.hdrs[i].hdr.SetControllen(oobLen)
+			b.hdrs[i].Hdr.Flags = 0
+			b.hdrs[i].Hdr.SetControllen(oobLen)
 		}
 		// Never blocks (MSG_DONTWAIT), so it need not tell the scheduler.
-		r, _, e := syscall.RawSyscall6(syscall.SYS_RECVMMSG, uintptr(s.fd),
-			uintptr(unsafe.Pointer(&b.hdrs[0])), batchLen, syscall.MSG_DONTWAIT, 0, 0)
+		// (x/sys/unix has the types but no recvmmsg.)
+		r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(s.fd),
+			uintptr(unsafe.Pointer(&b.hdrs[0])), batchLen, unix.MSG_DONTWAIT, 0, 0)
 		switch e {
 		case 0:
-		case syscall.EINTR:
+		case unix.EINTR:
 			continue
-		case syscall.EAGAIN:
+		case unix.EAGAIN:
 			return taken, nil
 		default:
 			return taken, os.NewSyscallError("recvmmsg", e)
@@ -166,10 +155,10 @@ func (s *rawUDP) drain(b *readBatch, fn func(d []byte, arrival time.Time)) (take
 		taken += n
 		now := time.Now()
 		for i := range n {
-			if b.hdrs[i].hdr.Flags&syscall.MSG_TRUNC != 0 {
+			if b.hdrs[i].Hdr.Flags&unix.MSG_TRUNC != 0 {
 				continue
 			}
-			fn(b.buf[i*maxRTPDatagram:i*maxRTPDatagram+int(b.hdrs[i].n)], b.arrival(i, now))
+			fn(b.buf[i*maxRTPDatagram:i*maxRTPDatagram+int(b.hdrs[i].Len)], b.arrival(i, now))
 		}
 		if n < batchLen {
 			return taken, nil
