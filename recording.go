@@ -299,14 +299,7 @@ func (rec *recording) run() {
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	stopTimer := func() {
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
-	}
+	// (Since Go 1.23 Stop and Reset leave no stale tick in timer.C.)
 	// A live trickle of samples (a few queued, stamped about now, no
 	// command) is muxed in batches, one wake-up per liveBatch: each
 	// wake-up of this goroutine costs more than many samples' muxing.
@@ -318,7 +311,6 @@ func (rec *recording) run() {
 		case <-rec.wake:
 			if rec.trickle() {
 				rec.batching.Store(true)
-				stopTimer()
 				timer.Reset(untilBatch(time.Now()))
 				continue
 			}
@@ -368,7 +360,7 @@ func (rec *recording) run() {
 			}
 			// Stop() won the race: its command is on its way.
 		}
-		stopTimer()
+		timer.Stop()
 		seq := rec.seq.Load()
 		flowing := seq != lastSeq
 		lastSeq = seq
