@@ -14,9 +14,8 @@ import (
 
 	mr "github.com/gomediarecorder/mediarecorder"
 	"github.com/gomediarecorder/mediarecorder/codecs/h264"
-	"github.com/gomediarecorder/mediarecorder/codecs/opus"
 	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
-	"github.com/gomediarecorder/mediarecorder/ogg"
+	"github.com/gomediarecorder/mediarecorder/internal/opusfile"
 )
 
 // media is a track's real samples, read from a testdata file.
@@ -55,38 +54,14 @@ func loadIVF(t testing.TB, name, mime string) media {
 // loadOpus reads the Opus packets of an Ogg Opus file.
 func loadOpus(t testing.TB, name string) media {
 	t.Helper()
-	f, err := os.Open(mediatest.Testdata(t, name))
+	head, pkts, err := opusfile.Read(mediatest.Testdata(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	pr := ogg.NewPacketReader(f)
-	var head opus.Head
-	m := media{}
-	for i := 0; ; i++ {
-		pkt, _, err := pr.NextPacket()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch i {
-		case 0:
-			if head, err = opus.ParseHead(pkt); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		case 1:
-			continue // OpusTags
-		}
-		d, err := opus.PacketDuration(pkt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.samples = append(m.samples, mr.Sample{Data: append([]byte(nil), pkt...), Duration: d})
+	m := media{codec: mr.Codec{MimeType: "audio/opus", ClockRate: 48000, Channels: uint16(head.Channels)}}
+	for _, p := range pkts {
+		m.samples = append(m.samples, mr.Sample{Data: p.Data, Duration: p.Duration()})
 	}
-	m.codec = mr.Codec{MimeType: "audio/opus", ClockRate: 48000, Channels: uint16(head.Channels)}
 	return m
 }
 

@@ -6,7 +6,6 @@ package mp4_test
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -17,11 +16,10 @@ import (
 
 	"github.com/gomediarecorder/mediarecorder/codecs/av1"
 	"github.com/gomediarecorder/mediarecorder/codecs/h264"
-	"github.com/gomediarecorder/mediarecorder/codecs/opus"
 	"github.com/gomediarecorder/mediarecorder/codecs/vp9"
 	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
+	"github.com/gomediarecorder/mediarecorder/internal/opusfile"
 	"github.com/gomediarecorder/mediarecorder/mp4"
-	"github.com/gomediarecorder/mediarecorder/ogg"
 )
 
 // media is one track of test media: its configuration and samples.
@@ -146,37 +144,15 @@ func loadOpus(t testing.TB, id uint32) media {
 // loadOpusFile reads the Ogg Opus file at path; the duration is the sum of
 // the packets'.
 func loadOpusFile(t testing.TB, id uint32, path string) media {
-	f, err := os.Open(path)
+	head, pkts, err := opusfile.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r := ogg.NewPacketReader(f)
-	var head opus.Head
 	var ts time.Duration
 	var m media
-	for i := 0; ; i++ {
-		pkt, _, err := r.NextPacket()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch i {
-		case 0:
-			if head, err = opus.ParseHead(pkt); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		case 1: // OpusTags
-			continue
-		}
-		d, err := opus.PacketDuration(pkt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.samples = append(m.samples, testSample{id, ts, d, true, bytes.Clone(pkt)})
+	for _, p := range pkts {
+		d := p.Duration()
+		m.samples = append(m.samples, testSample{id, ts, d, true, p.Data})
 		ts += d
 	}
 	m.track = mp4.Track{ID: id, Type: mp4.TrackTypeAudio, Codec: mp4.CodecOpus,

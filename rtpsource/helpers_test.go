@@ -18,9 +18,8 @@ import (
 
 	"github.com/gomediarecorder/mediarecorder"
 	"github.com/gomediarecorder/mediarecorder/codecs/h264"
-	"github.com/gomediarecorder/mediarecorder/codecs/opus"
 	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
-	"github.com/gomediarecorder/mediarecorder/ogg"
+	"github.com/gomediarecorder/mediarecorder/internal/opusfile"
 )
 
 // clip is real media from the module's testdata, frame by frame.
@@ -69,30 +68,15 @@ func loadClip(t testing.TB, name string) clip {
 		}
 		return video("video/H264", frames, func() rtp.Payloader { return &codecs.H264Payloader{} })
 	case "opus":
-		b, err := os.ReadFile(mediatest.Testdata(t, "opus-stereo.ogg"))
+		head, pkts, err := opusfile.Read(mediatest.Testdata(t, "opus-stereo.ogg"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := ogg.NewPacketReader(bytes.NewReader(b))
-		c := clip{name: name, codec: mediarecorder.Codec{MimeType: "audio/opus", ClockRate: 48000, Channels: 2},
+		c := clip{name: name, codec: mediarecorder.Codec{MimeType: "audio/opus", ClockRate: 48000, Channels: uint16(head.Channels)},
 			pay: func() rtp.Payloader { return &codecs.OpusPayloader{} }}
-		for i := 0; ; i++ {
-			pkt, _, err := r.NextPacket()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if i < 2 { // OpusHead, OpusTags
-				continue
-			}
-			n, err := opus.PacketSamples(pkt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.frames = append(c.frames, append([]byte(nil), pkt...))
-			c.ticks = append(c.ticks, uint32(n))
+		for _, p := range pkts {
+			c.frames = append(c.frames, p.Data)
+			c.ticks = append(c.ticks, uint32(p.Samples))
 		}
 		return c
 	}

@@ -19,7 +19,7 @@ import (
 
 	"github.com/gomediarecorder/mediarecorder"
 	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
-	"github.com/gomediarecorder/mediarecorder/ogg"
+	"github.com/gomediarecorder/mediarecorder/internal/opusfile"
 	"github.com/gomediarecorder/mediarecorder/webm"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -333,27 +333,13 @@ func publish(t *testing.T, base, token string) *publisher {
 
 // readOpus returns the audio packets of an Ogg Opus file.
 func readOpus(t *testing.T, path string) [][]byte {
-	f, err := os.Open(path)
+	_, pkts, err := opusfile.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	pr := ogg.NewPacketReader(f)
-	var out [][]byte
-	for i := 0; ; i++ {
-		pkt, _, err := pr.NextPacket()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i >= 2 { // OpusHead, OpusTags
-			out = append(out, bytes.Clone(pkt))
-		}
-	}
-	if len(out) == 0 {
-		t.Fatal("no Opus packets")
+	out := make([][]byte, len(pkts))
+	for i, p := range pkts {
+		out[i] = p.Data
 	}
 	return out
 }

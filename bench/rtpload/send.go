@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -22,9 +21,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 
-	"github.com/gomediarecorder/mediarecorder/codecs/opus"
 	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
-	"github.com/gomediarecorder/mediarecorder/ogg"
+	"github.com/gomediarecorder/mediarecorder/internal/opusfile"
 )
 
 // Payload types, as in the SDP files and the GStreamer caps.
@@ -253,32 +251,13 @@ func readVP8(path string) ([]frame, error) {
 // readOpus reads the audio packets of an Ogg Opus file with their
 // durations in 48 kHz samples.
 func readOpus(path string) ([]frame, error) {
-	f, err := os.Open(path)
+	_, pkts, err := opusfile.Read(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	r := ogg.NewPacketReader(f)
-	var fr []frame
-	for i := 0; ; i++ {
-		pkt, _, err := r.NextPacket()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if i < 2 { // OpusHead, OpusTags
-			continue
-		}
-		n, err := opus.PacketSamples(pkt)
-		if err != nil {
-			return nil, fmt.Errorf("%s: packet %d: %w", path, i, err)
-		}
-		fr = append(fr, frame{data: append([]byte(nil), pkt...), ticks: uint32(n)})
-	}
-	if len(fr) == 0 {
-		return nil, fmt.Errorf("%s: no Opus packets", path)
+	fr := make([]frame, len(pkts))
+	for i, p := range pkts {
+		fr[i] = frame{data: p.Data, ticks: uint32(p.Samples)}
 	}
 	return fr, nil
 }

@@ -3,17 +3,12 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"time"
 
-	"github.com/gomediarecorder/mediarecorder/codecs/opus"
 	"github.com/gomediarecorder/mediarecorder/codecs/vp8"
 	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
-	"github.com/gomediarecorder/mediarecorder/ogg"
+	"github.com/gomediarecorder/mediarecorder/internal/opusfile"
 )
 
 // Media is the pre-encoded media every publisher sends, held in memory
@@ -71,43 +66,19 @@ func loadMedia(ivfPath, oggPath string) (*Media, error) {
 		return nil, fmt.Errorf("%s: the first frame is not a key frame", ivfPath)
 	}
 
-	f, err := os.Open(oggPath)
+	_, pkts, err := opusfile.Read(oggPath)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	pr := ogg.NewPacketReader(f)
-	for i := 0; ; i++ {
-		pkt, _, err := pr.NextPacket()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", oggPath, err)
-		}
+	for i, p := range pkts {
+		d := p.Duration()
 		if i == 0 {
-			if _, err := opus.ParseHead(pkt); err != nil {
-				return nil, fmt.Errorf("%s: %w", oggPath, err)
-			}
-			continue
-		}
-		if i == 1 { // OpusTags
-			continue
-		}
-		d, err := opus.PacketDuration(pkt)
-		if err != nil {
-			return nil, fmt.Errorf("%s: packet %d: %w", oggPath, i, err)
-		}
-		if m.PacketDur == 0 {
 			m.PacketDur = d
 		} else if d != m.PacketDur {
 			return nil, fmt.Errorf("%s: packets of %v and %v: want one packet duration", oggPath, m.PacketDur, d)
 		}
-		m.Audio = append(m.Audio, bytes.Clone(pkt))
-		m.AudioBytes += len(pkt)
-	}
-	if len(m.Audio) == 0 {
-		return nil, fmt.Errorf("%s: no Opus packets", oggPath)
+		m.Audio = append(m.Audio, p.Data)
+		m.AudioBytes += len(p.Data)
 	}
 	return m, nil
 }
