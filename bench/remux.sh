@@ -39,22 +39,8 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
-data=bench/.data
-mkdir -p "$data"
-secs=$((minutes * 60))
-v=$data/v-${minutes}m.ivf
-a=$data/a-${minutes}m.ogg
-if [ ! -s "$v" ]; then
-  echo "generating $v (${minutes} min VP8, takes a while)..." >&2
-  ffmpeg -v error -y -f lavfi -i "testsrc2=size=640x480:rate=30:duration=$secs" \
-    -c:v libvpx -b:v 1M -deadline realtime -cpu-used 8 -g 60 -pix_fmt yuv420p "$v.tmp.ivf"
-  mv "$v.tmp.ivf" "$v"
-fi
-if [ ! -s "$a" ]; then
-  ffmpeg -v error -y -f lavfi -i "sine=frequency=440:duration=$secs:sample_rate=48000" \
-    -c:a libopus -b:a 64k -frame_duration 20 "$a.tmp.ogg"
-  mv "$a.tmp.ogg" "$a"
-fi
+. bench/inputs.sh
+make_inputs "$minutes"
 
 bin=$data/mediarecorder
 go build -o "$bin" ./cmd/mediarecorder

@@ -75,23 +75,10 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
-# The inputs: one minute each, as bench/remux.sh -minutes 1 makes them (the
-# same files); the sender loops them for longer runs.
-data=bench/.data
-mkdir -p "$data"
-v=$data/v-1m.ivf
-a=$data/a-1m.ogg
-if [ ! -s "$v" ]; then
-  echo "generating $v (1 min VP8)..." >&2
-  ffmpeg -v error -y -f lavfi -i "testsrc2=size=640x480:rate=30:duration=60" \
-    -c:v libvpx -b:v 1M -deadline realtime -cpu-used 8 -g 60 -pix_fmt yuv420p "$v.tmp.ivf"
-  mv "$v.tmp.ivf" "$v"
-fi
-if [ ! -s "$a" ]; then
-  ffmpeg -v error -y -f lavfi -i "sine=frequency=440:duration=60:sample_rate=48000" \
-    -c:a libopus -b:a 64k -frame_duration 20 "$a.tmp.ogg"
-  mv "$a.tmp.ogg" "$a"
-fi
+# The inputs: one minute each (bench/inputs.sh, the files bench/remux.sh
+# -minutes 1 uses); the sender loops them for longer runs.
+. bench/inputs.sh
+make_inputs 1
 
 bin=$data/rtpload
 go build -o "$bin" ./bench/rtpload
