@@ -80,6 +80,21 @@ func writeIVFSizes(t *testing.T, sizes []int) string {
 	return path
 }
 
+// openPrefetched opens path, a file large enough to be read ahead, and
+// checks that it is; the file is closed when the test ends.
+func openPrefetched(t *testing.T, path string) *File {
+	t.Helper()
+	f, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if f.pre == nil {
+		t.Fatal("not read ahead")
+	}
+	return f
+}
+
 // TestPrefetchedIVF reads a file large enough to be read ahead, with
 // frames of every size around the chunk size: every frame arrives whole
 // and in order.
@@ -89,14 +104,7 @@ func TestPrefetchedIVF(t *testing.T) {
 		sizes = append(sizes, []int{1, 1000, chunkSize - 12, chunkSize, chunkSize + 1, 3 * chunkSize / 2, 70_000}[i%7])
 	}
 	path := writeIVFSizes(t, sizes)
-	f, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if f.pre == nil {
-		t.Fatal("not read ahead")
-	}
+	f := openPrefetched(t, path)
 	s := newSink()
 	f.Tracks()[0].Subscribe(s)
 	if err := Play(context.Background(), []*File{f}, nil); err != nil {
@@ -126,17 +134,10 @@ func TestPrefetchedTruncated(t *testing.T) {
 	if err := os.Truncate(path, cut); err != nil {
 		t.Fatal(err)
 	}
-	f, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if f.pre == nil {
-		t.Fatal("not read ahead")
-	}
+	f := openPrefetched(t, path)
 	s := newSink()
 	f.Tracks()[0].Subscribe(s)
-	err = Play(context.Background(), []*File{f}, nil)
+	err := Play(context.Background(), []*File{f}, nil)
 	var fe *Error
 	if !errors.As(err, &fe) || !errors.Is(err, ErrTruncated) {
 		t.Fatalf("Play: %v, want a truncation *Error", err)
@@ -151,13 +152,7 @@ func TestPrefetchedTruncated(t *testing.T) {
 func TestPrefetchClose(t *testing.T) {
 	path := writeBigIVF(t, 200, 64<<10)
 	before := runtime.NumGoroutine()
-	f, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.pre == nil {
-		t.Fatal("not read ahead")
-	}
+	f := openPrefetched(t, path)
 	f.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > before {
