@@ -40,6 +40,37 @@ func loopbackAPI(t *testing.T, register func(*webrtc.MediaEngine, *interceptor.R
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir))
 }
 
+// newPC returns a PeerConnection of api, closed when the test ends.
+func newPC(t *testing.T, api *webrtc.API) *webrtc.PeerConnection {
+	t.Helper()
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	return pc
+}
+
+// Local tracks the tests send.
+var (
+	vp8Local  = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}
+	opusLocal = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
+)
+
+// addLocal adds a sample track of codec to pc and returns it and its sender.
+func addLocal(t *testing.T, pc *webrtc.PeerConnection, codec webrtc.RTPCodecCapability, id string) (*webrtc.TrackLocalStaticSample, *webrtc.RTPSender) {
+	t.Helper()
+	l, err := webrtc.NewTrackLocalStaticSample(codec, id, "pion")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, err := pc.AddTrack(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, sender
+}
+
 // sendClip writes the first n frames of c (looping) to l in real time.
 func sendClip(t *testing.T, l *webrtc.TrackLocalStaticSample, c clip, n int) {
 	start := time.Now()
@@ -89,29 +120,9 @@ func TestLoopback(t *testing.T) {
 	mediatest.RequireTool(t, "ffmpeg")
 	vc, ac := loadClip(t, "vp8"), loadClip(t, "opus")
 	api := loopbackAPI(t, nil)
-	offerer, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer offerer.Close()
-	answerer, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer answerer.Close()
-	vl, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "pion")
-	if err != nil {
-		t.Fatal(err)
-	}
-	al, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "pion")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range []webrtc.TrackLocal{vl, al} {
-		if _, err := offerer.AddTrack(l); err != nil {
-			t.Fatal(err)
-		}
-	}
+	offerer, answerer := newPC(t, api), newPC(t, api)
+	vl, _ := addLocal(t, offerer, vp8Local, "video")
+	al, _ := addLocal(t, offerer, opusLocal, "audio")
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()

@@ -69,24 +69,9 @@ func TestLoopbackNACK(t *testing.T) {
 
 	// The sender drops packets once, closest to the wire; the receiver
 	// is built as the server builds it: RegisterInterceptors.
-	offerer, err := loopbackAPI(t, nil, drop).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer offerer.Close()
-	answerer, err := loopbackAPI(t, RegisterInterceptors).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer answerer.Close()
-	vl, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "pion")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sender, err := offerer.AddTrack(vl)
-	if err != nil {
-		t.Fatal(err)
-	}
+	offerer := newPC(t, loopbackAPI(t, nil, drop))
+	answerer := newPC(t, loopbackAPI(t, RegisterInterceptors))
+	vl, sender := addLocal(t, offerer, vp8Local, "video")
 	go func() { // read RTCP, so that the NACK responder sees the NACKs
 		buf := make([]byte, 1500)
 		for {
