@@ -179,6 +179,19 @@ func (r *recording) file(t testing.TB) string {
 	return path
 }
 
+// checkFrames checks that the one-track file at path decodes without a
+// message and holds frames frames.
+func checkFrames(t *testing.T, path string, frames int) {
+	t.Helper()
+	if out := mediatest.Decode(t, path); out != "" {
+		return // Decode reported it
+	}
+	p := mediatest.FFprobe(t, path)
+	if len(p.Streams) != 1 || p.Streams[0].NbReadFrames != frames {
+		t.Errorf("ffprobe: %+v, want %d frames", p.Streams, frames)
+	}
+}
+
 // sink keeps the samples a track publishes.
 type sink struct {
 	mu      sync.Mutex
