@@ -298,8 +298,7 @@ func (rec *recording) run() {
 	rec.requestKeyFrames()
 
 	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	// (Since Go 1.23 Stop and Reset leave no stale tick in timer.C.)
+	defer timer.Stop() // (Go 1.23 timers: Stop and Reset leave no stale tick)
 	// A live trickle of samples (a few queued, stamped about now, no
 	// command) is muxed in batches, one wake-up per liveBatch: each
 	// wake-up of this goroutine costs more than many samples' muxing.
@@ -360,7 +359,6 @@ func (rec *recording) run() {
 			}
 			// Stop() won the race: its command is on its way.
 		}
-		timer.Stop()
 		seq := rec.seq.Load()
 		flowing := seq != lastSeq
 		lastSeq = seq
@@ -374,6 +372,7 @@ func (rec *recording) run() {
 			rec.batching.Store(false)
 			timer.Reset(50 * time.Millisecond)
 		default:
+			timer.Stop()
 			rec.batching.Store(false)
 			// A sample queued while batching was set did not wake us.
 			if rec.queued() {
