@@ -473,7 +473,7 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s"`, name))
 	w.Header().Set("Cache-Control", "no-store")
-	http.ServeContent(w, r, name, m.Created, f)
+	serveFile(w, r, name, f)
 }
 
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
