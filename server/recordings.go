@@ -324,7 +324,7 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) *recording {
 }
 
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(w, r)
 	if err != nil {
 		writeBodyError(w, err)
 		return

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -54,11 +55,48 @@ type Config struct {
 	AutoRecord bool
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
+
+	// Limits and timeouts for a server open to the public. For each, zero
+	// means the Default… constant of the same name and a negative value
+	// means no limit.
+
+	// Capacity is the most WHIP sessions open at once, counting those
+	// still being answered; a POST /whip beyond it is answered 503 with
+	// Retry-After.
+	Capacity int
+	// SessionsPerAddr is the most WHIP sessions open at once from one
+	// client IP address (503 with Retry-After beyond it).
+	SessionsPerAddr int
+	// ConnsPerAddr is the most HTTP connections open at once from one
+	// client IP address, enforced by the listener that Listener returns.
+	ConnsPerAddr int
+	// MaxCandidates is the most ICE candidates an offer may carry, and so
+	// a session (trickle ICE is not supported); an offer with more is
+	// answered 400 before any ICE work.
+	MaxCandidates int
+	// ConnectTimeout ends a WHIP session whose peer has not connected
+	// (ICE and DTLS) this long after the answer was sent.
+	ConnectTimeout time.Duration
+	// HeaderTimeout is the most time a client may take to send a
+	// request's header (HTTPServer's ReadHeaderTimeout).
+	HeaderTimeout time.Duration
+	// BodyTimeout is the most time a client may take to send a request's
+	// body, from the end of its header; past it the request is answered
+	// 408 and the connection closed.
+	BodyTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection that waits this long
+	// for its next request (HTTPServer's IdleTimeout).
+	IdleTimeout time.Duration
+	// WriteTimeout is the most time one write of a response may take; it
+	// is renewed at each write, so that event streams and downloads go on
+	// as long as the client reads.
+	WriteTimeout time.Duration
 }
 
 // Server is the recording server. Its methods are safe for concurrent use.
 type Server struct {
 	cfg  Config
+	lim  limits
 	log  *slog.Logger
 	cat  *catalog
 	api  *webrtc.API
@@ -72,7 +110,8 @@ type Server struct {
 	closed   bool
 	wg       sync.WaitGroup // live recordings
 
-	m metrics
+	m     metrics
+	slots slots // WHIP sessions held, answered or not
 }
 
 // metrics are the counters behind /metrics.
@@ -120,7 +159,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Server{
-		cfg: cfg, log: lg, cat: cat, api: api, ctx: ctx, stop: stop,
+		cfg: cfg, lim: limitsOf(cfg), log: lg, cat: cat, api: api, ctx: ctx, stop: stop,
 		sessions: map[string]*session{},
 		recs:     map[string]*recording{},
 	}
@@ -162,6 +201,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mediarecorder"`)
 		writeError(w, http.StatusUnauthorized, "NotAllowedError", "missing or wrong bearer token")
 		return
+	}
+	rc := http.NewResponseController(w)
+	if r.ContentLength != 0 && s.lim.body > 0 {
+		// Cleared by readBody once the body is in, so that the wait for
+		// ICE and the like does not run into it.
+		_ = rc.SetReadDeadline(time.Now().Add(s.lim.body))
+	}
+	if s.lim.write > 0 {
+		w = &deadlineWriter{ResponseWriter: w, rc: rc, d: s.lim.write}
 	}
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
@@ -268,11 +316,26 @@ func writeError(w http.ResponseWriter, status int, name, msg string) {
 	writeJSON(w, status, apiError{Error: errorBody{Name: name, Message: msg}})
 }
 
+// readBody reads a request's body (at most maxBody bytes, within
+// BodyTimeout), then lifts the read deadline.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(r.Body)
+	if err == nil {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+	}
+	return b, err
+}
+
 // writeBodyError answers a request whose body could not be read.
 func writeBodyError(w http.ResponseWriter, err error) {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		writeError(w, http.StatusRequestEntityTooLarge, "QuotaExceededError", fmt.Sprintf("the body is larger than %d bytes", mbe.Limit))
+		return
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		w.Header().Set("Connection", "close")
+		writeError(w, http.StatusRequestTimeout, "TimeoutError", "the body did not arrive in time")
 		return
 	}
 	writeError(w, http.StatusBadRequest, "SyntaxError", "reading the body: "+err.Error())

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gomediarecorder/mediarecorder"
@@ -65,6 +67,14 @@ var (
 	iceKeepAlive    = 2 * time.Second
 )
 
+// maxBindingRequests is how many connectivity checks the server sends on
+// one candidate pair before it gives the pair up (pion's default, set
+// here because the bound on checks per session rests on it): a session
+// sends at most MaxCandidates × (its own candidates) × (maxBindingRequests+1)
+// checks before it connects, and is ended ConnectTimeout after its answer
+// if it never does.
+const maxBindingRequests = 7
+
 // newWebRTCAPI builds the pion API: Opus, VP8, VP9, AV1 and H.264, the
 // default interceptors (NACK every 20 ms, RTCP reports, TWCC), and ICE that works on
 // loopback without mDNS.
@@ -114,6 +124,7 @@ func newWebRTCAPI() (*webrtc.API, error) {
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
 	se.SetICETimeouts(iceDisconnected, iceFailed, iceKeepAlive)
+	se.SetICEMaxBindingRequests(maxBindingRequests)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
@@ -126,14 +137,30 @@ type session struct {
 	stream  *mediarecorder.Stream
 	clock   *rtpsource.Session // one timeline for the session's tracks
 	created time.Time
+	addr    string // the client's IP address, whose slot the session holds
+
+	connected atomic.Bool // the PeerConnection has connected once
 
 	mu       sync.Mutex
-	expected int // tracks announced by the offer
+	reaper   *time.Timer // ends the session if it never connects
+	expected int         // tracks announced by the offer
 	tracks   []*rtpsource.Track
 	ready    chan struct{} // closed when every expected track arrived
 	isReady  bool
 	ended    chan struct{}
 	once     sync.Once
+}
+
+// countCandidates counts the ICE candidate lines of an SDP offer, without
+// parsing it.
+func countCandidates(offer []byte) int {
+	n := 0
+	for line := range bytes.Lines(offer) {
+		if bytes.HasPrefix(bytes.TrimLeft(line, " \t"), []byte("a=candidate")) {
+			n++
+		}
+	}
+	return n
 }
 
 // checkOffer parses an SDP offer and returns how many media sections
@@ -191,9 +218,14 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "SyntaxError", "the Content-Type must be application/sdp")
 		return
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(w, r)
 	if err != nil {
 		writeBodyError(w, err)
+		return
+	}
+	if n := countCandidates(body); s.lim.maxCandidates > 0 && n > s.lim.maxCandidates {
+		writeError(w, http.StatusBadRequest, "QuotaExceededError",
+			fmt.Sprintf("the offer has %d ICE candidates; at most %d are accepted", n, s.lim.maxCandidates))
 		return
 	}
 	expected, err := checkOffer(string(body))
@@ -208,14 +240,26 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "InvalidStateError", "the server is shutting down")
 		return
 	}
+	addr := addrOf(r.RemoteAddr)
+	if err := s.slots.take(addr, s.lim); err != nil {
+		msg := fmt.Sprintf("the server is at capacity (%d sessions)", s.lim.capacity)
+		if errors.Is(err, errPerAddr) {
+			msg = fmt.Sprintf("at most %d sessions at once from one address", s.lim.sessionsPerAddr)
+		}
+		s.log.Warn("whip: session refused", "remote", r.RemoteAddr, "reason", msg)
+		w.Header().Set("Retry-After", s.lim.retryAfter())
+		writeError(w, http.StatusServiceUnavailable, "QuotaExceededError", msg)
+		return
+	}
 	pc, err := s.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
+		s.slots.give(addr)
 		writeError(w, http.StatusInternalServerError, "UnknownError", err.Error())
 		return
 	}
 	ss := &session{
 		id: newID(), s: s, pc: pc, stream: mediarecorder.NewStream(), clock: rtpsource.NewSession(), created: time.Now(),
-		expected: expected, ready: make(chan struct{}), ended: make(chan struct{}),
+		addr: addr, expected: expected, ready: make(chan struct{}), ended: make(chan struct{}),
 	}
 	pc.OnTrack(func(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		t, err := rtpsource.FromRemote(s.ctx, remote, recv, pc, rtpsource.Options{Session: ss.clock})
@@ -228,12 +272,15 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 	})
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		s.log.Debug("whip: connection state", "session", ss.id, "state", st.String())
+		if st == webrtc.PeerConnectionStateConnected {
+			ss.connected.Store(true)
+		}
 		if st == webrtc.PeerConnectionStateFailed || st == webrtc.PeerConnectionStateClosed {
 			go s.endSession(ss)
 		}
 	})
 	fail := func(status int, name string, err error) {
-		_ = pc.Close()
+		ss.close()
 		writeError(w, status, name, err.Error())
 	}
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: string(body)}); err != nil {
@@ -254,7 +301,7 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 	case <-gathered:
 	case <-time.After(10 * time.Second):
 	case <-r.Context().Done():
-		_ = pc.Close()
+		ss.close()
 		return
 	}
 	s.mu.Lock()
@@ -265,6 +312,16 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.sessions[ss.id] = ss
 	s.mu.Unlock()
+	if s.lim.connect > 0 {
+		ss.mu.Lock()
+		ss.reaper = time.AfterFunc(s.lim.connect, func() {
+			if !ss.connected.Load() {
+				s.log.Info("whip: session did not connect in time", "session", ss.id, "timeout", s.lim.connect)
+				s.endSession(ss)
+			}
+		})
+		ss.mu.Unlock()
+	}
 	s.m.sessionsTotal.Add(1)
 	s.log.Info("whip: session", "session", ss.id, "tracks", expected, "remote", r.RemoteAddr)
 	if s.cfg.AutoRecord {
@@ -314,8 +371,13 @@ func (ss *session) close() {
 		ss.mu.Lock()
 		close(ss.ended)
 		tracks := slices.Clone(ss.tracks)
+		reaper := ss.reaper
 		ss.mu.Unlock()
+		if reaper != nil {
+			reaper.Stop()
+		}
 		_ = ss.pc.Close()
+		ss.s.slots.give(ss.addr)
 		for _, t := range tracks {
 			t.Stop()
 			st := t.Stats()
