@@ -17,16 +17,18 @@ import (
 	"github.com/gomediarecorder/mediarecorder/server"
 )
 
-// serveCmd: serve [-addr 127.0.0.1:8080] [-dir ./recordings] [-token T] [-cors-origin O] [-autorecord]
+// serveCmd: serve [-addr 127.0.0.1:8080] [-dir ./recordings] [-token T] [-cors-origin O] [-autorecord] [limits]
 func serveCmd(fs *flag.FlagSet, stdout, stderr io.Writer) func() error {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	dir := fs.String("dir", "./recordings", "where recordings and their catalog are stored")
 	token := fs.String("token", "", "require Authorization: Bearer TOKEN on WHIP and API requests")
 	cors := fs.String("cors-origin", "*", "Access-Control-Allow-Origin for WHIP and the API")
 	auto := fs.Bool("autorecord", false, "start a recording for every new WHIP session")
+	lim := limitFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: mediarecorder serve [flags]\n\n"+
-			"Runs the recording server: WHIP ingest, the MediaRecorder HTTP API, live events and a web page.\n\n")
+			"Runs the recording server: WHIP ingest, the MediaRecorder HTTP API, live events and a web page.\n"+
+			"Limits and timeouts of 0 mean none.\n\n")
 		fs.PrintDefaults()
 	}
 	return func() error {
@@ -35,13 +37,47 @@ func serveCmd(fs *flag.FlagSet, stdout, stderr io.Writer) func() error {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		return serve(ctx, serveConfig{addr: *addr, dir: *dir, token: *token, cors: *cors, auto: *auto, stdout: stdout, stderr: stderr})
+		return serve(ctx, serveConfig{addr: *addr, dir: *dir, token: *token, cors: *cors, auto: *auto, limits: lim(), stdout: stdout, stderr: stderr})
+	}
+}
+
+// limitFlags defines the flags of the server's limits and timeouts; the
+// function it returns gives them as a server.Config (0 on the command
+// line, no limit, is a negative value there).
+func limitFlags(fs *flag.FlagSet) func() server.Config {
+	capacity := fs.Int("capacity", server.DefaultCapacity, "the most WHIP sessions at once (503 with Retry-After beyond)")
+	perIP := fs.Int("sessions-per-ip", server.DefaultSessionsPerAddr, "the most WHIP sessions at once from one client IP address")
+	conns := fs.Int("conns-per-ip", server.DefaultConnsPerAddr, "the most HTTP connections at once from one client IP address")
+	cands := fs.Int("max-candidates", server.DefaultMaxCandidates, "the most ICE candidates in an offer (400 beyond)")
+	connect := fs.Duration("connect-timeout", server.DefaultConnectTimeout, "end a WHIP session that has not connected this long after its answer")
+	header := fs.Duration("header-timeout", server.DefaultHeaderTimeout, "the most time a client may take to send a request header")
+	body := fs.Duration("body-timeout", server.DefaultBodyTimeout, "the most time a client may take to send a request body (408 beyond)")
+	idle := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "close a keep-alive connection idle this long")
+	write := fs.Duration("write-timeout", server.DefaultWriteTimeout, "the most time one write of a response may take (renewed at each write: event streams and downloads go on while the client reads)")
+	n := func(v int) int {
+		if v <= 0 {
+			return -1
+		}
+		return v
+	}
+	d := func(v time.Duration) time.Duration {
+		if v <= 0 {
+			return -1
+		}
+		return v
+	}
+	return func() server.Config {
+		return server.Config{
+			Capacity: n(*capacity), SessionsPerAddr: n(*perIP), ConnsPerAddr: n(*conns), MaxCandidates: n(*cands),
+			ConnectTimeout: d(*connect), HeaderTimeout: d(*header), BodyTimeout: d(*body), IdleTimeout: d(*idle), WriteTimeout: d(*write),
+		}
 	}
 }
 
 type serveConfig struct {
 	addr, dir, token, cors string
 	auto                   bool
+	limits                 server.Config // its limit and timeout fields only
 	stdout, stderr         io.Writer
 }
 
@@ -49,7 +85,9 @@ type serveConfig struct {
 // finishes every file before returning.
 func serve(ctx context.Context, c serveConfig) error {
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
-	srv, err := server.New(server.Config{Dir: c.dir, Token: c.token, CORSOrigin: c.cors, AutoRecord: c.auto, Logger: log})
+	cfg := c.limits
+	cfg.Dir, cfg.Token, cfg.CORSOrigin, cfg.AutoRecord, cfg.Logger = c.dir, c.token, c.cors, c.auto, log
+	srv, err := server.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -58,10 +96,10 @@ func serve(ctx context.Context, c serveConfig) error {
 		_ = srv.Shutdown(context.Background())
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := srv.HTTPServer()
 	fmt.Fprintf(c.stdout, "mediarecorder: serving http://%s/ (recordings in %s)\n", ln.Addr(), c.dir)
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(srv.Listener(ln)) }()
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
