@@ -66,7 +66,10 @@ func runServer(args []string) error {
 		return fmt.Errorf("-log: %w", err)
 	}
 	capt := newCapture(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
-	srv, err := server.New(server.Config{Dir: *dir, AutoRecord: *auto, Logger: slog.New(capt)})
+	// Every publisher comes from loopback, hundreds at once: no session
+	// bounds, and time to connect under load.
+	srv, err := server.New(server.Config{Dir: *dir, AutoRecord: *auto, Logger: slog.New(capt),
+		Capacity: -1, SessionsPerAddr: -1, ConnectTimeout: time.Minute})
 	if err != nil {
 		return err
 	}
