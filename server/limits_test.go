@@ -70,19 +70,20 @@ func dial(t *testing.T, base, req string) net.Conn {
 }
 
 // TestSlowClients: keep-alive connections left idle, request bodies
-// that stall after 5 bytes and headers that never end are all closed by
-// the server once their timeouts pass. Before the server had timeouts
+// that stall after 5 bytes (read by the handler, or not: a request
+// without the token) and headers that never end are all closed by the
+// server once their timeouts pass. Before the server had timeouts
 // (an http.Server with ReadHeaderTimeout only) the idle and stalled
 // connections stayed open for good.
 func TestSlowClients(t *testing.T) {
 	_, l, base := startTCP(t, Config{
 		IdleTimeout: 200 * time.Millisecond, BodyTimeout: 200 * time.Millisecond,
-		HeaderTimeout: 200 * time.Millisecond, ConnsPerAddr: -1,
+		HeaderTimeout: 200 * time.Millisecond, ConnsPerAddr: -1, Token: testToken,
 	})
 	const idle, stalled, headers = 20, 10, 5
 	var conns []net.Conn
 	for range idle {
-		c := dial(t, base, "GET /api/recordings HTTP/1.1\r\nHost: x\r\n\r\n")
+		c := dial(t, base, "GET /api/recordings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+testToken+"\r\n\r\n")
 		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -95,7 +96,10 @@ func TestSlowClients(t *testing.T) {
 	}
 	var bodies []net.Conn
 	for range stalled {
-		bodies = append(bodies, dial(t, base, "POST /whip HTTP/1.1\r\nHost: x\r\nContent-Type: application/sdp\r\nContent-Length: 1000\r\n\r\nv=0\r\n"))
+		bodies = append(bodies, dial(t, base, "POST /whip HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+testToken+"\r\nContent-Type: application/sdp\r\nContent-Length: 1000\r\n\r\nv=0\r\n"))
+	}
+	for range stalled {
+		conns = append(conns, dial(t, base, "POST /whip HTTP/1.1\r\nHost: x\r\nContent-Type: application/sdp\r\nContent-Length: 1000\r\n\r\nv=0\r\n"))
 	}
 	for range headers {
 		conns = append(conns, dial(t, base, "GET /api/recordings HTTP/1.1\r\nHost: x\r\n"))

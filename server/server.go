@@ -177,6 +177,16 @@ func (s *Server) Handler() http.Handler { return s }
 
 // ServeHTTP serves the WHIP endpoint, the API, /metrics and the page.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	if r.ContentLength != 0 && s.lim.body > 0 {
+		// Also bounds the discarding of a body that no handler reads.
+		// Cleared by readBody once the body is in, so that the wait for
+		// ICE and the like does not run into it.
+		_ = rc.SetReadDeadline(time.Now().Add(s.lim.body))
+	}
+	if s.lim.write > 0 {
+		w = &deadlineWriter{ResponseWriter: w, rc: rc, d: s.lim.write}
+	}
 	guarded := r.URL.Path == "/whip" || strings.HasPrefix(r.URL.Path, "/whip/") ||
 		r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")
 	if guarded {
@@ -201,15 +211,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mediarecorder"`)
 		writeError(w, http.StatusUnauthorized, "NotAllowedError", "missing or wrong bearer token")
 		return
-	}
-	rc := http.NewResponseController(w)
-	if r.ContentLength != 0 && s.lim.body > 0 {
-		// Cleared by readBody once the body is in, so that the wait for
-		// ICE and the like does not run into it.
-		_ = rc.SetReadDeadline(time.Now().Add(s.lim.body))
-	}
-	if s.lim.write > 0 {
-		w = &deadlineWriter{ResponseWriter: w, rc: rc, d: s.lim.write}
 	}
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
