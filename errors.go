@@ -9,6 +9,8 @@ package mediarecorder
 type DOMException struct {
 	Name    string
 	Message string
+
+	cause error // what went wrong underneath, if anything (Unwrap)
 }
 
 // Error returns "Name: Message".
@@ -18,6 +20,11 @@ func (e *DOMException) Error() string {
 	}
 	return e.Name + ": " + e.Message
 }
+
+// Unwrap returns the error underneath, if any: a full disk's
+// syscall.ENOSPC, a write's *fs.PathError, and so on, so that
+// errors.Is(err, syscall.ENOSPC) holds for the UnknownError it caused.
+func (e *DOMException) Unwrap() error { return e.cause }
 
 // Is reports whether target is a *DOMException with the same Name, so that
 // errors.Is(err, ErrNotSupported) matches any NotSupportedError.
@@ -45,3 +52,9 @@ var (
 )
 
 func domErr(name, msg string) *DOMException { return &DOMException{Name: name, Message: msg} }
+
+// domErrCause is an exception of name whose message is cause's, keeping
+// cause for Unwrap.
+func domErrCause(name string, cause error) *DOMException {
+	return &DOMException{Name: name, Message: cause.Error(), cause: cause}
+}

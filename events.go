@@ -18,6 +18,7 @@ type event struct {
 	blob   BlobEvent
 	err    error
 	before func() // runs on the event goroutine just before the handler
+	after  func() // runs on the event goroutine just after the handler
 }
 
 // queueEvent queues ev; events are delivered in queue order, one at a
@@ -68,6 +69,9 @@ func (r *Recorder) dispatch() {
 			if onError != nil {
 				onError(ev.err)
 			}
+		}
+		if ev.after != nil {
+			ev.after()
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package mediarecorder
 
 import (
+	"context"
 	"io"
 	"strings"
 	"sync"
@@ -87,8 +88,10 @@ func New(stream *Stream, opts Options) (*Recorder, error) {
 	if stream == nil {
 		return nil, domErr(NameNotSupported, "no stream")
 	}
-	// Constructor step 4: "is type supported" with deferNewerCodecsCheck true.
-	if !isTypeSupported(opts.MimeType, true) {
+	// Constructor step 4: "is type supported".
+	// The constructor throws whenever isTypeSupported would answer false,
+	// so no type that IsTypeSupported rejects gets as far as start().
+	if !isTypeSupported(opts.MimeType, false) {
 		return nil, domErr(NameNotSupported, "unsupported MIME type "+quote(opts.MimeType))
 	}
 	if opts.VideoKeyFrameIntervalDuration != 0 && opts.VideoKeyFrameIntervalCount != 0 {
@@ -236,7 +239,7 @@ func (r *Recorder) start(timeslice time.Duration, w io.WriteSeeker) error {
 	if w != nil {
 		out, err := newFileOut(w)
 		if err != nil {
-			return domErr(NameUnknown, "cannot record into the file: "+err.Error())
+			return &DOMException{Name: NameUnknown, Message: "cannot record into the file: " + err.Error(), cause: err}
 		}
 		rec.out, rec.toFile = out, true
 	}
@@ -444,6 +447,43 @@ func configure(m mimeType, live []Track) (config, error) {
 	}
 	cfg.fullType = essence + ";codecs=" + strings.Join(names, ",")
 	return cfg, nil
+}
+
+// closedChan is what Done returns before the first Start.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// Done returns a channel that is closed once the stop event of the
+// recording most recently started has been delivered (its handler, if any,
+// has returned): after it, a file given to StartFile is finished and may be
+// closed. Before the first Start it returns a closed channel.
+func (r *Recorder) Done() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.last == nil {
+		return closedChan
+	}
+	return r.last.stopped
+}
+
+// Wait waits until Done is closed, or ctx is done, and returns what ended
+// the recording: nil after a normal stop (Stop, or every track ended), the
+// *DOMException of the error event after an error, or ctx.Err().
+func (r *Recorder) Wait(ctx context.Context) error {
+	r.mu.Lock()
+	rec := r.last
+	r.mu.Unlock()
+	if rec == nil {
+		return nil
+	}
+	select {
+	case <-rec.stopped:
+		if rec.endErr == nil {
+			return nil
+		}
+		return rec.endErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Pending returns how many samples are buffered, not yet written, in the

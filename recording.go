@@ -65,6 +65,8 @@ type recording struct {
 	batching  atomic.Bool   // run's timer takes the queued samples: sinks need not wake it
 	wake      chan struct{}
 	done      chan struct{}
+	stopped   chan struct{} // closed once the stop event has been delivered (Recorder.Done)
+	endErr    error         // what ended the recording (nil for a normal stop); set before stopped closes
 
 	mu         sync.Mutex
 	cmds       []command
@@ -150,6 +152,7 @@ func newRecording(r *Recorder, cfg config, timeslice time.Duration, prev *record
 		out:        &memFile{},
 		wake:       make(chan struct{}, 1),
 		done:       make(chan struct{}),
+		stopped:    make(chan struct{}),
 		offsets:    map[uint64]time.Duration{0: 0},
 		epochFloor: map[uint64]time.Duration{},
 	}
@@ -347,7 +350,7 @@ func (rec *recording) run() {
 		}
 		if err != nil && r.inactivateFor(rec) {
 			rec.gathering.Store(false)
-			rec.finish(domErr(NameUnknown, err.Error()), true)
+			rec.finish(domErrCause(NameUnknown, err), true)
 			return
 		}
 		if rec.allEnded() {
@@ -826,16 +829,16 @@ func (rec *recording) finish(errEvent error, fatal bool) {
 	rec.stopListener()
 	if !fatal {
 		if _, err := rec.pump(true, noLimit); err != nil && errEvent == nil {
-			errEvent = domErr(NameUnknown, err.Error())
+			errEvent = domErrCause(NameUnknown, err)
 		}
 	}
 	if rec.mux != nil {
 		if err := rec.mux.close(); err != nil && errEvent == nil {
-			errEvent = domErr(NameUnknown, err.Error())
+			errEvent = domErrCause(NameUnknown, err)
 		}
 	}
 	if err := rec.out.finish(); err != nil && errEvent == nil {
-		errEvent = domErr(NameUnknown, err.Error())
+		errEvent = domErrCause(NameUnknown, err)
 	}
 	r := rec.r
 	if errEvent != nil {
@@ -845,5 +848,7 @@ func (rec *recording) finish(errEvent error, fatal bool) {
 	r.mu.Lock()
 	r.mediaBase += rec.mediaEnd
 	r.mu.Unlock()
-	r.queueEvent(event{typ: evStop})
+	// Done and Wait see the stop only once its handler has returned.
+	rec.endErr = errEvent
+	r.queueEvent(event{typ: evStop, after: func() { close(rec.stopped) }})
 }

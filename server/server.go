@@ -3,8 +3,8 @@
 // (JSON, with events over server-sent events), recordings kept on disk with
 // a bbolt catalog, Prometheus metrics and a small web page at /.
 //
-// The HTTP interface is described in the module's API.md ("The server's
-// HTTP interface").
+// Every route, body, status code and event of the HTTP interface is
+// described in docs/http-api.md in the module's repository.
 package server
 
 import (
