@@ -76,6 +76,7 @@ var suite = []struct {
 	{"CRUD", testCRUD},
 	{"ListNewestFirst", testListNewestFirst},
 	{"EventsInOrder", testEventsInOrder},
+	{"SlowSubscriber", testSlowSubscriber},
 	{"LargeEvent", testLargeEvent},
 	{"BadEvents", testBadEvents},
 	{"SubscribeEnds", testSubscribeEnds},
@@ -281,6 +282,20 @@ func testEventsInOrder(t *testing.T, s *store) {
 		t.Errorf("an extra event: %+v", ev)
 	default:
 	}
+}
+
+// testSlowSubscriber: a subscriber that reads nothing while 1500 events
+// go by (past the in-memory queue and several read-back pages) still gets
+// each once, in order.
+func testSlowSubscriber(t *testing.T, s *store) {
+	ctx := ctxT(t)
+	a, b := s.two(t, catalog.Options{})
+	ch, cancel := b.Subscribe(ctx, "slow", 0)
+	defer cancel()
+	publishN(t, a, "slow", 1, 1500)
+	checkSeq(t, collect(t, ch, 1500), "slow", 1)
+	publishN(t, a, "slow", 1501, 1510)
+	checkSeq(t, collect(t, ch, 10), "slow", 1501)
 }
 
 func testLargeEvent(t *testing.T, s *store) {
