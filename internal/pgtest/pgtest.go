@@ -115,8 +115,13 @@ func StartServer() (*Server, error) {
 	if len(base) > 60 {
 		base = "/tmp"
 	}
+	reapStale(base)
 	s.dir, err = os.MkdirTemp(base, "pgtest-")
 	if err != nil {
+		return nil, fmt.Errorf("pgtest: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, "owner"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		os.RemoveAll(s.dir)
 		return nil, fmt.Errorf("pgtest: %w", err)
 	}
 	if os.Geteuid() == 0 {
@@ -153,6 +158,37 @@ func StartServer() (*Server, error) {
 		return nil, fmt.Errorf("pgtest: pg_ctl start: %w\n%s\n%s", err, out, log)
 	}
 	return s, nil
+}
+
+// reapStale stops and removes the servers that test processes which died
+// without stopping them (a -timeout panic, a kill) left in base.
+func reapStale(base string) {
+	dirs, _ := filepath.Glob(filepath.Join(base, "pgtest-*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, "owner"))
+		if err != nil {
+			continue // not ours, or still being made
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 || syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue // its owner runs
+		}
+		bin, err := findBin()
+		if err != nil {
+			return
+		}
+		old := &Server{dir: dir, bin: bin}
+		if fi, err := os.Stat(filepath.Join(dir, "data")); err == nil {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok && os.Geteuid() == 0 && st.Uid != 0 {
+				if u, err := user.LookupId(strconv.Itoa(int(st.Uid))); err == nil {
+					old.asUser = u.Username
+				}
+			}
+			_ = old.Stop()
+		} else {
+			os.RemoveAll(dir)
+		}
+	}
 }
 
 // run runs a PostgreSQL binary, as the postgres user when we are root.

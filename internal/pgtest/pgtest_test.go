@@ -2,6 +2,10 @@ package pgtest_test
 
 import (
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -53,5 +57,37 @@ func TestStart(t *testing.T) {
 	var one int
 	if err := conn.QueryRow(context.Background(), "SELECT 1").Scan(&one); err != nil || one != 1 {
 		t.Fatalf("SELECT 1 = %d, %v", one, err)
+	}
+}
+
+// TestReapStale: a server whose test process died without stopping it
+// is stopped and removed by the next StartServer.
+func TestReapStale(t *testing.T) {
+	pgtest.Require(t)
+	orphan, err := pgtest.StartServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer orphan.Stop()
+	// Make it look like the server of a process that has exited.
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(orphan.Dir(), "owner"), []byte(strconv.Itoa(dead.Process.Pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := pgtest.Start(t)
+	if _, err := os.Stat(orphan.Dir()); !os.IsNotExist(err) {
+		t.Errorf("the stale server's directory is still there: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if conn, err := pgx.Connect(ctx, orphan.DSN("postgres")); err == nil {
+		conn.Close(ctx)
+		t.Error("the stale server still answers")
+	}
+	if _, err := os.Stat(s.Dir()); err != nil {
+		t.Errorf("the new server's directory: %v", err)
 	}
 }
