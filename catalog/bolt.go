@@ -207,6 +207,17 @@ func (b *Bolt) Heartbeat(ctx context.Context, n Node) error {
 	return nil
 }
 
+// Leave implements Catalog.
+func (b *Bolt) Leave(ctx context.Context, id string) error {
+	if err := b.check(ctx); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.nodes, id)
+	return nil
+}
+
 // Nodes implements Catalog.
 func (b *Bolt) Nodes(ctx context.Context) ([]Node, error) {
 	if err := b.check(ctx); err != nil {

@@ -36,10 +36,12 @@
 // (the server publishes under the recording's mutex): their order is the
 // events' order.
 //
-// Nodes: every node calls Heartbeat every few seconds with its ID,
-// advertise URL, capacity and current session count; Nodes lists the live
-// ones (those whose heartbeat is younger than Options.StaleAfter), to
-// forward requests or redirect to a node with room. ClaimOrphans(ctx, me,
+// Nodes: every node calls Heartbeat every few seconds (well under
+// Options.StaleAfter, e.g. every 2 s for 10 s) with its ID, advertise URL,
+// capacity and current session count, and Leave when it shuts down; Nodes
+// lists the live ones (those whose heartbeat is younger than
+// Options.StaleAfter, judged by the database's clock), to forward requests
+// or redirect to a node with room (Node.HasRoom). ClaimOrphans(ctx, me,
 // staleAfter), called at start-up and then periodically, atomically makes
 // me the owner of every unfinished recording whose owner is dead (no
 // heartbeat for staleAfter), and of me's own unfinished recordings from
@@ -169,6 +171,10 @@ type Catalog interface {
 
 	// Heartbeat records that node n is alive, with its current figures.
 	Heartbeat(ctx context.Context, n Node) error
+	// Leave removes node id from the nodes at once (a graceful shutdown,
+	// after its recordings are finished): Nodes stops listing it, and
+	// whatever it left unfinished is an orphan right away.
+	Leave(ctx context.Context, id string) error
 	// Nodes returns the live nodes (heartbeat within Options.StaleAfter),
 	// sorted by ID.
 	Nodes(ctx context.Context) ([]Node, error)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -419,6 +420,27 @@ func testNodes(t *testing.T, s *store) {
 			t.Errorf("Nodes = %+v", ns)
 		}
 	}
+	// n3 leaves: gone at once, and its rows are orphans.
+	if err := a.Heartbeat(ctx, catalog.Node{ID: "n3"}); err != nil {
+		t.Fatal(err)
+	}
+	r := rec("left", time.Now())
+	r.Owner = "n3"
+	if err := a.Put(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Leave(ctx, "n3"); err != nil {
+		t.Fatal(err)
+	}
+	if ns, err := b.Nodes(ctx); err != nil || slices.ContainsFunc(ns, func(n catalog.Node) bool { return n.ID == "n3" }) {
+		t.Errorf("Nodes after n3 left = %+v, %v", ns, err)
+	}
+	if err := b.Heartbeat(ctx, catalog.Node{ID: "n2"}); err != nil {
+		t.Fatal(err)
+	}
+	if rs, err := b.ClaimOrphans(ctx, "n2", time.Hour); err != nil || len(rs) != 1 || rs[0].ID != "left" {
+		t.Errorf("ClaimOrphans after n3 left = %+v, %v; want its row", rs, err)
+	}
 	// n2 goes on beating, n1 stops: n1 drops out.
 	waitFor(t, "n1 to go stale", func() bool {
 		if err := b.Heartbeat(ctx, catalog.Node{ID: "n2", URL: "http://127.0.0.1:2", Capacity: 5, Sessions: 3}); err != nil {
@@ -592,6 +614,7 @@ func testCancelledContext(t *testing.T, s *store) {
 		"Publish":   func() error { _, err := c.Publish(ctx, "x", "start", nil); return err },
 		"Heartbeat": func() error { return c.Heartbeat(ctx, catalog.Node{ID: "n"}) },
 		"Nodes":     func() error { _, err := c.Nodes(ctx); return err },
+		"Leave":     func() error { return c.Leave(ctx, "n") },
 		"Claim":     func() error { _, err := c.ClaimOrphans(ctx, "n", 0); return err },
 	}
 	for name, call := range calls {

@@ -316,6 +316,14 @@ ON CONFLICT (id) DO UPDATE SET url = EXCLUDED.url, capacity = EXCLUDED.capacity,
 	return nil
 }
 
+// Leave implements Catalog.
+func (p *Postgres) Leave(ctx context.Context, id string) error {
+	if _, err := p.pool.Exec(ctx, "DELETE FROM nodes WHERE id = $1", id); err != nil {
+		return p.err(err)
+	}
+	return nil
+}
+
 // Nodes implements Catalog.
 func (p *Postgres) Nodes(ctx context.Context) ([]Node, error) {
 	rows, _ := p.pool.Query(ctx, `SELECT id, url, capacity, sessions, heartbeat FROM nodes

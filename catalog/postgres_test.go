@@ -177,3 +177,32 @@ func TestPostgresBlockedCallCancels(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkPostgresPublish measures an event's trip from Publish on one
+// node to a subscriber on another (one at a time, as a recording's events
+// go).
+func BenchmarkPostgresPublish(b *testing.B) {
+	dsn := pgtest.NewDB(b)
+	ctx := context.Background()
+	open := func() catalog.Catalog {
+		c, err := catalog.Open(ctx, dsn, catalog.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { c.Close() })
+		return c
+	}
+	pub, subNode := open(), open()
+	ch, cancel := subNode.Subscribe(ctx, "bench", 0)
+	defer cancel()
+	data := []byte(`{"size":12345,"timecode":1000}`)
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := pub.Publish(ctx, "bench", "dataavailable", data); err != nil {
+			b.Fatal(err)
+		}
+		if ev := <-ch; ev.Seq != int64(i+1) {
+			b.Fatalf("got seq %d, want %d", ev.Seq, i+1)
+		}
+	}
+}
