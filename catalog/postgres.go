@@ -9,12 +9,19 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // listenerApp is the application_name of the listening connection (it
 // shows in pg_stat_activity).
 const listenerApp = "mediarecorder-catalog-listen"
+
+// listenIdle is how long the listener waits for a notification before it
+// pings the server, to notice a connection that died in silence; the hub's
+// reads of stored events give up after as long, and retry on another
+// connection. A variable for the tests.
+var listenIdle = 30 * time.Second
 
 // Postgres is the cluster catalog: one PostgreSQL database that every node
 // shares. Recordings, events and nodes are tables; events are announced
@@ -113,7 +120,19 @@ func (p *Postgres) listenLoop(conn *pgx.Conn) {
 			log.Info("catalog: listener reconnected")
 			p.hub.resync()
 		}
-		n, err := conn.WaitForNotification(p.ctx)
+		wctx, cancel := context.WithTimeout(p.ctx, listenIdle)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err != nil && pgconn.Timeout(err) && p.ctx.Err() == nil {
+			// Quiet for a while: check that the connection still works
+			// (a dead peer or network sends no error, only silence).
+			pctx, cancel := context.WithTimeout(p.ctx, listenIdle)
+			err = conn.Ping(pctx)
+			cancel()
+			if err == nil {
+				continue
+			}
+		}
 		if err != nil {
 			conn.Close(context.Background())
 			conn = nil
@@ -155,6 +174,8 @@ func (p *Postgres) dispatch(payload string) {
 
 // fetch reads stored events for the hub.
 func (p *Postgres) fetch(ctx context.Context, id string, from int64) ([]Event, error) {
+	ctx, cancel := context.WithTimeout(ctx, listenIdle)
+	defer cancel()
 	rows, _ := p.pool.Query(ctx,
 		"SELECT seq, name, data, at FROM recording_events WHERE recording = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
 		id, from, fetchPage)

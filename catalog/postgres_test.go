@@ -3,7 +3,12 @@ package catalog_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -205,4 +210,120 @@ func BenchmarkPostgresPublish(b *testing.B) {
 			b.Fatalf("got seq %d, want %d", ev.Seq, i+1)
 		}
 	}
+}
+
+// freezer is a TCP proxy to the server's Unix socket whose connections
+// can be frozen: they stay open but carry nothing more, as when a network
+// dies in silence. Connections made after a freeze work.
+type freezer struct {
+	ln    net.Listener
+	sock  string
+	mu    sync.Mutex
+	conns []*frozenPair
+}
+
+type frozenPair struct {
+	frozen atomic.Bool
+	a, b   net.Conn
+}
+
+func newFreezer(t *testing.T, sockDir string) *freezer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &freezer{ln: ln, sock: filepath.Join(sockDir, ".s.PGSQL.5432")}
+	t.Cleanup(f.close)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("unix", f.sock)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p := &frozenPair{a: c, b: s}
+			f.mu.Lock()
+			f.conns = append(f.conns, p)
+			f.mu.Unlock()
+			go p.pipe(c, s)
+			go p.pipe(s, c)
+		}
+	}()
+	return f
+}
+
+// close closes the proxy and its connections (again: no harm).
+func (f *freezer) close() {
+	f.ln.Close()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range f.conns {
+		p.a.Close()
+		p.b.Close()
+	}
+}
+
+func (p *frozenPair) pipe(src, dst net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if err != nil {
+			dst.Close()
+			return
+		}
+		if p.frozen.Load() {
+			continue // swallowed
+		}
+		if _, err := dst.Write(buf[:n]); err != nil {
+			src.Close()
+			return
+		}
+	}
+}
+
+// freeze silences every connection made so far.
+func (f *freezer) freeze() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range f.conns {
+		p.frozen.Store(true)
+	}
+	return len(f.conns)
+}
+
+// TestPostgresSilentDeath: the subscriber node's connections (listener
+// and pool) go silent without an error; the listener's ping notices,
+// reconnects, and the subscriber gets every event, in order.
+func TestPostgresSilentDeath(t *testing.T) {
+	t.Cleanup(catalog.SetListenIdle(300 * time.Millisecond)) // runs after the catalogs close
+	direct := pgtest.NewDB(t)
+	u, err := url.Parse(direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFreezer(t, u.Query().Get("host"))
+	proxied := fmt.Sprintf("postgres://postgres@%s%s?sslmode=disable", f.ln.Addr(), u.Path)
+	ctx := ctxT(t)
+	a, b := openPG(t, direct), openPG(t, proxied)
+	// Before b closes: closing a pool's silent connections waits 15 s.
+	t.Cleanup(f.close)
+	ch, cancel := b.Subscribe(ctx, "rec", 0)
+	defer cancel()
+	publishN(t, a, "rec", 1, 5)
+	checkSeq(t, collect(t, ch, 5), "rec", 1)
+	if n := f.freeze(); n == 0 {
+		t.Fatal("no connection went through the proxy")
+	}
+	publishN(t, a, "rec", 6, 15)
+	checkSeq(t, collect(t, ch, 10), "rec", 6)
+	// b works on through new connections.
+	if err := b.Put(ctx, rec("after", time.Now())); err != nil {
+		t.Logf("a Put on a frozen pool connection: %v", err) // pgx may pick one; it fails at ctx's end
+	}
+	publishN(t, a, "rec", 16, 20)
+	checkSeq(t, collect(t, ch, 5), "rec", 16)
 }
