@@ -81,6 +81,9 @@ func (b *Bolt) Put(ctx context.Context, r Recording) error {
 			r.Owner, r.Claimed = old.Owner, old.Claimed
 		} else {
 			r.Claimed = time.Now().Round(time.Microsecond)
+			if r.Owner == "" {
+				r.Owner = b.opts.Node
+			}
 		}
 		data, err := json.Marshal(r)
 		if err != nil {

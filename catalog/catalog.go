@@ -50,6 +50,15 @@
 // caller gets each row. The server then recovers those recordings (marks
 // them Recovered, sets Lost, finishes them) and Puts them.
 //
+// PostgreSQL objects (in the DSN's default schema): the tables
+// recordings, recording_events, nodes and mediarecorder_schema (the
+// applied migration versions), the function mediarecorder_publish, the
+// NOTIFY channel mediarecorder_events, and advisory locks on two
+// constant keys (migrations, claims) and on hashes of recording IDs
+// (event numbering). The listening connection's application_name is
+// mediarecorder-catalog-listen. Node liveness is judged by the database's
+// clock, so the nodes' clocks need not agree.
+//
 // With Bolt, recordings written by server/catalog.go have no Owner: the
 // first ClaimOrphans returns every unfinished one, which is what start-up
 // recovery wants.
@@ -149,7 +158,7 @@ func (n Node) HasRoom() bool { return n.Capacity <= 0 || n.Sessions < n.Capacity
 // ctx's error once ctx ends.
 type Catalog interface {
 	// Put inserts r or replaces the row with r's ID. Owner is taken
-	// only when the row is new, Claimed never.
+	// only when the row is new (Options.Node when empty), Claimed never.
 	Put(ctx context.Context, r Recording) error
 	// Get returns the row with this ID, or ErrNotFound.
 	Get(ctx context.Context, id string) (Recording, error)
@@ -195,6 +204,9 @@ type Options struct {
 	// Logger gets the catalog's warnings (lost database connections and
 	// the like); nil: slog.Default().
 	Logger *slog.Logger
+	// Node is the ID of this node: Put makes it the Owner of new rows that
+	// name none (a row without an owner is an orphan at once).
+	Node string
 	// StaleAfter is how long a node lives without a heartbeat, for Nodes
 	// and for ClaimOrphans with staleAfter 0; 0: DefaultStaleAfter.
 	StaleAfter time.Duration

@@ -600,6 +600,19 @@ func testRestartRecoversOwn(t *testing.T, s *store) {
 	if rs, err := again.ClaimOrphans(ctx, "n1", time.Hour); err != nil || len(rs) != 0 {
 		t.Fatalf("second ClaimOrphans = %+v, %v", rs, err)
 	}
+	// A new row that names no owner is Options.Node's.
+	if !s.shared {
+		again.Close()
+	}
+	ownNode := s.open(t, catalog.Options{Node: "n1"})
+	r = rec("unnamed", time.Now())
+	r.Owner = ""
+	if err := ownNode.Put(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ownNode.Get(ctx, "unnamed"); err != nil || got.Owner != "n1" {
+		t.Errorf("a row put without an owner: owner %q, %v; want n1", got.Owner, err)
+	}
 }
 
 func testCancelledContext(t *testing.T, s *store) {

@@ -163,7 +163,9 @@ func (p *Postgres) dispatch(payload string) {
 		return
 	}
 	ev := Event{Recording: n.R, Seq: n.S}
-	if n.N != nil && n.D != nil {
+	// Without a name, or with data that is not JSON (not from Publish),
+	// the subscribers read the event back from the table.
+	if n.N != nil && *n.N != "" && n.D != nil && (*n.D == "" || json.Valid([]byte(*n.D))) {
 		ev.Name, ev.Time = *n.N, n.T
 		if *n.D != "" {
 			ev.Data = json.RawMessage(*n.D)
@@ -260,6 +262,9 @@ func (p *Postgres) Put(ctx context.Context, r Recording) error {
 	var finishedAt *time.Time
 	if !r.FinishedAt.IsZero() {
 		finishedAt = &r.FinishedAt
+	}
+	if r.Owner == "" {
+		r.Owner = p.opts.Node
 	}
 	_, err := p.pool.Exec(ctx, `
 INSERT INTO recordings (id, session, name, state, mime_type, size, duration, created,
