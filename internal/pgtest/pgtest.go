@@ -72,7 +72,10 @@ type Server struct {
 // findBin returns the directory holding initdb and pg_ctl.
 func findBin() (string, error) {
 	if d := os.Getenv("PGTEST_BIN"); d != "" {
-		return d, nil
+		if isExec(filepath.Join(d, "pg_ctl")) && isExec(filepath.Join(d, "initdb")) {
+			return d, nil
+		}
+		return "", fmt.Errorf("%w (PGTEST_BIN=%s has no pg_ctl and initdb)", ErrNoPostgres, d)
 	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
 	sort.Slice(dirs, func(i, j int) bool { return pgVersion(dirs[i]) > pgVersion(dirs[j]) })
