@@ -17,8 +17,12 @@ import (
 var bucketRecordings = []byte("recordings")
 
 // Bolt is the single-node catalog: recordings in a bbolt file, events and
-// nodes in memory (events of this process only: a restarted node has
-// none, as before).
+// nodes in memory. Events are those of this process only, as before the
+// catalog existed: after a restart a recording's events are gone and a
+// new event is numbered 1 again. That is harmless for one node, whose
+// recordings from before a restart are all finished by recovery (the
+// server answers their event streams from the row), but an SSE client's
+// Last-Event-ID from before the restart means nothing after it.
 type Bolt struct {
 	db   *bolt.DB
 	opts Options
