@@ -78,6 +78,7 @@ var suite = []struct {
 	{"ListNewestFirst", testListNewestFirst},
 	{"EventsInOrder", testEventsInOrder},
 	{"SlowSubscriber", testSlowSubscriber},
+	{"ConcurrentPublishers", testConcurrentPublishers},
 	{"LargeEvent", testLargeEvent},
 	{"BadEvents", testBadEvents},
 	{"SubscribeEnds", testSubscribeEnds},
@@ -297,6 +298,45 @@ func testSlowSubscriber(t *testing.T, s *store) {
 	checkSeq(t, collect(t, ch, 1500), "slow", 1)
 	publishN(t, a, "slow", 1501, 1510)
 	checkSeq(t, collect(t, ch, 10), "slow", 1501)
+}
+
+// testConcurrentPublishers: two nodes publishing to one recording at once
+// (which the server does not do) still number its events 1…N without a
+// gap or a repeat, and a subscriber gets them in that order.
+func testConcurrentPublishers(t *testing.T, s *store) {
+	ctx := ctxT(t)
+	a, b := s.two(t, catalog.Options{})
+	ch, cancel := a.Subscribe(ctx, "shared", 0)
+	defer cancel()
+	var mu sync.Mutex
+	seen := map[int64]string{}
+	var wg sync.WaitGroup
+	for _, c := range []catalog.Catalog{a, b} {
+		wg.Go(func() {
+			for range 100 {
+				ev, err := c.Publish(ctx, "shared", "dataavailable", nil)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				if _, dup := seen[ev.Seq]; dup {
+					t.Errorf("seq %d given twice", ev.Seq)
+				}
+				seen[ev.Seq] = ev.Name
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for i, ev := range collect(t, ch, 200) {
+		if ev.Seq != int64(i+1) {
+			t.Fatalf("event %d has seq %d", i, ev.Seq)
+		}
+	}
+	if len(seen) != 200 {
+		t.Errorf("%d distinct seqs, want 200", len(seen))
+	}
 }
 
 func testLargeEvent(t *testing.T, s *store) {
