@@ -46,6 +46,8 @@ if [ "${CI:-}" = true ]; then
   done
 fi
 
+bash scripts/setup-postgres.sh
+
 contract=../shared/contract/check.sh
 if [ -x "$contract" ] || [ -f "$contract" ]; then
   sh "$contract"

@@ -1,0 +1,11 @@
+package catalog
+
+import "time"
+
+// SetListenIdle sets how long the listener waits before it pings, and
+// returns a function that restores it.
+func SetListenIdle(d time.Duration) func() {
+	old := listenIdle
+	listenIdle = d
+	return func() { listenIdle = old }
+}
