@@ -292,10 +292,15 @@ func (f *fixer) next() (b topBox, ok bool, err error) {
 		f.truncated(start, "%s box of %d bytes too large to fix", typ, size)
 		return b, false, nil
 	default:
-		body = make([]byte, size-uint64(hdrLen))
-		n, err := io.ReadFull(f.r, body)
-		f.in += int64(n)
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
+		// Read, not allocate, what the header declares: a cut-off
+		// file's last box declares more than there is.
+		want := int64(size - uint64(hdrLen))
+		body, err = io.ReadAll(io.LimitReader(f.r, want))
+		f.in += int64(len(body))
+		if err == nil && int64(len(body)) < want {
+			err = io.ErrUnexpectedEOF
+		}
+		if err == io.ErrUnexpectedEOF {
 			f.truncated(f.in, "%s box at %d declares %d bytes", typ, start, size)
 			return b, false, nil
 		}
