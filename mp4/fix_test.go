@@ -113,6 +113,11 @@ func TestFixTruncated(t *testing.T) {
 	if err := os.WriteFile(full, fixedFull, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Fragments cut between key frames start with a sample flagged
+	// sample_is_non_sync_sample: the one key frame is the only sync one.
+	if p := probeFile(t, full); p.Tracks[0].SyncSamples != 1 || p.Tracks[0].Samples != len(v.samples) || p.Fragments < 4 {
+		t.Errorf("%+v", p)
+	}
 	want := md5s(t, full)
 
 	cuts := []int{bounds[0] + 3, bounds[1], bounds[1] + 40, bounds[2] - 1}
