@@ -169,11 +169,12 @@ func crashFixChild(t *testing.T) {
 	}
 }
 
-// fed returns the media time up to which every track has been fed.
+// fed returns the media time up to which some track has been fed: no
+// recording of what was fed can last longer.
 func (f *feeder) fed() time.Duration {
-	d := f.at[0]
-	for _, a := range f.at[1:] {
-		d = min(d, a)
+	var d time.Duration
+	for _, a := range f.at {
+		d = max(d, a)
 	}
 	return d
 }
