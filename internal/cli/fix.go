@@ -58,7 +58,7 @@ func fix(in, out string, stderr io.Writer) error {
 		var rep ogg.FixReport
 		rep, err = ogg.Fix(tmp, br)
 		problems = rep.Problems
-	case len(head) == 8 && (string(head[4:]) == "ftyp" || string(head[4:]) == "styp" || string(head[4:]) == "moov"):
+	case len(head) == 8 && strings.Contains(" ftyp styp moov free skip wide ", " "+string(head[4:])+" "):
 		var rep mp4.FixReport
 		rep, err = mp4.Fix(tmp, br, mp4.FixOptions{Progress: progress})
 		problems = rep.Problems
