@@ -58,7 +58,7 @@ func Fix(dst io.WriteSeeker, src io.Reader, opt FixOptions) (FixReport, error) {
 	if err != nil {
 		return FixReport{}, err
 	}
-	f := &fixer{r: src, w: bufio.NewWriterSize(dst, 1<<20), total: -1, progress: opt.Progress}
+	f := &fixer{r: src, w: bufio.NewWriterSize(dst, 1<<20), total: -1, progress: opt.Progress, moofAt: -1}
 	if s, ok := src.(io.Seeker); ok {
 		if cur, err := s.Seek(0, io.SeekCurrent); err == nil {
 			if end, err := s.Seek(0, io.SeekEnd); err == nil {
@@ -125,8 +125,7 @@ type fixer struct {
 	tracks  []*fixTrack
 	head    []topBox // boxes before the moov
 	pending []topBox // boxes since the last fragment
-	moof    *topBox  // a moof waiting for its mdat
-	moofAt  int      // its index in pending
+	moofAt  int      // index in pending of a moof waiting for its mdat; -1 none
 }
 
 func (f *fixer) problem(format string, a ...any) {
@@ -147,10 +146,11 @@ func (f *fixer) run() error {
 			if err == nil && !f.moov {
 				return fmt.Errorf("%w: no moov", ErrNotMP4)
 			}
-			if err == nil && f.moof != nil && !f.rep.Truncated {
-				f.truncated(f.moof.start, "moof at %d has no mdat", f.moof.start)
+			if err == nil && f.moofAt >= 0 && !f.rep.Truncated {
+				start := f.pending[f.moofAt].start
+				f.truncated(start, "moof at %d has no mdat", start)
 			}
-			if err == nil && !f.rep.Truncated && f.moof == nil {
+			if err == nil && !f.rep.Truncated && f.moofAt < 0 {
 				// Whole boxes after the last fragment stay.
 				err = f.writeBoxes(f.pending)
 				f.pending = nil
@@ -194,15 +194,14 @@ func (f *fixer) box(b topBox) (stop bool, err error) {
 	}
 	switch b.typ {
 	case "moof":
-		if f.moof != nil {
-			f.problem("moof at byte %d has no mdat: dropped", f.moof.start)
+		if f.moofAt >= 0 {
+			f.problem("moof at byte %d has no mdat: dropped", f.pending[f.moofAt].start)
 			f.pending = f.pending[:f.moofAt]
 		}
 		f.moofAt = len(f.pending)
 		f.pending = append(f.pending, b)
-		f.moof = &f.pending[f.moofAt]
 	case "mdat":
-		if f.moof == nil {
+		if f.moofAt < 0 {
 			f.problem("mdat at byte %d belongs to no moof: dropped", b.start)
 			return false, nil
 		}
@@ -212,7 +211,7 @@ func (f *fixer) box(b topBox) (stop bool, err error) {
 			return true, nil
 		}
 		err := f.writeBoxes(f.pending)
-		f.pending, f.moof = f.pending[:0], nil
+		f.pending, f.moofAt = f.pending[:0], -1
 		f.rep.Fragments++
 		return false, err
 	default:
@@ -469,7 +468,7 @@ type trafInfo struct {
 // ends and index entries. It reports false, with a problem, for a
 // fragment that cannot be kept.
 func (f *fixer) fragment(mdat topBox) bool {
-	moof := f.moof
+	moof := &f.pending[f.moofAt]
 	shift := f.out + f.sizeBefore(f.moofAt) - moof.start // output offset - input offset
 	lo := mdat.start + int64(mdat.hdr)
 	hi := mdat.start + int64(len(mdat.b))
