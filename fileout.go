@@ -227,6 +227,18 @@ func (f *fileOut) Boundary() {
 	}
 }
 
+// unitDone is called by a muxer whose units are large (an MP4 fragment,
+// written whole when it is cut) after it wrote one: the buffer reaches the
+// file now, so that a crash loses no more than the unit in the making. A
+// fast recording (a remux, cutting many units a second) still flushes at
+// most four times a second.
+func (f *fileOut) unitDone() error {
+	if f.err != nil || time.Since(f.flushed) < fileFlushEvery/4 {
+		return f.err
+	}
+	return f.flush()
+}
+
 // writeAt writes p at absolute offset off straight to the file; ends are
 // the ends of the elements in p, if more than one.
 func (f *fileOut) writeAt(p []byte, off int64, ends []int) error {

@@ -13,10 +13,21 @@ import (
 type mp4Muxer struct {
 	w    *mp4.Writer
 	conv frameConverter
+	file *fileOut // the file it goes into; nil in memory
 }
+
+// liveFragmentDuration is the longest fragment of a recording into a file:
+// a fragment reaches the file only whole, so this (plus the batching of
+// live samples) is what a crash can lose, whatever the key-frame interval.
+// A fragment cut between key frames starts with a non-sync sample.
+const liveFragmentDuration = 500 * time.Millisecond
 
 func newMP4Muxer(tracks []*recTrack, out io.WriteSeeker, live bool) (*mp4Muxer, error) {
 	opts := mp4.Options{Seekable: !live}
+	file, _ := out.(*fileOut)
+	if file != nil {
+		opts.MaxFragmentDuration = liveFragmentDuration
+	}
 	for i, t := range tracks {
 		c := t.cfg
 		tr := mp4.Track{ID: uint32(i + 1), Type: mp4.TrackTypeVideo, Width: uint16(c.width), Height: uint16(c.height)}
@@ -40,7 +51,7 @@ func newMP4Muxer(tracks []*recTrack, out io.WriteSeeker, live bool) (*mp4Muxer, 
 	if err != nil {
 		return nil, err
 	}
-	return &mp4Muxer{w: w}, nil
+	return &mp4Muxer{w: w, file: file}, nil
 }
 
 func (m *mp4Muxer) writeSample(t *recTrack, ts, dur time.Duration, key bool, data []byte) error {
@@ -48,7 +59,15 @@ func (m *mp4Muxer) writeSample(t *recTrack, ts, dur time.Duration, key bool, dat
 	if err != nil {
 		return err
 	}
-	return m.w.WriteSample(uint32(t.index+1), ts, dur, key, frame)
+	n := m.w.Size()
+	if err := m.w.WriteSample(uint32(t.index+1), ts, dur, key, frame); err != nil {
+		return err
+	}
+	if m.file != nil && m.w.Size() != n {
+		// A fragment was cut: it goes to the file now, not a second later.
+		return m.file.unitDone()
+	}
+	return nil
 }
 
 // flush ends the pending fragment, so a blob ends on a fragment boundary.

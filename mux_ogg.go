@@ -14,6 +14,8 @@ type oggMuxer struct {
 	w        *ogg.OpusWriter
 	lastTS   time.Duration
 	nPending int
+	file     *fileOut // the file it goes into; nil in memory
+	fileEnd  int64    // the file's end after the last page
 }
 
 func newOggMuxer(tracks []*recTrack, out io.Writer) (*oggMuxer, error) {
@@ -22,11 +24,18 @@ func newOggMuxer(tracks []*recTrack, out io.Writer) (*oggMuxer, error) {
 	}
 	head := opus.DefaultHead(tracks[0].cfg.channels, 48000)
 	head.PreSkip = 0 // the source's encoder delay is unknown
-	w, err := ogg.NewOpusWriter(out, head, opus.Tags{Vendor: "mediarecorder"}, ogg.OpusWriterOptions{})
+	var opts ogg.OpusWriterOptions
+	file, _ := out.(*fileOut)
+	if file != nil {
+		// Pages reach the file whole: short ones bound what a crash
+		// loses (see liveFragmentDuration).
+		opts.MaxPageDuration = liveFragmentDuration
+	}
+	w, err := ogg.NewOpusWriter(out, head, opus.Tags{Vendor: "mediarecorder"}, opts)
 	if err != nil {
 		return nil, err
 	}
-	return &oggMuxer{w: w}, nil
+	return &oggMuxer{w: w, file: file}, nil
 }
 
 func (m *oggMuxer) writeSample(t *recTrack, ts, dur time.Duration, key bool, data []byte) error {
@@ -38,6 +47,10 @@ func (m *oggMuxer) writeSample(t *recTrack, ts, dur time.Duration, key bool, dat
 	}
 	m.lastTS = ts
 	m.nPending++
+	if m.file != nil && m.file.end != m.fileEnd {
+		m.fileEnd = m.file.end
+		return m.file.unitDone() // a page was written
+	}
 	return nil
 }
 

@@ -22,7 +22,9 @@
 // the differences of converted timestamps, so rounding never accumulates.
 //
 // Probe reads an MP4 file or stream (fragmented or not) and reports its
-// tracks, duration, fragments, index and problems.
+// tracks, duration, fragments, index and problems. Fix finishes a
+// fragmented MP4 that was cut off (a crashed recording): whole fragments
+// kept, durations and the mfra index rebuilt.
 package mp4
 
 import (

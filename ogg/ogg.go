@@ -3,7 +3,8 @@
 //
 // Reader reads pages, checking each one's CRC; PacketReader reassembles the
 // packets of one logical stream from them; OpusWriter turns Opus packets and
-// their timestamps into a playable Ogg Opus stream on a plain io.Writer.
+// their timestamps into a playable Ogg Opus stream on a plain io.Writer;
+// Fix ends a stream that was cut off at its last whole page.
 package ogg
 
 import "errors"

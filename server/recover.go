@@ -2,12 +2,16 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/gomediarecorder/mediarecorder"
+	"github.com/gomediarecorder/mediarecorder/mp4"
+	"github.com/gomediarecorder/mediarecorder/ogg"
 	"github.com/gomediarecorder/mediarecorder/webm"
 )
 
@@ -49,14 +53,12 @@ func (s *Server) recoverEntry(e *entry) {
 		return
 	}
 	e.Size = fi.Size()
-	switch filepath.Ext(e.File) {
-	case ".webm", ".mkv":
-	default:
-		// Ogg and fragmented MP4 files are playable as they are.
+	fix := fixerFor(filepath.Ext(e.File))
+	if fix == nil {
 		s.log.Info("recovered recording", "recording", e.ID, "file", path)
 		return
 	}
-	dur, size, err := fixInPlace(path)
+	dur, size, err := fixInPlace(path, fix)
 	if err != nil {
 		fail(err)
 		return
@@ -65,9 +67,37 @@ func (s *Server) recoverEntry(e *entry) {
 	s.log.Info("recovered recording", "recording", e.ID, "file", path, "duration", dur, "size", size)
 }
 
-// fixInPlace finishes a WebM file with webm.Fix into a temporary file
-// that then replaces it, and returns the duration in seconds and the size.
-func fixInPlace(path string) (float64, int64, error) {
+// fixFunc writes the finished form of src into dst and returns its
+// duration.
+type fixFunc func(dst io.WriteSeeker, src io.Reader) (time.Duration, error)
+
+// fixerFor returns the repair of a recording file by its extension: the
+// whole clusters (webm.Fix), fragments (mp4.Fix) or pages (ogg.Fix) that
+// reached the file, finished; nil for an unknown one.
+func fixerFor(ext string) fixFunc {
+	switch ext {
+	case ".webm", ".mkv":
+		return func(dst io.WriteSeeker, src io.Reader) (time.Duration, error) {
+			rep, err := webm.Fix(dst, src, webm.FixOptions{})
+			return rep.Duration, err
+		}
+	case ".mp4":
+		return func(dst io.WriteSeeker, src io.Reader) (time.Duration, error) {
+			rep, err := mp4.Fix(dst, src, mp4.FixOptions{})
+			return rep.Duration, err
+		}
+	case ".ogg":
+		return func(dst io.WriteSeeker, src io.Reader) (time.Duration, error) {
+			rep, err := ogg.Fix(dst, src)
+			return rep.Duration, err
+		}
+	}
+	return nil
+}
+
+// fixInPlace finishes a file with fix into a temporary file that then
+// replaces it, and returns the duration in seconds and the size.
+func fixInPlace(path string, fix fixFunc) (float64, int64, error) {
 	src, err := os.Open(path)
 	if err != nil {
 		return 0, 0, err
@@ -84,7 +114,7 @@ func fixInPlace(path string) (float64, int64, error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	rep, err := webm.Fix(tmp, src, webm.FixOptions{})
+	dur, err := fix(tmp, src)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -105,7 +135,7 @@ func fixInPlace(path string) (float64, int64, error) {
 		return 0, 0, err
 	}
 	ok = true
-	return rep.Duration.Seconds(), fi.Size(), nil
+	return dur.Seconds(), fi.Size(), nil
 }
 
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
