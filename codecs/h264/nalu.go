@@ -41,6 +41,16 @@ func NALUType(nalu []byte) uint8 {
 	return nalu[0] & 0x1f
 }
 
+// NALRefIDC returns nal_ref_idc, bits 5 and 6 of the first byte of nalu
+// (0 for a NAL unit that no other picture refers to, as a non-reference
+// B-frame's slices), or 0 when nalu is empty.
+func NALRefIDC(nalu []byte) uint8 {
+	if len(nalu) == 0 {
+		return 0
+	}
+	return nalu[0] >> 5 & 3
+}
+
 // IsAnnexB reports whether b starts with an Annex B start code, 00 00 01 or
 // 00 00 00 01.
 func IsAnnexB(b []byte) bool {
