@@ -117,6 +117,7 @@ type recTrack struct {
 	lastKeyReq   time.Time
 	scratch      []byte
 	lastRequeued bool
+	order        *h264Order // H.264 in Matroska or MP4: presentation times from picture order
 }
 
 // WriteSample implements Sink.
@@ -328,6 +329,9 @@ func (rec *recording) run() {
 			}
 			switch c.typ {
 			case cmdPause:
+				if err := rec.flushOrder(); err != nil {
+					rec.fail(err)
+				}
 				r.queueEvent(event{typ: evPause})
 			case cmdResume:
 				r.queueEvent(event{typ: evResume})
@@ -606,6 +610,9 @@ func (rec *recording) prepareHeader(final bool) bool {
 	rec.headerDone = true
 	for i, t := range ready {
 		t.index = i
+		if _, ok := m.(frameMuxer); ok && t.codec == codecH264 {
+			t.order = newH264Order(t.cfg.h264SPS, t.cfg.h264PPS)
+		}
 	}
 	return true
 }
@@ -693,7 +700,7 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 			return err
 		}
 	}
-	if err := rec.mux.writeSample(t, ts, dur, e.key, e.data); err != nil {
+	if err := rec.muxSample(t, ts, dur, e.key, e.data); err != nil {
 		if errSkippable(err) {
 			rec.countSkipped(1)
 			return nil
@@ -826,6 +833,9 @@ func (rec *recording) finish(errEvent error, fatal bool) {
 	rec.stopListener()
 	if !fatal {
 		if _, err := rec.pump(true, noLimit); err != nil && errEvent == nil {
+			errEvent = domErr(NameUnknown, err.Error())
+		}
+		if err := rec.flushOrder(); err != nil && errEvent == nil {
 			errEvent = domErr(NameUnknown, err.Error())
 		}
 	}
