@@ -60,18 +60,32 @@ func newH264Order(sps, pps [][]byte) *h264Order {
 // data are valid until the next call; data is not kept after push returns
 // when the frame leaves at once.
 func (o *h264Order) push(dts, dur time.Duration, key bool, data []byte) []orderedFrame {
-	o.recycle()
 	po, err := o.poc.Next(data)
+	depth := 0
 	if s := o.poc.SPS(); s != nil {
-		o.depth = max(o.depth, min(s.MaxReorderFrames(), maxReorder))
+		depth = s.MaxReorderFrames()
 	}
-	if err != nil || po.Reset {
+	return o.pushOrder(dts, dur, key, data, po, err == nil, depth)
+}
+
+// pushOrder is push for a frame whose order count po is known (ok) or not,
+// in a stream whose SPS says depth frames may wait.
+func (o *h264Order) pushOrder(dts, dur time.Duration, key bool, data []byte, po h264.PictureOrder, ok bool, depth int) []orderedFrame {
+	o.recycle()
+	o.depth = max(o.depth, min(depth, maxReorder))
+	if !ok || po.Reset {
 		// A frame whose order is unknown follows everything before it, as
 		// a reset does.
 		o.bumpAll()
 		o.lastSet = false
 	}
-	if len(o.held) == 0 && o.depth == 0 && err == nil {
+	if ok && o.lastSet && po.POC < o.lastPOC && o.depth < maxReorder {
+		// A frame that should have played before one already timed: the
+		// stream reorders more than its SPS says. Wait for more frames
+		// from now on.
+		o.depth++
+	}
+	if len(o.held) == 0 && o.depth == 0 && ok {
 		// Nothing waits: the frame is out at once, at its decode time.
 		o.lastPOC, o.lastSet = po.POC, true
 		o.out = append(o.out, orderedFrame{dts: dts, pts: dts, dur: dur, key: key, data: data, poc: po.POC, ptsSet: true})
@@ -81,16 +95,10 @@ func (o *h264Order) push(dts, dur time.Duration, key bool, data []byte) []ordere
 	f.data = append(o.buffer(), data...)
 	o.held = append(o.held, f)
 	o.slots = append(o.slots, dts)
-	if err != nil {
+	if !ok {
 		o.bump(f) // its order is unknown: it plays next
 		o.lastSet = false
 	} else {
-		if o.lastSet && po.POC < o.lastPOC && o.depth < maxReorder {
-			// A frame that should have played before one already timed:
-			// the stream reorders more than it said. Wait for more from
-			// now on.
-			o.depth++
-		}
 		o.waiting = append(o.waiting, f)
 		for len(o.waiting) > o.depth {
 			o.bump(o.first())

@@ -1,0 +1,139 @@
+package mediarecorder
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gomediarecorder/mediarecorder/codecs/h264"
+)
+
+const frameDur = 10 * time.Millisecond
+
+// orderStep is one frame given to an h264Order (its order count; -1: not
+// known) and the frames that must leave after it, as "dts>pts" in frame
+// periods.
+type orderStep struct {
+	poc   int64
+	reset bool
+	out   string
+}
+
+func fmtFrames(fs []orderedFrame) string {
+	var parts []string
+	for _, f := range fs {
+		parts = append(parts, fmt.Sprintf("%d>%d", f.dts/frameDur, f.pts/frameDur))
+	}
+	return strings.Join(parts, " ")
+}
+
+// TestH264Order checks presentation times from order counts: the k-th
+// frame in output order plays at the k-th decode time, frames leave in
+// decoding order as soon as their times are known, resets and flushes
+// release everything, a stream that reorders more than it says is followed
+// as well as it can be, and a frame without an order count plays next.
+func TestH264Order(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		depth int
+		steps []orderStep
+		flush string
+	}{
+		{"no reordering: out at once", 0, []orderStep{
+			{0, true, "0>0"}, {2, false, "1>1"}, {4, false, "2>2"}, {0, true, "3>3"}, {2, false, "4>4"},
+		}, ""},
+		{"B-frames, depth 1", 1, []orderStep{
+			{0, true, ""}, {6, false, "0>0"}, {2, false, ""}, {4, false, ""}, {12, false, "1>3 2>1 3>2"},
+			{8, false, ""}, {10, false, ""}, {0, true, "4>6 5>4 6>5"},
+		}, "7>7"},
+		{"B-pyramid, depth 2", 2, []orderStep{
+			{0, true, ""}, {8, false, ""}, {4, false, "0>0"}, {2, false, ""}, {6, false, ""},
+			{16, false, ""}, {12, false, "1>4 2>2 3>1 4>3"}, {10, false, ""}, {14, false, ""},
+		}, "5>8 6>6 7>5 8>7"},
+		{"a reset releases everything", 2, []orderStep{
+			{0, true, ""}, {6, false, ""}, {2, false, "0>0"}, {0, true, "1>2 2>1"}, {4, false, ""},
+		}, "3>3 4>4"},
+		{"more reordering than the SPS says: learnt", 0, []orderStep{
+			{0, true, "0>0"}, {4, false, "1>1"}, {2, false, ""}, // too late for 2: depth 1 from now on
+			{8, false, "2>2"}, {6, false, ""}, {12, false, "3>4 4>3"}, {10, false, ""},
+		}, "5>6 6>5"},
+		{"unknown order plays next", 1, []orderStep{
+			{0, true, ""}, {6, false, "0>0"}, {-1, false, "1>1 2>2"}, {2, false, ""}, {4, false, "3>3"},
+		}, "4>4"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := newH264Order(nil, nil)
+			for i, s := range tt.steps {
+				po := h264.PictureOrder{POC: s.poc, Reset: s.reset}
+				data := []byte{byte(i)}
+				out := o.pushOrder(time.Duration(i)*frameDur, frameDur, s.reset, data, po, s.poc >= 0, tt.depth)
+				if got := fmtFrames(out); got != s.out {
+					t.Errorf("frame %d (poc %d): out %q, want %q", i, s.poc, got, s.out)
+				}
+				for _, f := range out {
+					if len(f.data) != 1 || f.data[0] != byte(f.dts/frameDur) {
+						t.Errorf("frame %d left with data %v", f.dts/frameDur, f.data)
+					}
+				}
+				data[0] = 0xff // the caller reuses its buffer
+			}
+			if got := fmtFrames(o.flush()); got != tt.flush {
+				t.Errorf("flush: %q, want %q", got, tt.flush)
+			}
+			if got := fmtFrames(o.flush()); got != "" {
+				t.Errorf("second flush: %q", got)
+			}
+		})
+	}
+}
+
+// TestH264OrderStream runs the order over testdata with B-frames (IDR,
+// P, B, b, IDR, P, B, b; the SPS says 2 frames reorder): the order counts
+// come from the slice headers and presentation times are the decode times
+// in output order.
+func TestH264OrderStream(t *testing.T) {
+	data, err := os.ReadFile("codecs/h264/testdata/high-636x358.h264")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := h264.NewAccessUnitReader(bytes.NewReader(data))
+	o := newH264Order(nil, nil)
+	var got []string
+	for i := 0; ; i++ {
+		au, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := fmtFrames(o.push(time.Duration(i)*frameDur, frameDur, h264.IsKeyFrame(au), au)); s != "" {
+			got = append(got, s)
+		}
+	}
+	if s := fmtFrames(o.flush()); s != "" {
+		got = append(got, s)
+	}
+	want := []string{"0>0", "1>3 2>1 3>2", "4>4", "5>7 6>5 7>6"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("frames %q, want %q", got, want)
+	}
+}
+
+func BenchmarkH264Order(b *testing.B) {
+	o := newH264Order(nil, nil)
+	pocs := []int64{0, 8, 4, 2, 6, 16, 12, 10, 14}
+	data := make([]byte, 4000)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		p := pocs[i%len(pocs)]
+		if i%len(pocs) == 0 {
+			p = 0
+		}
+		o.pushOrder(time.Duration(i)*frameDur, frameDur, false, data, h264.PictureOrder{POC: p, Reset: i%len(pocs) == 0}, true, 2)
+	}
+}
