@@ -19,15 +19,17 @@ import (
 // B-pyramids, interlacing and open GOPs (pic_order_cnt_type 0), and none
 // (type 2).
 var h264Inputs = []struct {
-	name string
-	args []string
+	name  string
+	args  []string
+	type1 bool // rewritten to pic_order_cnt_type 1 (mediatest.H264POCType1)
 }{
-	{"bf2-pyramid", []string{"-bf", "2", "-g", "30", "-x264-params", "b-pyramid=normal"}},
-	{"bf3-strict-pyramid", []string{"-bf", "3", "-g", "24", "-x264-params", "b-pyramid=strict"}},
-	{"bf1", []string{"-bf", "1", "-g", "15", "-x264-params", "b-pyramid=none"}},
-	{"interlaced-bf2", []string{"-flags", "+ildct+ilme", "-bf", "2", "-g", "20"}},
-	{"open-gop-bf3", []string{"-bf", "3", "-g", "16", "-x264-params", "open-gop=1"}},
-	{"bf0", []string{"-bf", "0", "-g", "30"}},
+	{"bf2-pyramid", []string{"-bf", "2", "-g", "30", "-x264-params", "b-pyramid=normal"}, false},
+	{"bf3-strict-pyramid", []string{"-bf", "3", "-g", "24", "-x264-params", "b-pyramid=strict"}, false},
+	{"bf1", []string{"-bf", "1", "-g", "15", "-x264-params", "b-pyramid=none"}, false},
+	{"interlaced-bf2", []string{"-flags", "+ildct+ilme", "-bf", "2", "-g", "20"}, false},
+	{"open-gop-bf3", []string{"-bf", "3", "-g", "16", "-x264-params", "open-gop=1"}, false},
+	{"bf0", []string{"-bf", "0", "-g", "30"}, false},
+	{"poc-type-1-pyramid", []string{"-coder", "0", "-bf", "3", "-g", "20", "-x264-params", "b-pyramid=normal"}, true},
 }
 
 // makeH264 encodes 2 s (60 frames at 30 fps) of testsrc2 with libx264 and
@@ -38,6 +40,24 @@ func makeH264(t *testing.T, dir, name string, args []string) string {
 		"-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "veryfast", "-b:v", "400k"}
 	a = append(append(a, args...), "-f", "h264", name+".h264")
 	return mediatest.FFmpeg(t, dir, a...)
+}
+
+// rewritePOCType1 writes the stream at path with pic_order_cnt_type 1
+// next to it and returns the new file's path.
+func rewritePOCType1(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data, err = mediatest.H264POCType1(data); err != nil {
+		t.Fatal(err)
+	}
+	out := strings.TrimSuffix(path, ".h264") + "-type1.h264"
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // loadH264Path reads the access units of an Annex B file at path (30 fps).
@@ -79,6 +99,9 @@ func TestH264BFrames(t *testing.T) {
 		t.Run(in.name, func(t *testing.T) {
 			t.Parallel()
 			src := makeH264(t, dir, in.name, in.args)
+			if in.type1 {
+				src = rewritePOCType1(t, src)
+			}
 			video := loadH264Path(t, src)
 			for _, c := range []struct {
 				name, mime string

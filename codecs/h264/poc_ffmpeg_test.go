@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,16 +48,19 @@ func TestPictureOrderFFmpeg(t *testing.T) {
 		name    string
 		args    []string
 		pocType uint8
-		reorder int // MaxReorderFrames
+		reorder int  // MaxReorderFrames
+		type1   bool // rewritten to pic_order_cnt_type 1 (mediatest.H264POCType1)
 	}{
-		{"bf2-pyramid", []string{"-bf", "2", "-g", "30", "-x264-params", "b-pyramid=normal"}, 0, 2},
-		{"bf3-strict-pyramid-mmco", []string{"-bf", "3", "-g", "25", "-x264-params", "b-pyramid=strict:b-adapt=2"}, 0, 2},
-		{"bf1-no-pyramid", []string{"-bf", "1", "-g", "10", "-x264-params", "b-pyramid=none"}, 0, 1},
-		{"bf0", []string{"-bf", "0", "-g", "10"}, 2, 0},
-		{"baseline", []string{"-profile:v", "baseline", "-g", "10"}, 2, 0},
-		{"interlaced-bf2", []string{"-flags", "+ildct+ilme", "-bf", "2", "-g", "12"}, 0, 2},
-		{"cavlc-slices-aud-weightp", []string{"-coder", "0", "-bf", "2", "-x264-params", "slices=3:aud=1:weightp=2:ref=4"}, 0, 2},
-		{"open-gop", []string{"-bf", "3", "-g", "8", "-x264-params", "open-gop=1:b-pyramid=normal"}, 0, 2},
+		{"bf2-pyramid", []string{"-bf", "2", "-g", "30", "-x264-params", "b-pyramid=normal"}, 0, 2, false},
+		{"bf3-strict-pyramid-mmco", []string{"-bf", "3", "-g", "25", "-x264-params", "b-pyramid=strict:b-adapt=2"}, 0, 2, false},
+		{"bf1-no-pyramid", []string{"-bf", "1", "-g", "10", "-x264-params", "b-pyramid=none"}, 0, 1, false},
+		{"bf0", []string{"-bf", "0", "-g", "10"}, 2, 0, false},
+		{"baseline", []string{"-profile:v", "baseline", "-g", "10"}, 2, 0, false},
+		{"interlaced-bf2", []string{"-flags", "+ildct+ilme", "-bf", "2", "-g", "12"}, 0, 2, false},
+		{"cavlc-slices-aud-weightp", []string{"-coder", "0", "-bf", "2", "-x264-params", "slices=3:aud=1:weightp=2:ref=4"}, 0, 2, false},
+		{"open-gop", []string{"-bf", "3", "-g", "8", "-x264-params", "open-gop=1:b-pyramid=normal"}, 0, 2, false},
+		{"poc-type-1-pyramid", []string{"-coder", "0", "-bf", "3", "-g", "20", "-x264-params", "b-pyramid=normal"}, 1, 2, true},
+		{"poc-type-1", []string{"-coder", "0", "-bf", "2", "-g", "30", "-x264-params", "b-pyramid=none"}, 1, 1, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -68,6 +72,20 @@ func TestPictureOrderFFmpeg(t *testing.T) {
 			data, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tt.type1 {
+				orig := path
+				if data, err = mediatest.H264POCType1(data); err != nil {
+					t.Fatal(err)
+				}
+				path = filepath.Join(dir, "type1.h264")
+				if err := os.WriteFile(path, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				// The same pictures, in the same order.
+				if a, b := mediatest.FrameMD5(t, orig), mediatest.FrameMD5(t, path); !slices.Equal(a, b) || len(a) != 50 {
+					t.Fatalf("framemd5 of the rewritten stream differs:\n%v\n%v", a, b)
+				}
 			}
 			pos := mediatest.FFprobeLines(t, path, "-show_entries", "packet=pos", "-of", "csv=p=0")
 			framePos := mediatest.FFprobeLines(t, path, "-show_entries", "frame=pkt_pos", "-of", "csv=p=0")
