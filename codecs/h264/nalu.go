@@ -2,8 +2,10 @@
 // ISO/IEC 14496-10) elementary stream: it splits Annex B byte streams into
 // NAL units and access units, converts access units to the length-prefixed
 // form of ISOBMFF and Matroska, finds IDR pictures, parses sequence
-// parameter sets (picture size, bit depth, frame rate) and builds the
-// AVCDecoderConfigurationRecord (avcC, ISO/IEC 14496-15 section 5.3.3.1).
+// parameter sets (picture size, bit depth, frame rate), picture parameter
+// sets and slice headers, computes picture order counts (the output order
+// of B-frames) and builds the AVCDecoderConfigurationRecord (avcC, ISO/IEC
+// 14496-15 section 5.3.3.1).
 //
 // Nothing here decodes pictures, and nothing panics on bad input.
 package h264
