@@ -137,3 +137,48 @@ func BenchmarkH264Order(b *testing.B) {
 		o.pushOrder(time.Duration(i)*frameDur, frameDur, false, data, h264.PictureOrder{POC: p, Reset: i%len(pocs) == 0}, true, 2)
 	}
 }
+
+// FuzzH264Order feeds an h264Order arbitrary order counts (each byte: the
+// count in its low 6 bits, a reset in bit 6, unknown when 0xff; the first
+// byte the SPS's depth): every frame leaves once, in decoding order, and
+// the presentation times are the decode times rearranged.
+func FuzzH264Order(f *testing.F) {
+	f.Add([]byte{1, 0x40, 6, 2, 4, 12, 8, 10, 0x40})
+	f.Add([]byte{0, 0x40, 4, 2, 8, 6, 0xff, 3, 1, 0x40, 0x40})
+	f.Add([]byte{2, 0x40, 8, 4, 2, 6, 16, 12, 10, 14})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 {
+			return
+		}
+		o := newH264Order(nil, nil)
+		depth := int(b[0] % 20)
+		var out []orderedFrame
+		for i, c := range b[1:] {
+			po := h264.PictureOrder{POC: int64(c & 0x3f), Reset: c&0x40 != 0}
+			data := []byte{byte(i), byte(i >> 8)}
+			for _, f := range o.pushOrder(time.Duration(i)*frameDur, frameDur, po.Reset, data, po, c != 0xff, depth) {
+				f.data = bytes.Clone(f.data)
+				out = append(out, f)
+			}
+		}
+		for _, f := range o.flush() {
+			f.data = bytes.Clone(f.data)
+			out = append(out, f)
+		}
+		n := len(b) - 1
+		if len(out) != n {
+			t.Fatalf("%d frames in, %d out", n, len(out))
+		}
+		seen := make([]bool, n)
+		for i, f := range out {
+			if f.dts != time.Duration(i)*frameDur || f.data[0] != byte(i) || f.data[1] != byte(i>>8) {
+				t.Fatalf("frame %d left as %+v", i, f)
+			}
+			k := int(f.pts / frameDur)
+			if f.pts%frameDur != 0 || k < 0 || k >= n || seen[k] {
+				t.Fatalf("frame %d: pts %v is no free decode time", i, f.pts)
+			}
+			seen[k] = true
+		}
+	})
+}
