@@ -61,11 +61,23 @@ func newH264Order(sps, pps [][]byte) *h264Order {
 // when the frame leaves at once.
 func (o *h264Order) push(dts, dur time.Duration, key bool, data []byte) []orderedFrame {
 	po, err := o.poc.Next(data)
-	depth := 0
-	if s := o.poc.SPS(); s != nil {
-		depth = s.MaxReorderFrames()
+	return o.pushOrder(dts, dur, key, data, po, err == nil, reorderDepth(o.poc.SPS()))
+}
+
+// reorderDepth is how many frames the order waits for in a stream with
+// SPS s: its MaxReorderFrames, except for Baseline profile streams whose
+// VUI does not say (MaxReorderFrames is then the most the level allows, up
+// to 16): Baseline has no B-slices, and its encoders output in decoding
+// order, so their frames are not held back. A stream that reorders all
+// the same is followed from its first out-of-order frame on (push).
+func reorderDepth(s *h264.SPS) int {
+	switch {
+	case s == nil:
+		return 0
+	case s.ProfileIDC == 66 && !s.BitstreamRestriction:
+		return 0
 	}
-	return o.pushOrder(dts, dur, key, data, po, err == nil, depth)
+	return s.MaxReorderFrames()
 }
 
 // pushOrder is push for a frame whose order count po is known (ok) or not,

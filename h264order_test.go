@@ -182,3 +182,22 @@ func FuzzH264Order(f *testing.F) {
 		}
 	})
 }
+
+func TestReorderDepth(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		s    *h264.SPS
+		want int
+	}{
+		{"no SPS", nil, 0},
+		{"VUI", &h264.SPS{ProfileIDC: 100, LevelIDC: 30, BitstreamRestriction: true, MaxNumReorderFrames: 2}, 2},
+		{"baseline without VUI", &h264.SPS{ProfileIDC: 66, LevelIDC: 30, PicWidthInMbs: 20, PicHeightInMapUnits: 15, FrameMBSOnly: true}, 0},
+		{"baseline with VUI", &h264.SPS{ProfileIDC: 66, BitstreamRestriction: true, MaxNumReorderFrames: 1}, 1},
+		{"main without VUI", &h264.SPS{ProfileIDC: 77, LevelIDC: 30, PicWidthInMbs: 20, PicHeightInMapUnits: 15, FrameMBSOnly: true}, 16},
+		{"type 2", &h264.SPS{ProfileIDC: 100, PicOrderCntType: 2}, 0},
+	} {
+		if got := reorderDepth(tt.s); got != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
