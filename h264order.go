@@ -34,13 +34,24 @@ type orderedFrame struct {
 // before it. Frames leave (push's result) in decoding order once their
 // presentation time is known.
 type h264Order struct {
-	poc      h264.PictureOrderCounter
-	depth    int             // reorder depth (MaxReorderFrames, or more as seen)
-	slots    []time.Duration // decode times not yet given to a frame as presentation time
-	held     []*orderedFrame // frames not yet out, in decoding order
-	waiting  []*orderedFrame // held frames without presentation time
-	lastPOC  int64           // order count of the latest frame given a presentation time
-	lastSet  bool            // lastPOC is of the current reset period
+	poc     h264.PictureOrderCounter
+	depth   int             // reorder depth (MaxReorderFrames, or more as seen)
+	slots   []time.Duration // decode times not yet given to a frame as presentation time
+	held    []*orderedFrame // frames not yet out, in decoding order
+	waiting []*orderedFrame // held frames without presentation time
+	lastPOC int64           // order count of the latest frame given a presentation time
+	lastSet bool            // lastPOC is of the current reset period
+	// A source may stamp frames with presentation times instead (a
+	// Matroska file's blocks, RTP): their times then go back at
+	// B-frames. From the first step back (ptsInput) presentation times
+	// are the source's times, and decode times the same times in
+	// increasing order.
+	ptsInput bool
+	lastIn   time.Duration   // the latest source time
+	inSet    bool            // lastIn is set
+	inSlots  []time.Duration // source times not yet given as presentation time, increasing
+	consumed []time.Duration // source times given, in that order, for the decode times of the frames leaving
+	lastDTS  time.Duration   // decode time of the latest frame out of the held ones
 	out      []orderedFrame  // push's result
 	freeData [][]byte        // buffers of frames that left, for reuse
 }
@@ -56,12 +67,15 @@ func newH264Order(sps, pps [][]byte) *h264Order {
 }
 
 // push takes the next frame in decoding order and returns the frames whose
-// presentation times are now known, in decoding order. The result and its
-// data are valid until the next call; data is not kept after push returns
-// when the frame leaves at once.
-func (o *h264Order) push(dts, dur time.Duration, key bool, data []byte) []orderedFrame {
+// presentation times are now known, in decoding order. dts is the frame's
+// place on the track's timeline, in, the time its source stamped it with
+// (the same unless the source stamps presentation times or the recorder
+// had to move the frame). The result and its data are valid until the
+// next call; data is not kept after push returns when the frame leaves at
+// once.
+func (o *h264Order) push(dts, in, dur time.Duration, key bool, data []byte) []orderedFrame {
 	po, err := o.poc.Next(data)
-	return o.pushOrder(dts, dur, key, data, po, err == nil, reorderDepth(o.poc.SPS()))
+	return o.pushOrder(dts, in, dur, key, data, po, err == nil, reorderDepth(o.poc.SPS()))
 }
 
 // reorderDepth is how many frames the order waits for in a stream with
@@ -82,9 +96,13 @@ func reorderDepth(s *h264.SPS) int {
 
 // pushOrder is push for a frame whose order count po is known (ok) or not,
 // in a stream whose SPS says depth frames may wait.
-func (o *h264Order) pushOrder(dts, dur time.Duration, key bool, data []byte, po h264.PictureOrder, ok bool, depth int) []orderedFrame {
+func (o *h264Order) pushOrder(dts, in, dur time.Duration, key bool, data []byte, po h264.PictureOrder, ok bool, depth int) []orderedFrame {
 	o.recycle()
 	o.depth = max(o.depth, min(depth, maxReorder))
+	if o.inSet && in < o.lastIn {
+		o.ptsInput = true
+	}
+	o.lastIn, o.inSet = in, true
 	if !ok || po.Reset {
 		// A frame whose order is unknown follows everything before it, as
 		// a reset does.
@@ -97,9 +115,9 @@ func (o *h264Order) pushOrder(dts, dur time.Duration, key bool, data []byte, po 
 		// from now on.
 		o.depth++
 	}
-	if len(o.held) == 0 && o.depth == 0 && ok {
+	if len(o.held) == 0 && o.depth == 0 && ok && !o.ptsInput {
 		// Nothing waits: the frame is out at once, at its decode time.
-		o.lastPOC, o.lastSet = po.POC, true
+		o.lastPOC, o.lastSet, o.lastDTS = po.POC, true, dts
 		o.out = append(o.out, orderedFrame{dts: dts, pts: dts, dur: dur, key: key, data: data, poc: po.POC, ptsSet: true})
 		return o.out
 	}
@@ -107,6 +125,8 @@ func (o *h264Order) pushOrder(dts, dur time.Duration, key bool, data []byte, po 
 	f.data = append(o.buffer(), data...)
 	o.held = append(o.held, f)
 	o.slots = append(o.slots, dts)
+	i, _ := slices.BinarySearch(o.inSlots, in)
+	o.inSlots = slices.Insert(o.inSlots, i, in)
 	if !ok {
 		o.bump(f) // its order is unknown: it plays next
 		o.lastSet = false
@@ -143,6 +163,12 @@ func (o *h264Order) first() *orderedFrame {
 func (o *h264Order) bump(f *orderedFrame) {
 	f.pts, f.ptsSet = o.slots[0], true
 	o.slots = o.slots[1:]
+	in := o.inSlots[0]
+	o.inSlots = o.inSlots[1:]
+	o.consumed = append(o.consumed, in)
+	if o.ptsInput {
+		f.pts = in
+	}
 	if i := slices.Index(o.waiting, f); i >= 0 {
 		o.waiting = slices.Delete(o.waiting, i, i+1)
 		o.lastPOC, o.lastSet = f.poc, true
@@ -160,7 +186,15 @@ func (o *h264Order) bumpAll() {
 func (o *h264Order) release() []orderedFrame {
 	n := 0
 	for n < len(o.held) && o.held[n].ptsSet {
-		o.out = append(o.out, *o.held[n])
+		f := o.held[n]
+		if o.ptsInput {
+			// The k-th frame in decoding order decodes at the k-th
+			// presentation time, never before the frame before it.
+			f.dts = max(o.consumed[0], o.lastDTS)
+		}
+		o.consumed = o.consumed[1:]
+		o.lastDTS = f.dts
+		o.out = append(o.out, *f)
 		n++
 	}
 	o.held = slices.Delete(o.held, 0, n)
@@ -196,14 +230,14 @@ type frameMuxer interface {
 	writeFrame(t *recTrack, dts, pts, dur time.Duration, key bool, data []byte) error
 }
 
-// muxSample writes a sample of t at media time ts; an H.264 frame goes
-// through the track's order first, and the frames that leave it are
-// written.
-func (rec *recording) muxSample(t *recTrack, ts, dur time.Duration, key bool, data []byte) error {
+// muxSample writes a sample of t at media time ts (in: where its source
+// put it); an H.264 frame goes through the track's order first, and the
+// frames that leave it are written.
+func (rec *recording) muxSample(t *recTrack, ts, in, dur time.Duration, key bool, data []byte) error {
 	if t.order == nil {
 		return rec.mux.writeSample(t, ts, dur, key, data)
 	}
-	return rec.writeOrdered(t, t.order.push(ts, dur, key, data))
+	return rec.writeOrdered(t, t.order.push(ts, in, dur, key, data))
 }
 
 // writeOrdered writes frames that left t's order. A frame the muxer cannot

@@ -70,7 +70,7 @@ func TestH264Order(t *testing.T) {
 			for i, s := range tt.steps {
 				po := h264.PictureOrder{POC: s.poc, Reset: s.reset}
 				data := []byte{byte(i)}
-				out := o.pushOrder(time.Duration(i)*frameDur, frameDur, s.reset, data, po, s.poc >= 0, tt.depth)
+				out := o.pushOrder(time.Duration(i)*frameDur, time.Duration(i)*frameDur, frameDur, s.reset, data, po, s.poc >= 0, tt.depth)
 				if got := fmtFrames(out); got != s.out {
 					t.Errorf("frame %d (poc %d): out %q, want %q", i, s.poc, got, s.out)
 				}
@@ -111,7 +111,7 @@ func TestH264OrderStream(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s := fmtFrames(o.push(time.Duration(i)*frameDur, frameDur, h264.IsKeyFrame(au), au)); s != "" {
+		if s := fmtFrames(o.push(time.Duration(i)*frameDur, time.Duration(i)*frameDur, frameDur, h264.IsKeyFrame(au), au)); s != "" {
 			got = append(got, s)
 		}
 	}
@@ -134,7 +134,7 @@ func BenchmarkH264Order(b *testing.B) {
 		if i%len(pocs) == 0 {
 			p = 0
 		}
-		o.pushOrder(time.Duration(i)*frameDur, frameDur, false, data, h264.PictureOrder{POC: p, Reset: i%len(pocs) == 0}, true, 2)
+		o.pushOrder(time.Duration(i)*frameDur, time.Duration(i)*frameDur, frameDur, false, data, h264.PictureOrder{POC: p, Reset: i%len(pocs) == 0}, true, 2)
 	}
 }
 
@@ -146,6 +146,7 @@ func FuzzH264Order(f *testing.F) {
 	f.Add([]byte{1, 0x40, 6, 2, 4, 12, 8, 10, 0x40})
 	f.Add([]byte{0, 0x40, 4, 2, 8, 6, 0xff, 3, 1, 0x40, 0x40})
 	f.Add([]byte{2, 0x40, 8, 4, 2, 6, 16, 12, 10, 14})
+	f.Add([]byte{1, 0x40, 6, 0x82, 0x84, 12, 0x88, 0x8a, 0x40})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) == 0 {
 			return
@@ -153,10 +154,13 @@ func FuzzH264Order(f *testing.F) {
 		o := newH264Order(nil, nil)
 		depth := int(b[0] % 20)
 		var out []orderedFrame
+		var ins []time.Duration
 		for i, c := range b[1:] {
 			po := h264.PictureOrder{POC: int64(c & 0x3f), Reset: c&0x40 != 0}
 			data := []byte{byte(i), byte(i >> 8)}
-			for _, f := range o.pushOrder(time.Duration(i)*frameDur, frameDur, po.Reset, data, po, c != 0xff, depth) {
+			in := time.Duration(i)*frameDur - time.Duration(c>>7)*3*frameDur // bit 7: stamped earlier
+			ins = append(ins, in)
+			for _, f := range o.pushOrder(time.Duration(i)*frameDur, in, frameDur, po.Reset, data, po, c != 0xff, depth) {
 				f.data = bytes.Clone(f.data)
 				out = append(out, f)
 			}
@@ -169,16 +173,25 @@ func FuzzH264Order(f *testing.F) {
 		if len(out) != n {
 			t.Fatalf("%d frames in, %d out", n, len(out))
 		}
-		seen := make([]bool, n)
+		// Presentation times are the decode times rearranged, or, once
+		// the source's times went back, the source's times (frames timed
+		// before that may have either); decode times never go back.
+		slots := map[time.Duration]int{}
+		for i := range n {
+			slots[time.Duration(i)*frameDur]++
+			if o.ptsInput {
+				slots[ins[i]]++
+			}
+		}
 		for i, f := range out {
-			if f.dts != time.Duration(i)*frameDur || f.data[0] != byte(i) || f.data[1] != byte(i>>8) {
+			if f.data[0] != byte(i) || f.data[1] != byte(i>>8) || !o.ptsInput && f.dts != time.Duration(i)*frameDur ||
+				i > 0 && f.dts < out[i-1].dts {
 				t.Fatalf("frame %d left as %+v", i, f)
 			}
-			k := int(f.pts / frameDur)
-			if f.pts%frameDur != 0 || k < 0 || k >= n || seen[k] {
-				t.Fatalf("frame %d: pts %v is no free decode time", i, f.pts)
+			if slots[f.pts] == 0 {
+				t.Fatalf("frame %d: pts %v is no free slot", i, f.pts)
 			}
-			seen[k] = true
+			slots[f.pts]--
 		}
 	})
 }
@@ -199,5 +212,31 @@ func TestReorderDepth(t *testing.T) {
 		if got := reorderDepth(tt.s); got != tt.want {
 			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestH264OrderPresentationInput gives an h264Order frames stamped with
+// their presentation times (as a Matroska file's blocks are), moved by the
+// recorder where they went back: presentation times are the source's, and
+// decode times the same in increasing order, as for a source that stamps
+// decode times.
+func TestH264OrderPresentationInput(t *testing.T) {
+	o := newH264Order(nil, nil)
+	var got []string
+	//            I0 P3  B1 B2  P6  B4  B5
+	pocs := []int64{0, 6, 2, 4, 12, 8, 10}
+	in := []int{0, 3, 1, 2, 6, 4, 5}
+	moved := []int{0, 3, 4, 5, 6, 7, 8} // each after the one before
+	for i := range pocs {
+		po := h264.PictureOrder{POC: pocs[i], Reset: i == 0}
+		out := o.pushOrder(time.Duration(moved[i])*frameDur, time.Duration(in[i])*frameDur, frameDur, i == 0, []byte{byte(i)}, po, true, 1)
+		if s := fmtFrames(out); s != "" {
+			got = append(got, s)
+		}
+	}
+	got = append(got, fmtFrames(o.flush()))
+	want := []string{"0>0", "1>3 2>1 3>2", "4>6 5>4 6>5"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("frames %q, want %q", got, want)
 	}
 }

@@ -683,6 +683,7 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 	if ts < rec.mediaEnd-maxLate {
 		ts = rec.mediaEnd - maxLate
 	}
+	in := ts // before the track's own order is enforced
 	if gap := t.minGap(); t.wrote && ts < t.last+gap {
 		// A track's samples must not overlap (a resume can bring one
 		// in before the previous one ended) and must advance.
@@ -700,7 +701,7 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 			return err
 		}
 	}
-	if err := rec.muxSample(t, ts, dur, e.key, e.data); err != nil {
+	if err := rec.muxSample(t, ts, in, dur, e.key, e.data); err != nil {
 		if errSkippable(err) {
 			rec.countSkipped(1)
 			return nil
