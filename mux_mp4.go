@@ -70,6 +70,16 @@ func (m *mp4Muxer) writeSample(t *recTrack, ts, dur time.Duration, key bool, dat
 	return nil
 }
 
+// writeFrame stores a frame in decoding order at dts, with its
+// presentation time pts as the sample's composition time offset.
+func (m *mp4Muxer) writeFrame(t *recTrack, dts, pts, dur time.Duration, key bool, data []byte) error {
+	frame, key, err := m.conv.convert(t.codec, key, data)
+	if err != nil {
+		return err
+	}
+	return m.w.WriteSampleAt(uint32(t.index+1), dts, pts, dur, key, frame)
+}
+
 // flush ends the pending fragment, so a blob ends on a fragment boundary.
 func (m *mp4Muxer) flush() (time.Duration, bool) {
 	_ = m.w.Flush() // an error is sticky: the next write reports it

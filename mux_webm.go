@@ -37,6 +37,7 @@ func newWebMMuxer(cfg config, tracks []*recTrack, out io.WriteSeeker, live bool)
 			e.Type, e.CodecID = webm.TrackTypeVideo, "V_AV1"
 		case codecH264:
 			e.Type, e.CodecID = webm.TrackTypeVideo, "V_MPEG4/ISO/AVC"
+			opts.AllowReorder = true // B-frames: block timestamps are presentation times
 		case codecOpus:
 			e.Type, e.CodecID = webm.TrackTypeAudio, "A_OPUS"
 			head := opus.DefaultHead(c.channels, 48000)
@@ -72,6 +73,16 @@ func (m *webmMuxer) writeSample(t *recTrack, ts, dur time.Duration, key bool, da
 		return err
 	}
 	return m.w.WriteFrame(uint64(t.index+1), ts, key, frame)
+}
+
+// writeFrame stores a frame in decoding order; its block carries its
+// presentation time.
+func (m *webmMuxer) writeFrame(t *recTrack, _, pts, _ time.Duration, key bool, data []byte) error {
+	frame, key, err := m.conv.convert(t.codec, key, data)
+	if err != nil {
+		return err
+	}
+	return m.w.WriteFrame(uint64(t.index+1), pts, key, frame)
 }
 
 func (m *webmMuxer) flush() (time.Duration, bool) { return 0, false }

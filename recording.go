@@ -119,6 +119,7 @@ type recTrack struct {
 	lastKeyReq   time.Time
 	scratch      []byte
 	lastRequeued bool
+	order        *h264Order // H.264 in Matroska or MP4: presentation times from picture order
 }
 
 // WriteSample implements Sink.
@@ -331,6 +332,9 @@ func (rec *recording) run() {
 			}
 			switch c.typ {
 			case cmdPause:
+				if err := rec.flushOrder(); err != nil {
+					rec.fail(err)
+				}
 				r.queueEvent(event{typ: evPause})
 			case cmdResume:
 				r.queueEvent(event{typ: evResume})
@@ -609,6 +613,9 @@ func (rec *recording) prepareHeader(final bool) bool {
 	rec.headerDone = true
 	for i, t := range ready {
 		t.index = i
+		if _, ok := m.(frameMuxer); ok && t.codec == codecH264 {
+			t.order = newH264Order(t.cfg.h264SPS, t.cfg.h264PPS)
+		}
 	}
 	return true
 }
@@ -679,6 +686,7 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 	if ts < rec.mediaEnd-maxLate {
 		ts = rec.mediaEnd - maxLate
 	}
+	in := ts // before the track's own order is enforced
 	if gap := t.minGap(); t.wrote && ts < t.last+gap {
 		// A track's samples must not overlap (a resume can bring one
 		// in before the previous one ended) and must advance.
@@ -696,7 +704,7 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 			return err
 		}
 	}
-	if err := rec.mux.writeSample(t, ts, dur, e.key, e.data); err != nil {
+	if err := rec.muxSample(t, ts, in, dur, e.key, e.data); err != nil {
 		if errSkippable(err) {
 			rec.countSkipped(1)
 			return nil
@@ -830,6 +838,9 @@ func (rec *recording) finish(errEvent error, fatal bool) {
 	if !fatal {
 		if _, err := rec.pump(true, noLimit); err != nil && errEvent == nil {
 			errEvent = domErrCause(NameUnknown, err)
+		}
+		if err := rec.flushOrder(); err != nil && errEvent == nil {
+			errEvent = domErr(NameUnknown, err.Error())
 		}
 	}
 	if rec.mux != nil {

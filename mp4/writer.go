@@ -14,6 +14,7 @@ type sample struct {
 	dur  int64  // duration from WriteSample's dur, in the timescale; 0 unknown
 	size uint32 // bytes in the track's data buffer
 	sync bool
+	cto  int32 // composition time offset: presentation minus decode time
 }
 
 // tfraEntry is one entry of a track's tfra: a fragment whose traf of the
@@ -176,6 +177,19 @@ func (w *Writer) track(id uint32) *track {
 // Invalid arguments (ErrTrack, ErrTimestamp) leave the writer as it was;
 // write errors are sticky.
 func (w *Writer) WriteSample(track uint32, ts, dur time.Duration, key bool, data []byte) error {
+	return w.WriteSampleAt(track, ts, ts, dur, key, data)
+}
+
+// WriteSampleAt is WriteSample for a sample whose presentation time pts
+// differs from its decode time dts, as H.264 frames with B-frames do:
+// samples come in decoding order (dts never goes back), and pts - dts
+// (within ±2^31 units of the timescale) is stored as the sample's
+// composition time offset. A fragment whose offsets are all 0 is written
+// as WriteSample writes it; one with a negative offset has a version 1
+// trun (signed offsets), so presentation can start at the first sample's
+// decode time without an edit list.
+func (w *Writer) WriteSampleAt(track uint32, dts, pts, dur time.Duration, key bool, data []byte) error {
+	ts := dts
 	if w.done {
 		return ErrClosed
 	}
@@ -193,6 +207,10 @@ func (w *Writer) WriteSample(track uint32, ts, dur time.Duration, key bool, data
 		return fmt.Errorf("mp4: %d-byte sample too large", len(data))
 	}
 	u := toUnits(ts, t.timescale)
+	cto := toUnits(pts, t.timescale) - u
+	if pts < 0 || cto < math.MinInt32 || cto > math.MaxInt32 {
+		return ErrTimestamp
+	}
 	if w.pending > 0 {
 		cut := t.video && key && w.pendingVideo ||
 			ts-w.fragStart >= w.maxFrag ||
@@ -212,6 +230,7 @@ func (w *Writer) WriteSample(track uint32, ts, dur time.Duration, key bool, data
 		dur:  toUnits(dur, t.timescale),
 		size: uint32(len(data)),
 		sync: key || !t.video,
+		cto:  int32(cto),
 	})
 	t.data = append(t.data, data...)
 	w.pending++
@@ -295,7 +314,17 @@ func (w *Writer) flush(next *track, nextTS int64) error {
 		if first {
 			flags |= 0x000004 // first-sample-flags
 		}
-		b, trun = beginFullBox(b, "trun", 0, flags)
+		version := uint8(0)
+		for _, s := range t.samples {
+			if s.cto != 0 {
+				flags |= 0x000800 // sample-composition-time-offset
+			}
+			if s.cto < 0 {
+				version = 1
+			}
+		}
+		cto := flags&0x000800 != 0
+		b, trun = beginFullBox(b, "trun", version, flags)
 		b = appendU32(b, uint32(len(t.samples)))
 		dataOffsets = append(dataOffsets, len(b))
 		b = appendU32(b, 0)
@@ -305,11 +334,17 @@ func (w *Writer) flush(next *track, nextTS int64) error {
 		for j := range t.samples[:len(t.samples)-1] {
 			b = appendU32(b, uint32(t.samples[j+1].ts-t.samples[j].ts))
 			b = appendU32(b, t.samples[j].size)
+			if cto {
+				b = appendU32(b, uint32(t.samples[j].cto))
+			}
 		}
 		d := t.lastDuration(next, nextTS)
 		d = min(max(d, 0), math.MaxUint32)
 		b = appendU32(b, uint32(d))
 		b = appendU32(b, t.samples[len(t.samples)-1].size)
+		if cto {
+			b = appendU32(b, uint32(t.samples[len(t.samples)-1].cto))
+		}
 		endBox(b, trun)
 		endBox(b, traf)
 		t.prevDur = d

@@ -2,8 +2,10 @@
 // ISO/IEC 14496-10) elementary stream: it splits Annex B byte streams into
 // NAL units and access units, converts access units to the length-prefixed
 // form of ISOBMFF and Matroska, finds IDR pictures, parses sequence
-// parameter sets (picture size, bit depth, frame rate) and builds the
-// AVCDecoderConfigurationRecord (avcC, ISO/IEC 14496-15 section 5.3.3.1).
+// parameter sets (picture size, bit depth, frame rate), picture parameter
+// sets and slice headers, computes picture order counts (the output order
+// of B-frames) and builds the AVCDecoderConfigurationRecord (avcC, ISO/IEC
+// 14496-15 section 5.3.3.1).
 //
 // Nothing here decodes pictures, and nothing panics on bad input.
 package h264
@@ -39,6 +41,16 @@ func NALUType(nalu []byte) uint8 {
 		return 0
 	}
 	return nalu[0] & 0x1f
+}
+
+// NALRefIDC returns nal_ref_idc, bits 5 and 6 of the first byte of nalu
+// (0 for a NAL unit that no other picture refers to, as a non-reference
+// B-frame's slices), or 0 when nalu is empty.
+func NALRefIDC(nalu []byte) uint8 {
+	if len(nalu) == 0 {
+		return 0
+	}
+	return nalu[0] >> 5 & 3
 }
 
 // IsAnnexB reports whether b starts with an Annex B start code, 00 00 01 or

@@ -35,7 +35,16 @@ type SPS struct {
 	Log2MaxFrameNum       uint8 // log2_max_frame_num_minus4 + 4
 	PicOrderCntType       uint8
 	Log2MaxPicOrderCntLsb uint8 // log2_max_pic_order_cnt_lsb_minus4 + 4 (type 0)
-	MaxNumRefFrames       uint32
+	// DeltaPicOrderAlwaysZero, OffsetForNonRefPic, OffsetForTopToBottomField
+	// and the first NumRefFramesInPicOrderCntCycle entries of
+	// OffsetForRefFrame are the picture order count fields of
+	// pic_order_cnt_type 1.
+	DeltaPicOrderAlwaysZero        bool
+	OffsetForNonRefPic             int32
+	OffsetForTopToBottomField      int32
+	NumRefFramesInPicOrderCntCycle uint8
+	OffsetForRefFrame              [255]int32
+	MaxNumRefFrames                uint32
 
 	PicWidthInMbs        uint32 // pic_width_in_mbs_minus1 + 1
 	PicHeightInMapUnits  uint32 // pic_height_in_map_units_minus1 + 1
@@ -60,6 +69,12 @@ type SPS struct {
 	NumUnitsInTick    uint32
 	TimeScale         uint32
 	FixedFrameRate    bool
+
+	// BitstreamRestriction says the VUI gave MaxNumReorderFrames and
+	// MaxDecFrameBuffering (bitstream_restriction_flag).
+	BitstreamRestriction bool
+	MaxNumReorderFrames  uint32 // max_num_reorder_frames
+	MaxDecFrameBuffering uint32 // max_dec_frame_buffering
 }
 
 // highProfile reports whether profile_idc p carries chroma_format_idc, bit
@@ -143,15 +158,16 @@ func ParseSPS(nalu []byte) (SPS, error) {
 		}
 		s.Log2MaxPicOrderCntLsb = uint8(l) + 4
 	case 1:
-		b.ReadBits(1) // delta_pic_order_always_zero_flag
-		b.SE()        // offset_for_non_ref_pic
-		b.SE()        // offset_for_top_to_bottom_field
+		s.DeltaPicOrderAlwaysZero = b.Flag()
+		s.OffsetForNonRefPic = b.SE()
+		s.OffsetForTopToBottomField = b.SE()
 		n := b.UE()
 		if n > 255 {
 			return SPS{}, b.err(ErrInvalidSPS)
 		}
+		s.NumRefFramesInPicOrderCntCycle = uint8(n)
 		for i := uint32(0); i < n && b.Err() == nil; i++ {
-			b.SE() // offset_for_ref_frame
+			s.OffsetForRefFrame[i] = b.SE()
 		}
 	case 2:
 	default:
@@ -261,6 +277,47 @@ func (s *SPS) vui(b *bitReader) {
 		s.TimingInfoPresent = true
 		s.NumUnitsInTick, s.TimeScale, s.FixedFrameRate = n, t, fixed
 	}
+	nal := b.Flag() // nal_hrd_parameters_present_flag
+	if nal && !b.hrd() {
+		return
+	}
+	vcl := b.Flag() // vcl_hrd_parameters_present_flag
+	if vcl && !b.hrd() {
+		return
+	}
+	if nal || vcl {
+		b.ReadBits(1) // low_delay_hrd_flag
+	}
+	b.ReadBits(1) // pic_struct_present_flag
+	if b.Flag() { // bitstream_restriction_flag
+		b.ReadBits(1) // motion_vectors_over_pic_boundaries_flag
+		for range 4 {
+			b.UE() // max_bytes_per_pic_denom, max_bits_per_mb_denom, log2_max_mv_length_*
+		}
+		reorder, dpb := b.UE(), b.UE()
+		if b.Err() != nil || reorder > 16 || dpb > 16 {
+			return
+		}
+		s.BitstreamRestriction = true
+		s.MaxNumReorderFrames, s.MaxDecFrameBuffering = reorder, dpb
+	}
+}
+
+// hrd skips hrd_parameters() (H.264 section E.1.2). It returns false when
+// the data ends or cpb_cnt_minus1 is out of range.
+func (r *bitReader) hrd() bool {
+	n := r.UE() // cpb_cnt_minus1
+	if n > 31 {
+		return false
+	}
+	r.ReadBits(8) // bit_rate_scale, cpb_size_scale
+	for i := uint32(0); i <= n && r.Err() == nil; i++ {
+		r.UE()        // bit_rate_value_minus1
+		r.UE()        // cpb_size_value_minus1
+		r.ReadBits(1) // cbr_flag
+	}
+	r.ReadBits(20) // the four delay and offset lengths
+	return r.Err() == nil
 }
 
 // sarTable is Table E-1: the sample aspect ratios of aspect_ratio_idc 0-16.

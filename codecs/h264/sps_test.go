@@ -84,7 +84,8 @@ var spsTests = []struct {
 		Log2MaxFrameNum: 4, Log2MaxPicOrderCntLsb: 6, MaxNumRefFrames: 4, PicWidthInMbs: 40, PicHeightInMapUnits: 23,
 		FrameMBSOnly: true, FrameCropRight: 2, FrameCropBottom: 5, Width: 636, Height: 358, VUIPresent: true,
 		SarWidth: 1432, SarHeight: 1431, ColourPrimaries: 2, TransferCharacteristics: 2, MatrixCoefficients: 2,
-		TimingInfoPresent: true, NumUnitsInTick: 1, TimeScale: 60}, nil},
+		TimingInfoPresent: true, NumUnitsInTick: 1, TimeScale: 60,
+		BitstreamRestriction: true, MaxNumReorderFrames: 2, MaxDecFrameBuffering: 4}, nil},
 	{"baseline 1920x1080", sps("0x67/8", "66/8", "0xc0/8", "40/8", ue(0), ue(0), ue(2), ue(1), "0/1",
 		ue(119), ue(67), "1/1", "1/1", "1/1", ue(0), ue(0), ue(0), ue(4), "0/1", "1/1"),
 		SPS{ProfileIDC: 66, ConstraintFlags: 0xc0, LevelIDC: 40, ChromaFormatIDC: 1, BitDepthLuma: 8, BitDepthChroma: 8,
@@ -101,7 +102,9 @@ var spsTests = []struct {
 		"1/1", "1/1", "2/8", "1/1", "1/1", "1/1", "5/3", "1/1", "1/1", "1/8", "1/8", "1/8", // VUI: SAR 12:11, BT.709
 		"1/1", ue(0), ue(0), "1/1", "1001/32", "60000/32", "1/1", "0/1", "0/1", "1/1"),
 		SPS{ProfileIDC: 122, LevelIDC: 31, ID: 3, ChromaFormatIDC: 2, BitDepthLuma: 10, BitDepthChroma: 10,
-			Log2MaxFrameNum: 4, PicOrderCntType: 1, MaxNumRefFrames: 2, PicWidthInMbs: 4, PicHeightInMapUnits: 2,
+			Log2MaxFrameNum: 4, PicOrderCntType: 1, OffsetForNonRefPic: -3, OffsetForTopToBottomField: 2,
+			NumRefFramesInPicOrderCntCycle: 2, OffsetForRefFrame: [255]int32{1, -1},
+			MaxNumRefFrames: 2, PicWidthInMbs: 4, PicHeightInMapUnits: 2,
 			MBAdaptiveFrameField: true, FrameCropLeft: 1, FrameCropBottom: 1, Width: 62, Height: 62,
 			VUIPresent: true, SarWidth: 12, SarHeight: 11, VideoFullRange: true,
 			ColourPrimaries: 1, TransferCharacteristics: 1, MatrixCoefficients: 1,
@@ -143,6 +146,18 @@ var spsTests = []struct {
 			PicOrderCntType: 2, MaxNumRefFrames: 1, PicWidthInMbs: 11, PicHeightInMapUnits: 9, FrameMBSOnly: true,
 			Width: 176, Height: 144, VUIPresent: true,
 			ColourPrimaries: 2, TransferCharacteristics: 2, MatrixCoefficients: 2}, nil},
+	{"main, poc type 0, HRD and bitstream restriction", sps("0x67/8", "77/8", "0/8", "30/8", ue(0),
+		ue(0), ue(0), ue(2), ue(4), "0/1", ue(19), ue(14), "1/1", "1/1", "0/1", // poc type 0, lsb 6 bits, 320x240
+		"1/1", "0/1", "0/1", "0/1", "0/1", "1/1", "1/32", "50/32", "1/1", // VUI: timing 25 fps
+		"1/1", ue(1), "4/4", "5/4", ue(1000), ue(2000), "1/1", ue(3000), ue(4000), "0/1", "23/5", "23/5", "23/5", "24/5", // NAL HRD, 2 CPBs
+		"0/1", "0/1", "0/1", // low_delay_hrd_flag, pic_struct_present_flag
+		"1/1", "1/1", ue(2), ue(1), ue(16), ue(16), ue(1), ue(3), "1/1"), // bitstream restriction: 1 reorder, 3 frames
+		SPS{ProfileIDC: 77, LevelIDC: 30, ChromaFormatIDC: 1, BitDepthLuma: 8, BitDepthChroma: 8,
+			Log2MaxFrameNum: 4, Log2MaxPicOrderCntLsb: 6, MaxNumRefFrames: 4, PicWidthInMbs: 20, PicHeightInMapUnits: 15,
+			FrameMBSOnly: true, Width: 320, Height: 240, VUIPresent: true,
+			ColourPrimaries: 2, TransferCharacteristics: 2, MatrixCoefficients: 2,
+			TimingInfoPresent: true, NumUnitsInTick: 1, TimeScale: 50, FixedFrameRate: true,
+			BitstreamRestriction: true, MaxNumReorderFrames: 1, MaxDecFrameBuffering: 3}, nil},
 	{"not an SPS", []byte{0x68, 0xce, 0x3c, 0x80}, SPS{}, ErrNotSPS},
 	{"empty", nil, SPS{}, ErrNotSPS},
 	{"header only", []byte{0x67}, SPS{}, ErrShortSPS},
