@@ -3,7 +3,9 @@ package mediarecorder
 import "sync"
 
 // Fanout delivers a track's samples to every Sink subscribed to it. Track
-// implementations embed it (or keep one) to implement Track.Subscribe.
+// implementations keep one in an unexported field and forward
+// Track.Subscribe to it; they do not embed it in an exported type, which
+// would let callers End or Publish behind the track's back.
 // The zero value is ready to use; its methods are safe for concurrent use.
 type Fanout struct {
 	mu      sync.Mutex

@@ -31,7 +31,7 @@ type SampleTrack struct {
 	codec Codec
 	id2   codecID
 
-	Fanout
+	fan Fanout // not embedded: End would end the track behind its back
 
 	mu        sync.Mutex
 	ended     bool
@@ -116,17 +116,16 @@ func (t *SampleTrack) write(s Sample, at time.Duration, explicit bool) error {
 	}
 	ts.KeyFrame = t.keyDetect.isKeyFrame(t.id2, s.Data)
 	// Publish under t.mu keeps samples in order across concurrent writers.
-	t.Fanout.Publish(ts)
+	t.fan.Publish(ts)
 	return nil
 }
 
 // WriteSampleWait is WriteSample for producers faster than real time that
 // must not lose samples (files, tests): it first waits while a recorder has
-// a large backlog of this track's samples, so nothing is dropped. (The
-// embedded Fanout's WaitRoom does the waiting; call it before
-// WriteSampleAt for the same effect.)
+// a large backlog of this track's samples, so nothing is dropped. (WaitRoom
+// does the waiting; call it before WriteSampleAt for the same effect.)
 func (t *SampleTrack) WriteSampleWait(s Sample) error {
-	t.Fanout.WaitRoom()
+	t.fan.WaitRoom()
 	return t.WriteSample(s)
 }
 
@@ -140,8 +139,15 @@ func (t *SampleTrack) Stop() {
 	}
 	t.ended = true
 	t.mu.Unlock()
-	t.Fanout.End()
+	t.fan.End()
 }
+
+// Subscribe implements Track.Subscribe.
+func (t *SampleTrack) Subscribe(s Sink) (unsubscribe func()) { return t.fan.Subscribe(s) }
+
+// WaitRoom blocks until every recorder recording the track has room for
+// more samples (see WriteSampleWait). Live producers never call it.
+func (t *SampleTrack) WaitRoom() { t.fan.WaitRoom() }
 
 // RequestKeyFrame records a request for a key frame: it calls the function
 // set with OnKeyFrameRequest, if any, and signals KeyFrameRequests.

@@ -59,8 +59,9 @@ type TimedSample struct {
 // Track is one MediaStreamTrack: a source of encoded samples.
 // Several recorders may record the same track at once; each sees every sample.
 //
-// Implementations outside this package (RTP, files) usually embed a Fanout,
-// which implements Subscribe.
+// Implementations outside this package (RTP, files) usually keep a Fanout
+// in an unexported field and forward Subscribe to it (embedding it would
+// export End and Publish, letting callers end the track behind its back).
 type Track interface {
 	ID() string
 	Kind() Kind

@@ -149,7 +149,7 @@ type frame struct {
 // Track is a mediarecorder.Track fed by RTP packets (WritePacket) and
 // RTCP (WriteRTCP).
 type Track struct {
-	mediarecorder.Fanout
+	fan mediarecorder.Fanout // not embedded: End would end the track behind its back
 
 	id     string
 	kind   mediarecorder.Kind
@@ -272,6 +272,9 @@ func (t *Track) ReadyState() mediarecorder.TrackState {
 	return mediarecorder.TrackLive
 }
 
+// Subscribe implements mediarecorder.Track.Subscribe.
+func (t *Track) Subscribe(s mediarecorder.Sink) (unsubscribe func()) { return t.fan.Subscribe(s) }
+
 // RequestKeyFrame calls Options.OnKeyFrameRequest, if set.
 func (t *Track) RequestKeyFrame() {
 	if t.onKey == nil {
@@ -302,7 +305,7 @@ func (t *Track) Stop() {
 	t.publishHeld()
 	t.ended = true
 	t.mu.Unlock()
-	t.Fanout.End()
+	t.fan.End()
 }
 
 // WritePacket feeds one RTP packet that arrived at arrival. The track
@@ -692,7 +695,7 @@ func (t *Track) publish(f frame) {
 			f.dur = time.Second / 30
 		}
 	}
-	t.Fanout.Publish(mediarecorder.TimedSample{
+	t.fan.Publish(mediarecorder.TimedSample{
 		Sample:    mediarecorder.Sample{Data: f.data, Duration: f.dur},
 		Timestamp: f.ts,
 		KeyFrame:  f.key,
