@@ -486,6 +486,20 @@ func (r *Recorder) Wait(ctx context.Context) error {
 	}
 }
 
+// Duration returns how much media the recording most recently started
+// holds: so far while it runs, and once it has stopped (after Done) the
+// final length, the Duration written into a finished file. Paused time is
+// not counted. It is 0 before the first Start.
+func (r *Recorder) Duration() time.Duration {
+	r.mu.Lock()
+	rec := r.last
+	r.mu.Unlock()
+	if rec == nil {
+		return 0
+	}
+	return time.Duration(rec.duration.Load())
+}
+
 // Pending returns how many samples are buffered, not yet written, in the
 // recording in progress (0 when inactive). A producer that must not lose
 // samples (a file fed faster than real time) can wait while it is high.

@@ -84,6 +84,7 @@ type recording struct {
 	offsets      map[uint64]time.Duration
 	curEpoch     uint64
 	mediaEnd     time.Duration // end of the latest sample written
+	duration     atomic.Int64  // mediaEnd, for Recorder.Duration on any goroutine
 	blobStart    time.Duration // media time where the current blob starts
 	blobsCut     int
 	stopListener func()
@@ -717,6 +718,7 @@ func (rec *recording) writeSample(t *recTrack, e *queued) error {
 	}
 	if end := ts + dur; end > rec.mediaEnd {
 		rec.mediaEnd = end
+		rec.duration.Store(int64(end))
 	}
 	if isVideo {
 		rec.keyFrameInterval(t, ts, e.key)
