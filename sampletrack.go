@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gomediarecorder/mediarecorder/internal/id"
 )
 
 // ErrTrackEnded is returned by SampleTrack.WriteSample once the track has ended.
@@ -50,7 +52,7 @@ func NewSampleTrack(codec Codec) *SampleTrack {
 		k = KindAudio
 	}
 	return &SampleTrack{
-		id:      newID(),
+		id:      id.New(),
 		kind:    k,
 		codec:   codec,
 		id2:     codecFromTrack(codec),

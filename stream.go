@@ -1,6 +1,10 @@
 package mediarecorder
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/gomediarecorder/mediarecorder/internal/id"
+)
 
 // Stream is a MediaStream: a set of tracks recorded together.
 // Its methods are safe for concurrent use.
@@ -17,7 +21,7 @@ type streamListener struct{ changed func() }
 
 // NewStream returns a stream holding tracks (duplicates are kept once).
 func NewStream(tracks ...Track) *Stream {
-	s := &Stream{id: newID()}
+	s := &Stream{id: id.New()}
 	for _, t := range tracks {
 		if t != nil && s.index(t) < 0 {
 			s.tracks = append(s.tracks, t)

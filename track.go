@@ -1,10 +1,6 @@
 package mediarecorder
 
-import (
-	"crypto/rand"
-	"encoding/hex"
-	"time"
-)
+import "time"
 
 // Kind is MediaStreamTrack.kind: "audio" or "video".
 type Kind string
@@ -92,14 +88,4 @@ type Sink interface {
 // SampleTrack.WriteSampleWait; live producers never wait.
 type RoomWaiter interface {
 	WaitRoom()
-}
-
-// newID returns a random identifier in UUID form.
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

@@ -8,8 +8,6 @@
 package rtpsource
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"strings"
 	"sync"
@@ -26,6 +24,7 @@ import (
 	"github.com/gomediarecorder/mediarecorder/codecs/opus"
 	"github.com/gomediarecorder/mediarecorder/codecs/vp8"
 	"github.com/gomediarecorder/mediarecorder/codecs/vp9"
+	"github.com/gomediarecorder/mediarecorder/internal/id"
 )
 
 // Errors returned by NewTrack and WritePacket.
@@ -231,7 +230,7 @@ func NewTrack(codec mediarecorder.Codec, opt Options) (*Track, error) {
 		return nil, ErrClockRate
 	}
 	t := &Track{
-		id:     newID(),
+		id:     id.New(),
 		kind:   mediarecorder.KindVideo,
 		codec:  codec,
 		ck:     ck,
@@ -796,14 +795,4 @@ func (t *Track) WriteRTCP(pkts []rtcp.Packet) {
 		t.srRTP = rtpTS
 		t.srNTP = sr.NTPTime
 	}
-}
-
-// newID returns a random identifier in UUID form.
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

@@ -3,8 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gomediarecorder/mediarecorder"
+	"github.com/gomediarecorder/mediarecorder/internal/id"
 	"github.com/gomediarecorder/mediarecorder/rtpsource"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -24,20 +23,20 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// newID returns a random identifier: 16 hex digits, safe in file names.
-func newID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
+// newID returns a random identifier (UUID form), safe in file names.
+func newID() string { return id.New() }
 
-// validID reports whether id could have come from newID, so that it may
-// reach the filesystem.
-func validID(id string) bool {
-	if len(id) != 16 {
+// validID reports whether s could have come from newID (or is one of the
+// 16 hex digits that earlier versions made), so that it may reach the
+// filesystem.
+func validID(s string) bool {
+	if id.Valid(s) {
+		return true
+	}
+	if len(s) != 16 {
 		return false
 	}
-	for _, c := range id {
+	for _, c := range s {
 		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
 			return false
 		}
@@ -230,14 +229,14 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 	}
 	expected, err := checkOffer(string(body))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "NotSupportedError", err.Error())
+		writeError(w, http.StatusBadRequest, mediarecorder.NameNotSupported, err.Error())
 		return
 	}
 	s.mu.Lock()
 	closed := s.closed
 	s.mu.Unlock()
 	if closed {
-		writeError(w, http.StatusServiceUnavailable, "InvalidStateError", "the server is shutting down")
+		writeError(w, http.StatusServiceUnavailable, mediarecorder.NameInvalidState, "the server is shutting down")
 		return
 	}
 	addr := addrOf(r.RemoteAddr)
@@ -254,7 +253,7 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 	pc, err := s.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		s.slots.give(addr)
-		writeError(w, http.StatusInternalServerError, "UnknownError", err.Error())
+		writeError(w, http.StatusInternalServerError, mediarecorder.NameUnknown, err.Error())
 		return
 	}
 	ss := &session{
@@ -284,17 +283,17 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, name, err.Error())
 	}
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: string(body)}); err != nil {
-		fail(http.StatusBadRequest, "NotSupportedError", fmt.Errorf("bad SDP offer: %w", err))
+		fail(http.StatusBadRequest, mediarecorder.NameNotSupported, fmt.Errorf("bad SDP offer: %w", err))
 		return
 	}
 	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
-		fail(http.StatusBadRequest, "NotSupportedError", fmt.Errorf("cannot answer the offer: %w", err))
+		fail(http.StatusBadRequest, mediarecorder.NameNotSupported, fmt.Errorf("cannot answer the offer: %w", err))
 		return
 	}
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(answer); err != nil {
-		fail(http.StatusInternalServerError, "UnknownError", err)
+		fail(http.StatusInternalServerError, mediarecorder.NameUnknown, err)
 		return
 	}
 	select {
@@ -307,7 +306,7 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		fail(http.StatusServiceUnavailable, "InvalidStateError", errors.New("the server is shutting down"))
+		fail(http.StatusServiceUnavailable, mediarecorder.NameInvalidState, errors.New("the server is shutting down"))
 		return
 	}
 	s.sessions[ss.id] = ss
