@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gomediarecorder/mediarecorder"
 )
 
 // maxRanges is the most byte ranges answered in one multipart/byteranges
@@ -163,7 +165,7 @@ func ifRangeHolds(ir string, modtime time.Time) bool {
 func serveFile(w http.ResponseWriter, r *http.Request, name string, f *os.File) {
 	fi, err := f.Stat()
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "UnknownError", err.Error())
+		writeError(w, http.StatusInternalServerError, mediarecorder.NameUnknown, err.Error())
 		return
 	}
 	size, modtime := fi.Size(), fi.ModTime()

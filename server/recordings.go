@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -113,26 +112,6 @@ type createRequest struct {
 	VideoBitsPerSecond uint64  `json:"videoBitsPerSecond"`
 }
 
-// extension picks the file extension for a recording of mimeType on ss.
-func extension(mimeType string, ss *session) string {
-	base, _, _ := mime.ParseMediaType(mimeType)
-	switch base {
-	case "video/x-matroska", "audio/x-matroska":
-		return ".mkv"
-	case "audio/ogg":
-		return ".ogg"
-	case "video/mp4", "audio/mp4":
-		return ".mp4"
-	case "":
-		for _, t := range ss.stream.VideoTracks() {
-			if strings.EqualFold(t.Codec().MimeType, "video/H264") {
-				return ".mkv"
-			}
-		}
-	}
-	return ".webm"
-}
-
 // domStatus maps a recorder error to an HTTP status and DOMException name.
 func domStatus(err error) (int, string) {
 	var de *mediarecorder.DOMException
@@ -173,7 +152,10 @@ func (s *Server) createRecording(ss *session, req createRequest) (*recording, in
 		return nil, st, err
 	}
 	id := newID()
-	name := id + extension(req.MimeType, ss)
+	name := id + ".webm" // when ContainerFor fails, so will Start
+	if _, ext, err := mediarecorder.ContainerFor(ss.stream, req.MimeType); err == nil {
+		name = id + ext
+	}
 	f, err := os.OpenFile(filepath.Join(s.cfg.Dir, name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, http.StatusInternalServerError, &mediarecorder.DOMException{Name: mediarecorder.NameUnknown, Message: "creating the file: " + err.Error()}

@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gomediarecorder/mediarecorder"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -236,7 +237,7 @@ func (s *Server) routes() {
 	m.HandleFunc("DELETE /whip/{session}", s.handleWHIPDelete)
 	m.HandleFunc("PATCH /whip/{session}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "DELETE, OPTIONS")
-		writeError(w, http.StatusMethodNotAllowed, "NotSupportedError", "trickle ICE is not supported: gather every candidate before POSTing the offer")
+		writeError(w, http.StatusMethodNotAllowed, mediarecorder.NameNotSupported, "trickle ICE is not supported: gather every candidate before POSTing the offer")
 	})
 	m.HandleFunc("POST /api/recordings", s.handleCreate)
 	m.HandleFunc("GET /api/recordings", s.handleList)
