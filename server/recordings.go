@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/gomediarecorder/mediarecorder"
-	"github.com/gomediarecorder/mediarecorder/webm"
 )
 
 // stopWait is how long POST .../stop and DELETE wait for the file to be
@@ -274,12 +273,8 @@ func (s *Server) installHandlers(rc *recording, r *mediarecorder.Recorder) {
 		if fi, err := rc.f.Stat(); err == nil {
 			rc.e.Size = fi.Size()
 		}
-		if ext := filepath.Ext(rc.e.File); ext == ".webm" || ext == ".mkv" {
-			if _, err := rc.f.Seek(0, io.SeekStart); err == nil {
-				if p, err := webm.Probe(rc.f); err == nil && p.Duration > 0 {
-					rc.e.Duration = p.Duration.Seconds()
-				}
-			}
+		if d := r.Duration(); d > 0 { // the media's length, as the finished file says
+			rc.e.Duration = d.Seconds()
 		}
 		rc.f.Close()
 		rc.f, rc.rec = nil, nil

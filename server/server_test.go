@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -458,6 +459,11 @@ func checkMedia(t *testing.T, base, id string, want, slack float64) {
 	pr, err := webm.Probe(bytes.NewReader(r.body))
 	if err != nil || !pr.Seekable {
 		t.Errorf("webm.Probe: seekable %v, %v (%v)", pr.Seekable, err, pr.Problems)
+	}
+	// A finished recording's entry has the file's duration (Recorder.Duration).
+	if m := decodeJSON[meta](t, do(t, "GET", base+"/api/recordings/"+id, nil).body); m.State == "inactive" &&
+		math.Abs(m.Duration-pr.Duration.Seconds()) > 0.002 {
+		t.Errorf("entry duration %.3f s, the file's %.3f s", m.Duration, pr.Duration.Seconds())
 	}
 }
 
