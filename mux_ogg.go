@@ -69,3 +69,6 @@ func (m *oggMuxer) flush() (time.Duration, bool) {
 
 func (m *oggMuxer) disableSeeking() {}
 func (m *oggMuxer) close() error    { return m.w.Close() }
+
+// duration is the length the file says (Recorder.Duration).
+func (m *oggMuxer) duration() time.Duration { return m.w.Duration() }

@@ -88,3 +88,6 @@ func (m *webmMuxer) writeFrame(t *recTrack, _, pts, _ time.Duration, key bool, d
 func (m *webmMuxer) flush() (time.Duration, bool) { return 0, false }
 func (m *webmMuxer) disableSeeking()              { m.w.DisableSeeking() }
 func (m *webmMuxer) close() error                 { return m.w.Close() }
+
+// duration is the Duration the file says (Recorder.Duration).
+func (m *webmMuxer) duration() time.Duration { return m.w.Duration() }

@@ -487,9 +487,11 @@ func (r *Recorder) Wait(ctx context.Context) error {
 }
 
 // Duration returns how much media the recording most recently started
-// holds: so far while it runs, and once it has stopped (after Done) the
-// final length, the Duration written into a finished file. Paused time is
-// not counted. It is 0 before the first Start.
+// holds: so far while it runs (the end of the latest sample written), and
+// once it has stopped (after Done) the length the finished file says, its
+// Duration (WebM, Matroska), mvhd duration (MP4) or final granule (Ogg) —
+// which may count the last frame's own length where its source said less.
+// Paused time is not counted. It is 0 before the first Start.
 func (r *Recorder) Duration() time.Duration {
 	r.mu.Lock()
 	rec := r.last

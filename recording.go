@@ -849,6 +849,13 @@ func (rec *recording) finish(errEvent error, fatal bool) {
 		if err := rec.mux.close(); err != nil && errEvent == nil {
 			errEvent = domErrCause(NameUnknown, err)
 		}
+		// Recorder.Duration: what the finished file says, where the
+		// container estimates the last frame's length its own way.
+		if m, ok := rec.mux.(interface{ duration() time.Duration }); ok {
+			if d := m.duration(); d > 0 {
+				rec.duration.Store(int64(d))
+			}
+		}
 	}
 	if err := rec.out.finish(); err != nil && errEvent == nil {
 		errEvent = domErrCause(NameUnknown, err)

@@ -6,6 +6,8 @@
 package main
 
 import (
+	"context"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"io"
@@ -15,7 +17,6 @@ import (
 
 	mr "github.com/gomediarecorder/mediarecorder"
 	"github.com/gomediarecorder/mediarecorder/codecs/opus"
-	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 	"github.com/gomediarecorder/mediarecorder/ogg"
 )
 
@@ -29,7 +30,7 @@ func main() {
 }
 
 func run(out string, timeslice time.Duration) error {
-	_, frames, err := mediatest.ReadIVF("testdata/vp8.ivf")
+	frames, err := readIVF("testdata/vp8.ivf")
 	if err != nil {
 		return fmt.Errorf("run me from the module root: %w", err)
 	}
@@ -48,8 +49,7 @@ func run(out string, timeslice time.Duration) error {
 	if err != nil {
 		return err
 	}
-	done := make(chan error, 1)
-	var werr error
+	var werr error // a failed write; read after Wait
 	var typ string
 	rec.OnDataAvailable(func(e mr.BlobEvent) {
 		typ = e.Data.Type()
@@ -58,8 +58,6 @@ func run(out string, timeslice time.Duration) error {
 		}
 	})
 	rec.OnStart(func() { fmt.Printf("recording %s ...\n", rec.MimeType()) })
-	rec.OnError(func(err error) { werr = err })
-	rec.OnStop(func() { done <- werr })
 	if err := rec.Start(timeslice); err != nil {
 		return err
 	}
@@ -70,7 +68,7 @@ func run(out string, timeslice time.Duration) error {
 	for len(frames) > 0 || len(packets) > 0 {
 		if len(frames) > 0 && (len(packets) == 0 || vt <= at) {
 			time.Sleep(time.Until(start.Add(vt)))
-			if err := video.WriteSample(mr.Sample{Data: frames[0].Data, Duration: frame}); err != nil {
+			if err := video.WriteSample(mr.Sample{Data: frames[0], Duration: frame}); err != nil {
 				return err
 			}
 			frames, vt = frames[1:], vt+frame
@@ -86,8 +84,11 @@ func run(out string, timeslice time.Duration) error {
 	if err := rec.Stop(); err != nil {
 		return err
 	}
-	if err := <-done; err != nil {
+	if err := rec.Wait(context.Background()); err != nil { // after the last blob
 		return err
+	}
+	if werr != nil {
+		return werr
 	}
 	if err := f.Close(); err != nil {
 		return err
@@ -95,6 +96,35 @@ func run(out string, timeslice time.Duration) error {
 	st, _ := os.Stat(out)
 	fmt.Printf("wrote %s: %d bytes, type %s (try: ffprobe %s)\n", out, st.Size(), typ, out)
 	return nil
+}
+
+// readIVF returns the frames of an IVF file (32-byte header, then a 12-byte
+// header before each frame: its size and timestamp, little-endian).
+func readIVF(path string) ([][]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) < 32 || string(data[:4]) != "DKIF" {
+		return nil, fmt.Errorf("%s: not an IVF file", path)
+	}
+	hlen := int(binary.LittleEndian.Uint16(data[6:]))
+	if hlen < 32 || hlen > len(data) {
+		return nil, fmt.Errorf("%s: bad IVF header", path)
+	}
+	var frames [][]byte
+	for rest := data[hlen:]; len(rest) > 0; {
+		if len(rest) < 12 {
+			return nil, fmt.Errorf("%s: cut-off frame header", path)
+		}
+		n := binary.LittleEndian.Uint32(rest)
+		if uint64(n) > uint64(len(rest)-12) {
+			return nil, fmt.Errorf("%s: cut-off frame", path)
+		}
+		frames = append(frames, rest[12:12+n])
+		rest = rest[12+n:]
+	}
+	return frames, nil
 }
 
 // readOpus returns the audio packets of an Ogg Opus file.
