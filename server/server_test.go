@@ -460,10 +460,11 @@ func checkMedia(t *testing.T, base, id string, want, slack float64) {
 	if err != nil || !pr.Seekable {
 		t.Errorf("webm.Probe: seekable %v, %v (%v)", pr.Seekable, err, pr.Problems)
 	}
-	// A finished recording's entry has the file's duration (Recorder.Duration).
+	// A finished recording's entry has the Duration the file says
+	// (Recorder.Duration), what players show.
 	if m := decodeJSON[meta](t, do(t, "GET", base+"/api/recordings/"+id, nil).body); m.State == "inactive" &&
-		math.Abs(m.Duration-pr.Duration.Seconds()) > 0.002 {
-		t.Errorf("entry duration %.3f s, the file's %.3f s", m.Duration, pr.Duration.Seconds())
+		math.Abs(m.Duration-pr.Header.Duration.Seconds()) > 0.002 {
+		t.Errorf("entry duration %.3f s, the file's Duration %.3f s", m.Duration, pr.Header.Duration.Seconds())
 	}
 }
 
