@@ -63,9 +63,16 @@ func fakeS3(t testing.TB) backend {
 	return b
 }
 
-// seaweed runs SeaweedFS (skipped in -short or without the binary).
-func seaweed(t testing.TB) backend {
-	srv := s3test.Start(t)
+func TestMain(m *testing.M) { os.Exit(s3test.Main(m)) }
+
+// seaweed runs SeaweedFS (skipped in -short or without the binary): the
+// package's shared server, or with own a server of the test's own that
+// stop and restart stop and start.
+func seaweed(t testing.TB, own bool) backend {
+	srv := s3test.Shared(t)
+	if own {
+		srv = s3test.Start(t)
+	}
 	return backend{
 		name: "seaweedfs",
 		opts: func(spool string) storage.S3Options {
@@ -80,10 +87,11 @@ func seaweed(t testing.TB) backend {
 	}
 }
 
-// eachBackend runs fn on the fake, then on SeaweedFS.
-func eachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
+// eachBackend runs fn on the fake, then on SeaweedFS (its own server if
+// fn stops it).
+func eachBackend(t *testing.T, stops bool, fn func(t *testing.T, b backend)) {
 	t.Run("fake", func(t *testing.T) { fn(t, fakeS3(t)) })
-	t.Run("seaweedfs", func(t *testing.T) { fn(t, seaweed(t)) })
+	t.Run("seaweedfs", func(t *testing.T) { fn(t, seaweed(t, stops)) })
 }
 
 // quiet is the stores' logger: silent unless STORAGE_TEST_LOG is set.

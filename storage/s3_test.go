@@ -38,7 +38,7 @@ func create(t testing.TB, st storage.Store, key string) storage.Writer {
 // uploaded while it grows, the finish uploads part 1 and the last part
 // only, and the object is the file byte for byte.
 func TestStreamEqualsFile(t *testing.T) {
-	eachBackend(t, func(t *testing.T, b backend) {
+	eachBackend(t, false, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		spool := t.TempDir()
 		st := newStore(t, b, spool, func(o *storage.S3Options) { o.KeepSpool = true })
@@ -91,7 +91,7 @@ func TestStreamEqualsFile(t *testing.T) {
 // A patch into a part already uploaded (further back than Lag) makes the
 // part go up again; the object is still the file.
 func TestPatchUploadedPart(t *testing.T) {
-	eachBackend(t, func(t *testing.T, b backend) {
+	eachBackend(t, false, func(t *testing.T, b backend) {
 		st := newStore(t, b, t.TempDir(), nil)
 		w := create(t, st, "b.webm")
 		sw := s3w(t, w)
@@ -117,7 +117,7 @@ func TestPatchUploadedPart(t *testing.T) {
 // The store goes away mid-recording: the recording goes on into the
 // spool, uploads retry, and catch up when it is back.
 func TestStoreOutage(t *testing.T) {
-	eachBackend(t, func(t *testing.T, b backend) {
+	eachBackend(t, true, func(t *testing.T, b backend) {
 		st := newStore(t, b, t.TempDir(), nil)
 		w := create(t, st, "c.webm")
 		sw := s3w(t, w)
@@ -146,7 +146,7 @@ func TestStoreOutage(t *testing.T) {
 // the queue (in a new process: a new store on the same spool) uploads it
 // once the store is back.
 func TestQueueSurvivesRestart(t *testing.T) {
-	eachBackend(t, func(t *testing.T, b backend) {
+	eachBackend(t, true, func(t *testing.T, b backend) {
 		spool := t.TempDir()
 		st := newStore(t, b, spool, nil)
 		w := create(t, st, "d.webm")
@@ -185,7 +185,7 @@ func TestQueueSurvivesRestart(t *testing.T) {
 // restart Pending lists it unfinished and Resume uploads it, reusing the
 // parts already stored.
 func TestResumeAfterCrash(t *testing.T) {
-	eachBackend(t, func(t *testing.T, b backend) {
+	eachBackend(t, false, func(t *testing.T, b backend) {
 		spool := t.TempDir()
 		cut := &cutTransport{}
 		st := newStore(t, b, spool, func(o *storage.S3Options) { o.Transport = cut })
@@ -224,7 +224,7 @@ func (c *cutTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // Delete aborts an unfinished upload (and its writer), and deletes a
 // stored object.
 func TestDeleteAbortsUpload(t *testing.T) {
-	eachBackend(t, func(t *testing.T, b backend) {
+	eachBackend(t, false, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		st := newStore(t, b, t.TempDir(), nil)
 		w := create(t, st, "f.webm")
@@ -278,7 +278,7 @@ func TestDeleteAbortsUpload(t *testing.T) {
 // A node lost with its disk: another node completes the upload from the
 // parts and interim objects in the store, downloading only those.
 func TestTakeover(t *testing.T) {
-	eachBackend(t, func(t *testing.T, b backend) {
+	eachBackend(t, false, func(t *testing.T, b backend) {
 		for _, flush := range []time.Duration{0, 50 * time.Millisecond} {
 			ctx := context.Background()
 			key := "h" + flush.String() + ".webm"
@@ -335,7 +335,7 @@ func TestTakeover(t *testing.T) {
 
 // Pre-signed and proxied range reads.
 func TestRangeReads(t *testing.T) {
-	eachBackend(t, func(t *testing.T, b backend) {
+	eachBackend(t, false, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		st := newStore(t, b, t.TempDir(), nil)
 		w := create(t, st, "i.webm")

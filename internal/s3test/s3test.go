@@ -1,18 +1,23 @@
 // Package s3test runs a real S3 server for tests: SeaweedFS (weed
-// server -s3) on 127.0.0.1, with its data in the test's temporary
-// directory, a bucket and a credential pair.
+// server -s3) on 127.0.0.1, with its data in a temporary directory, a
+// bucket and a credential pair.
 //
 // The weed binary is found at $MEDIARECORDER_WEED or in
 // ${XDG_CACHE_HOME:-$HOME/.cache}/mediarecorder/weed, where
-// scripts/setup-seaweedfs.sh (run by scripts/test.sh) builds it. Start
-// skips the test under -short or when the binary is missing, and fails it
-// instead when CI=true.
+// scripts/setup-seaweedfs.sh (run by scripts/test.sh) builds it. Start and
+// Shared skip the test under -short or when the binary is missing, and
+// fail it instead when CI=true.
 //
-//	srv := s3test.Start(t)
+// Start runs a server of the test's own, which the test may Stop (the
+// store goes away) and Restart (it comes back, same data and ports).
+// Shared hands every test of the package one server (started on first
+// use, stopped by Main), each test under its own key prefix: SeaweedFS
+// takes about 3 s to start and 8 s more to allocate its first volume.
+//
+//	func TestMain(m *testing.M) { os.Exit(s3test.Main(m)) }
+//
+//	srv := s3test.Shared(t) // or s3test.Start(t)
 //	st, _ := storage.NewS3(ctx, srv.Options(t.TempDir()))
-//	...
-//	srv.Stop()    // the store goes away
-//	srv.Restart() // and comes back, same data and ports
 package s3test
 
 import (
@@ -23,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"sync"
 	"syscall"
@@ -32,21 +38,28 @@ import (
 	"github.com/gomediarecorder/mediarecorder/storage"
 )
 
-// Credentials and bucket of every server Start runs.
+// Credentials and region of every server.
 const (
 	AccessKey = "mediarecorder-test"
 	SecretKey = "mediarecorder-test-secret-key-0123456789"
 	Region    = "us-east-1"
 )
 
-// Server is a running SeaweedFS with its S3 gateway.
+// Server is a running SeaweedFS with its S3 gateway, as one test sees it.
 type Server struct {
 	// Endpoint is the S3 URL, http://127.0.0.1:PORT.
 	Endpoint string
 	// Bucket exists once Start returns.
 	Bucket string
+	// Prefix is the test's key prefix ("" for Start's own server).
+	Prefix string
 
-	t     testing.TB
+	t testing.TB
+	p *proc
+}
+
+// proc is the weed process.
+type proc struct {
 	bin   string
 	dir   string
 	ports []int // s3, master, volume, filer
@@ -63,6 +76,17 @@ func Binary(t testing.TB) string {
 	if testing.Short() {
 		t.Skip("s3test: SeaweedFS tests are skipped in -short mode")
 	}
+	bin, err := binary()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	return bin
+}
+
+func binary() (string, error) {
 	bin := os.Getenv("MEDIARECORDER_WEED")
 	if bin == "" {
 		cache := os.Getenv("XDG_CACHE_HOME")
@@ -73,58 +97,107 @@ func Binary(t testing.TB) string {
 		bin = filepath.Join(cache, "mediarecorder", "weed")
 	}
 	if _, err := os.Stat(bin); err != nil {
-		msg := fmt.Sprintf("s3test: no SeaweedFS binary at %s (run scripts/setup-seaweedfs.sh)", bin)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		return "", fmt.Errorf("s3test: no SeaweedFS binary at %s (run scripts/setup-seaweedfs.sh)", bin)
 	}
-	return bin
+	return bin, nil
 }
 
-// Start runs a SeaweedFS server for the test, stopped when it ends, and
-// creates a bucket.
+// Start runs a SeaweedFS server of the test's own, stopped when the test
+// ends, with a bucket.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	bin := Binary(t)
-	dir := t.TempDir()
-	s := &Server{t: t, bin: bin, dir: dir, Bucket: "recordings"}
+	p, err := launch(bin, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.stop()
+		if t.Failed() {
+			t.Logf("weed log (tail):\n%s", p.tail())
+		}
+		p.log.Close()
+	})
+	return &Server{Endpoint: p.endpoint(), Bucket: "recordings", t: t, p: p}
+}
+
+var shared struct {
+	mu  sync.Mutex
+	p   *proc
+	err error
+	tmp string
+}
+
+// Shared returns the package's shared server (started on first use), with
+// a key prefix of the test's own. Tests that Stop the server use Start.
+func Shared(t testing.TB) *Server {
+	t.Helper()
+	bin := Binary(t)
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.p == nil && shared.err == nil {
+		shared.tmp, shared.err = os.MkdirTemp("", "s3test-")
+		if shared.err == nil {
+			shared.p, shared.err = launch(bin, shared.tmp)
+		}
+	}
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	prefix := regexp.MustCompile(`[^A-Za-z0-9_-]+`).ReplaceAllString(t.Name(), "_") + "/"
+	return &Server{Endpoint: shared.p.endpoint(), Bucket: "recordings", Prefix: prefix, t: t, p: shared.p}
+}
+
+// Main runs the package's tests, then stops the shared server.
+func Main(m *testing.M) int {
+	code := m.Run()
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.p != nil {
+		shared.p.stop()
+		if code != 0 {
+			fmt.Fprintf(os.Stderr, "weed log (tail):\n%s\n", shared.p.tail())
+		}
+		shared.p.log.Close()
+	}
+	if shared.tmp != "" {
+		os.RemoveAll(shared.tmp)
+	}
+	return code
+}
+
+// launch starts weed on free ports with its data under dir, and waits
+// until it stores objects (its first volume allocated) in the bucket
+// "recordings".
+func launch(bin, dir string) (*proc, error) {
+	p := &proc{bin: bin, dir: dir}
 	cfg := fmt.Sprintf(`{"identities":[{"name":"test","credentials":[{"accessKey":%q,"secretKey":%q}],"actions":["Admin","Read","List","Tagging","Write"]}]}`, AccessKey, SecretKey)
 	if err := os.WriteFile(filepath.Join(dir, "s3.json"), []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var err error
-	s.log, err = os.Create(filepath.Join(dir, "weed.log"))
-	if err != nil {
-		t.Fatal(err)
+	if p.log, err = os.Create(filepath.Join(dir, "weed.log")); err != nil {
+		return nil, err
 	}
-	s.ports, err = freePorts(4)
-	if err != nil {
-		t.Fatal(err)
+	if p.ports, err = freePorts(4); err != nil {
+		return nil, err
 	}
-	s.Endpoint = "http://127.0.0.1:" + strconv.Itoa(s.ports[0])
-	t.Cleanup(func() {
-		s.Stop()
-		s.log.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(s.log.Name())
-			if len(b) > 4000 {
-				b = b[len(b)-4000:]
-			}
-			t.Logf("weed log (tail):\n%s", b)
-		}
-	})
-	if err := s.start(); err != nil {
-		t.Fatal(err)
+	if err := p.start(); err != nil {
+		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	st, err := storage.NewS3(ctx, s.Options(t.TempDir()))
+	spool, err := os.MkdirTemp("", "s3test-spool-")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
+	}
+	defer os.RemoveAll(spool)
+	st, err := storage.NewS3(ctx, (&Server{Endpoint: p.endpoint(), Bucket: "recordings"}).Options(spool))
+	if err != nil {
+		return nil, err
 	}
 	for {
 		err := st.EnsureBucket(ctx)
@@ -132,87 +205,47 @@ func Start(t testing.TB) *Server {
 			break
 		}
 		if ctx.Err() != nil {
-			t.Fatalf("s3test: SeaweedFS did not come up: %v", err)
+			p.stop()
+			return nil, fmt.Errorf("s3test: SeaweedFS did not come up: %w\n%s", err, p.tail())
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	return s
+	// The first object waits for a volume to be allocated: do it now.
+	w, err := st.Create(ctx, "warm-up", storage.CreateOptions{})
+	if err == nil {
+		w.Write([]byte("warm-up"))
+		err = w.Commit(ctx)
+	}
+	if err == nil {
+		err = st.Delete(ctx, "warm-up")
+	}
+	if err != nil {
+		p.stop()
+		return nil, fmt.Errorf("s3test: SeaweedFS does not store objects: %w\n%s", err, p.tail())
+	}
+	return p, nil
 }
 
-// Options returns storage options for this server, spooling in spoolDir.
+// Options returns storage options for this server and test, spooling in
+// spoolDir.
 func (s *Server) Options(spoolDir string) storage.S3Options {
 	return storage.S3Options{
 		Endpoint: s.Endpoint, Region: Region, AccessKeyID: AccessKey, SecretAccessKey: SecretKey,
-		Bucket: s.Bucket, SpoolDir: spoolDir, MaxBackoff: time.Second, QueueInterval: time.Second,
+		Bucket: s.Bucket, Prefix: s.Prefix, SpoolDir: spoolDir, MaxBackoff: time.Second, QueueInterval: time.Second,
 	}
-}
-
-func (s *Server) start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd != nil {
-		return nil
-	}
-	p := s.ports
-	grpc := func(port int) string { return strconv.Itoa(port + 10000) }
-	args := []string{"server",
-		"-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-dir=" + filepath.Join(s.dir, "data"),
-		"-master.port=" + strconv.Itoa(p[1]), "-master.port.grpc=" + grpc(p[1]),
-		"-volume.port=" + strconv.Itoa(p[2]), "-volume.port.grpc=" + grpc(p[2]),
-		"-filer.port=" + strconv.Itoa(p[3]), "-filer.port.grpc=" + grpc(p[3]),
-		"-s3", "-s3.port=" + strconv.Itoa(p[0]), "-s3.port.grpc=" + grpc(p[0]),
-		"-s3.port.iceberg=0", "-s3.port.lance=0", "-s3.config=" + filepath.Join(s.dir, "s3.json"),
-		"-master.telemetry=false", "-master.volumeSizeLimitMB=64", "-volume.max=0",
-	}
-	cmd := exec.Command(s.bin, args...)
-	cmd.Stdout, cmd.Stderr = s.log, s.log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("s3test: starting weed: %w", err)
-	}
-	exit := make(chan struct{})
-	go func() { cmd.Wait(); close(exit) }()
-	s.cmd, s.exit = cmd, exit
-	return nil
 }
 
 // Stop stops the server (its data stays for Restart).
-func (s *Server) Stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd == nil {
-		return
-	}
-	pgid := s.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-s.exit:
-	case <-time.After(15 * time.Second):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-s.exit
-	}
-	s.cmd = nil
-	// The ports must be free again before a restart binds them.
-	for _, port := range s.ports {
-		for range 100 {
-			c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 100*time.Millisecond)
-			if err != nil {
-				break
-			}
-			c.Close()
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-}
+func (s *Server) Stop() { s.p.stop() }
 
 // Restart starts a stopped server again, on the same data and ports, and
 // waits until it answers S3 requests.
 func (s *Server) Restart() {
 	s.t.Helper()
-	if err := s.start(); err != nil {
+	if err := s.p.start(); err != nil {
 		s.t.Fatal(err)
 	}
-	if err := s.WaitReady(90 * time.Second); err != nil {
+	if err := s.WaitReady(2 * time.Minute); err != nil {
 		s.t.Fatal(err)
 	}
 }
@@ -235,6 +268,74 @@ func (s *Server) WaitReady(timeout time.Duration) error {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
+}
+
+func (p *proc) endpoint() string { return "http://127.0.0.1:" + strconv.Itoa(p.ports[0]) }
+
+func (p *proc) start() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd != nil {
+		return nil
+	}
+	port := func(i int) string { return strconv.Itoa(p.ports[i]) }
+	grpc := func(i int) string { return strconv.Itoa(p.ports[i] + 10000) }
+	args := []string{"server",
+		"-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-dir=" + filepath.Join(p.dir, "data"),
+		"-master.port=" + port(1), "-master.port.grpc=" + grpc(1),
+		"-volume.port=" + port(2), "-volume.port.grpc=" + grpc(2),
+		"-filer.port=" + port(3), "-filer.port.grpc=" + grpc(3),
+		"-s3", "-s3.port=" + port(0), "-s3.port.grpc=" + grpc(0),
+		"-s3.port.iceberg=0", "-s3.port.lance=0", "-s3.config=" + filepath.Join(p.dir, "s3.json"),
+		"-master.telemetry=false", "-master.volumeSizeLimitMB=64", "-volume.max=0", "-volume.preStopSeconds=0",
+	}
+	cmd := exec.Command(p.bin, args...)
+	cmd.Stdout, cmd.Stderr = p.log, p.log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("s3test: starting weed: %w", err)
+	}
+	exit := make(chan struct{})
+	go func() { cmd.Wait(); close(exit) }()
+	p.cmd, p.exit = cmd, exit
+	return nil
+}
+
+func (p *proc) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return
+	}
+	pgid := p.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-p.exit:
+	case <-time.After(3 * time.Second): // a graceful stop can take 15 s; the data is safe either way
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		<-p.exit
+	}
+	p.cmd = nil
+	// The ports must be free again before a restart binds them.
+	for _, port := range p.ports {
+		for range 100 {
+			c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 100*time.Millisecond)
+			if err != nil {
+				break
+			}
+			c.Close()
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+// tail returns the end of weed's log.
+func (p *proc) tail() string {
+	b, _ := os.ReadFile(p.log.Name())
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
 }
 
 // freePorts finds n ports free on 127.0.0.1 whose port+10000 (SeaweedFS's
