@@ -143,4 +143,3 @@ func TestOpenSpec(t *testing.T) {
 		}
 	}
 }
-

@@ -431,7 +431,8 @@ func (w *S3Writer) uploadPart(ctx context.Context, n int) error {
 func (w *S3Writer) headJob(ctx context.Context) error {
 	w.mu.Lock()
 	gen := w.headGen
-	b := make([]byte, min(w.size, w.ps))
+	b := getBuf(min(w.size, w.ps))
+	defer putBuf(b)
 	_, err := w.f.ReadAt(b, 0)
 	w.mu.Unlock()
 	if err != nil && !(err == io.EOF && len(b) == 0) {
@@ -453,7 +454,8 @@ func (w *S3Writer) tailJob(ctx context.Context) error {
 	w.mu.Lock()
 	gen := w.tailGen
 	off := w.contiguous()
-	b := make([]byte, 8+max(w.size-off, 0))
+	b := getBuf(8 + max(w.size-off, 0))
+	defer putBuf(b)
 	binary.BigEndian.PutUint64(b, uint64(off))
 	_, err := w.f.ReadAt(b[8:], off)
 	w.mu.Unlock()
