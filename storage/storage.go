@@ -55,7 +55,14 @@
 //     these re-uploads; the recorder's own files need none (see the tests).
 //   - Uploads run on one goroutine per Writer, one part at a time, with a
 //     part's bytes read from the spool into one pooled buffer: a Writer holds
-//     at most one part in memory, and none while idle.
+//     one part in memory while it uploads, none while idle. Measured
+//     (BenchmarkS3Writer, SeaweedFS, 5 MiB parts): a peak live heap of 10 MiB
+//     for one writer (the part in flight and a pooled one), 5.7 MiB per
+//     writer with eight at once; 51 MB/s for one writer and 84 MB/s for
+//     eight on a shared 2-core machine, 7-9 ms of CPU per MiB.
+//   - A real WebM recording (TestRecorderIntoS3) re-uploads no part: its
+//     patches while recording reach back one Cluster, well within Lag, and
+//     those at the finish land in part 1 or in the last part.
 //
 // The object Commit completes is byte for byte the file the local store
 // would have written (WebM with SeekHead, Duration and Cues; MP4 with its
@@ -84,6 +91,36 @@
 //     finished spool file stays in the spool directory with a small manifest
 //     (SpoolDir/.uploads/KEY.json), which RunQueue uploads later, across
 //     restarts.
+//
+// # Server integration
+//
+// What `mediarecorder serve` needs, in order:
+//
+//   - Startup: st, err := storage.Open(ctx, flagStore, cfg.Dir, storage.S3Options{})
+//     (cfg.Dir is the local store, or the spool directory for S3). For an
+//     *S3: EnsureBucket if the server may create it; then for each of
+//     st.Pending() with Finished false (a crash while recording): repair the
+//     spool file at Path in place as server/recover.go does for local files,
+//     then st.Resume(ctx, key); and go st.RunQueue(ctx) for the server's
+//     lifetime.
+//   - Recording: w, err := st.Create(ctx, id+ext, storage.CreateOptions{ContentType: mime})
+//     replaces os.OpenFile; rec.StartFile(w, timeslice) as before. The
+//     Writer has Sync, Size, ReadAt and Name (the local path) for what
+//     OnStop does with the *os.File today (size, webm.Probe through
+//     io.NewSectionReader(w, 0, w.Size())), all before Commit, which
+//     removes the spool once the object is stored. Then, in OnStop or on a
+//     goroutine it starts: w.Commit(ctx) with a timeout (say 30 s); an error
+//     wrapping ErrQueued is not a failure of the recording: RunQueue
+//     finishes it. Abort instead of Commit discards it.
+//   - Serving GET /api/recordings/{id}/media: o, err := st.Open(ctx, key);
+//     http.ServeContent(w, r, name, o.Info().ModTime, o) answers Range
+//     requests by ranged GETs (proxied); or, for an *S3, redirect to
+//     st.PresignGet(ctx, key, time.Minute). While a recording is still being
+//     written (or queued) its bytes are in the spool file, Name().
+//   - DELETE: st.Delete(ctx, key) (the object, an unfinished upload, the
+//     spool and its manifest).
+//   - A node taking over a dead node's recordings: Unfinished, Takeover
+//     (below).
 //
 // # Reading, deleting, taking over
 //
