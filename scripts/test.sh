@@ -47,6 +47,8 @@ if [ "${CI:-}" = true ]; then
 fi
 
 bash scripts/setup-postgres.sh
+# SeaweedFS for the S3 storage tests (internal/s3test), built once into the cache.
+MEDIARECORDER_WEED=$(./scripts/setup-seaweedfs.sh) && export MEDIARECORDER_WEED || { [ "${CI:-}" != true ] || exit 1; }
 
 contract=../shared/contract/check.sh
 if [ -x "$contract" ] || [ -f "$contract" ]; then
