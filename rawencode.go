@@ -21,10 +21,12 @@ type encodingTrack struct {
 	bps   uint64
 	mode  BitrateMode
 	// Key-frame interval options, applied here exactly, frame by frame.
-	keyEvery  time.Duration
-	keyEveryN uint64
-	fail      atomic.Pointer[func(error)] // ends the recording on an encoder error
-	keyReq    atomic.Bool
+	keyEvery    time.Duration
+	keyEveryN   uint64
+	fail        atomic.Pointer[func(error)] // ends the recording on an encoder error
+	rec         atomic.Pointer[recording]
+	keyReq      atomic.Bool
+	lastKeyWall atomic.Int64 // UnixNano when the latest key frame was published
 
 	Fanout
 
@@ -37,6 +39,7 @@ type encodingTrack struct {
 	lastKey time.Duration
 	since   uint64
 	keySeen bool
+	epoch   uint64 // the recording's resume count at the latest frame
 	// audio
 	rs      *resampler
 	pending []float32     // resampled audio waiting for a whole frame
@@ -151,8 +154,21 @@ func (e *encodingTrack) Codec() Codec { return e.codec }
 // ReadyState returns the raw track's state.
 func (e *encodingTrack) ReadyState() TrackState { return e.raw.ReadyState() }
 
-// RequestKeyFrame makes the next frame a key frame.
-func (e *encodingTrack) RequestKeyFrame() { e.keyReq.Store(true) }
+// keyFrameGrace: a request for a key frame within this time of the
+// latest one is taken as made before the requester saw it (the recording
+// asks at its start, when the encoder's first key frame is on its way). A
+// requester that lost the key frame asks again later (the recording
+// does, every 500 ms).
+const keyFrameGrace = 100 * time.Millisecond
+
+// RequestKeyFrame makes the next frame a key frame, unless one was made
+// just now.
+func (e *encodingTrack) RequestKeyFrame() {
+	if time.Now().UnixNano()-e.lastKeyWall.Load() < int64(keyFrameGrace) {
+		return
+	}
+	e.keyReq.Store(true)
+}
 
 // Subscribe attaches s (the recording) and starts taking the raw track's
 // media; unsubscribing detaches it and closes the encoder.
@@ -207,6 +223,10 @@ func (e *encodingTrack) writeVideo(f *VideoFrame, ts time.Duration) {
 	if e.closed || e.failed || e.Kind() != KindVideo {
 		return
 	}
+	rec := e.rec.Load()
+	if rec != nil && (rec.paused.Load() || !rec.gathering.Load()) {
+		return // the recording drops it: save the work
+	}
 	if e.venc == nil {
 		newEnc := videoEncoderFor(e.id)
 		if newEnc == nil {
@@ -225,6 +245,12 @@ func (e *encodingTrack) writeVideo(f *VideoFrame, ts time.Duration) {
 		e.venc, e.vw, e.vh = enc, f.Width, f.Height
 	}
 	force := e.keyReq.Swap(false) || !e.keySeen
+	if rec != nil {
+		// A key frame at the start and after every resume.
+		if ep := rec.epoch.Load(); ep != e.epoch {
+			e.epoch, force = ep, true
+		}
+	}
 	if e.keySeen && ((e.keyEvery > 0 && ts-e.lastKey >= e.keyEvery) || (e.keyEveryN > 0 && e.since >= e.keyEveryN)) {
 		force = true
 	}
@@ -236,6 +262,7 @@ func (e *encodingTrack) writeVideo(f *VideoFrame, ts time.Duration) {
 	for _, s := range out {
 		if s.KeyFrame {
 			e.keySeen, e.lastKey, e.since = true, s.Timestamp, 0
+			e.lastKeyWall.Store(time.Now().UnixNano())
 		}
 		e.since++
 		if s.Duration <= 0 {
@@ -329,8 +356,9 @@ func absDur(d time.Duration) time.Duration {
 	return d
 }
 
-// failEncoders has an encoder error end rec with an UnknownError, as a
-// browser's MediaRecorder does when its encoder fails.
+// failEncoders attaches the encoders to rec: an encoder error ends it with
+// an UnknownError, as a browser's MediaRecorder does when its encoder
+// fails, and the encoders follow its pause and resume.
 func (rec *recording) failEncoders(encs []*encodingTrack) {
 	f := func(err error) {
 		if rec.r.inactivateFor(rec) {
@@ -339,5 +367,6 @@ func (rec *recording) failEncoders(encs []*encodingTrack) {
 	}
 	for _, e := range encs {
 		e.fail.Store(&f)
+		e.rec.Store(rec)
 	}
 }

@@ -61,8 +61,8 @@ func (r *resampler) coefficients(p int64, buf []float32) []float32 {
 	buf = buf[:n]
 	frac := float64(p) / float64(r.l)
 	var sum float64
-	h := make([]float64, n)
 	for j := range n {
+		buf[j] = 0
 		k := float64(j-r.taps+1) - frac // distance from the output, in input samples
 		u := k / float64(r.taps)
 		if u <= -1 || u >= 1 {
@@ -74,11 +74,11 @@ func (r *resampler) coefficients(p int64, buf []float32) []float32 {
 		if x != 0 {
 			s = math.Sin(x) / x
 		}
-		h[j] = s * w
-		sum += h[j]
+		buf[j] = float32(s * w)
+		sum += s * w
 	}
 	for j := range n {
-		buf[j] = float32(h[j] / sum)
+		buf[j] = float32(float64(buf[j]) / sum)
 	}
 	return buf
 }
