@@ -169,3 +169,23 @@ func TestEncodersList(t *testing.T) {
 		t.Errorf("Encoders() = %v, want opus and pcm among them", e)
 	}
 }
+
+// TestRawAudioOpusVBR: audioBitrateMode "variable" lets packet sizes vary
+// around the target.
+func TestRawAudioOpusVBR(t *testing.T) {
+	if testing.Short() {
+		t.Skip("records with ffmpeg checks")
+	}
+	const bps = 96000
+	_, _, path := recordAudio(t, mr.Options{MimeType: "audio/webm;codecs=opus", AudioBitsPerSecond: bps}, 48000, 2, 3*time.Second)
+	mediatest.Decode(t, path)
+	sizes := map[string]bool{}
+	for _, l := range mediatest.FFprobeLines(t, path, "-select_streams", "a", "-show_entries", "packet=size", "-of", "csv=p=0") {
+		sizes[l] = true
+	}
+	got, _ := streamBitrate(t, path, "a")
+	t.Logf("VBR: %.0f b/s for a target of %d, %d packet sizes", got, bps, len(sizes))
+	if len(sizes) < 5 || math.Abs(got-bps)/bps > 0.25 {
+		t.Errorf("VBR: %d packet sizes, %.0f b/s; want varied sizes near %d", len(sizes), got, bps)
+	}
+}
