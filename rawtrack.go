@@ -190,6 +190,10 @@ func (t *VideoTrack) WriteFrameWait(f VideoFrame, ts time.Duration) error {
 	return t.write(f, ts, true)
 }
 
+// WaitRoom blocks while a recorder holds a large backlog of the track's
+// samples; producers faster than real time call it before each write.
+func (t *VideoTrack) WaitRoom() { t.rawFanout.waitRoom() }
+
 // WriteImage converts img with FrameFromImage and writes it at ts.
 func (t *VideoTrack) WriteImage(img image.Image, ts time.Duration) error {
 	f, err := FrameFromImage(img)

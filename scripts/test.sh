@@ -62,4 +62,5 @@ if pkg-config --exists vpx 2>/dev/null; then
   go vet -tags libvpx ./encode/... .
   go test -race -timeout 12m -tags libvpx "$@" ./encode/...
   go test -race -timeout 12m -tags libvpx -run 'Raw' "$@" .
+  go test -race -timeout 12m -tags libvpx -run 'Y4M' "$@" ./internal/cli
 fi
