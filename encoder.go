@@ -31,7 +31,10 @@ type AudioEncoderConfig struct {
 }
 
 // AudioEncoder encodes interleaved float32 PCM (full scale ±1) into packets.
-// Its methods are called from one goroutine at a time.
+// Its methods are called from one goroutine at a time. An encoder whose
+// output lags its input may also have a method Lookahead() int returning
+// the lag in samples: the recorder then stamps each packet that much
+// earlier, so that the sound stays in sync with the video.
 type AudioEncoder interface {
 	// SampleRate is the rate its input must have; the recorder resamples
 	// the track's audio to it.

@@ -44,6 +44,7 @@ type encodingTrack struct {
 	rs      *resampler
 	pending []float32     // resampled audio waiting for a whole frame
 	nextTS  time.Duration // timestamp of pending[0]
+	delay   time.Duration // the encoder's delay
 	tsSet   bool
 	pcmBuf  []byte
 }
@@ -301,6 +302,9 @@ func (e *encodingTrack) writeAudio(pcm []float32, ts time.Duration) {
 			return
 		}
 		e.aenc = enc
+		if l, ok := enc.(interface{ Lookahead() int }); ok {
+			e.delay = time.Duration(int64(l.Lookahead()) * int64(time.Second) / int64(enc.SampleRate()))
+		}
 		if enc.SampleRate() != rate {
 			e.rs = newResampler(rate, enc.SampleRate(), ch)
 		}
@@ -336,7 +340,10 @@ func (e *encodingTrack) encodeFrames(final bool) {
 			return
 		}
 		done += n
-		e.Fanout.Publish(TimedSample{Sample: Sample{Data: pkt, Duration: frameDur}, Timestamp: e.nextTS, KeyFrame: true})
+		// An encoder's delay (Opus: its lookahead) comes first in its
+		// output: placing each packet that much earlier keeps the sound
+		// where it was captured.
+		e.Fanout.Publish(TimedSample{Sample: Sample{Data: pkt, Duration: frameDur}, Timestamp: e.nextTS - e.delay, KeyFrame: true})
 		e.nextTS += frameDur
 	}
 	e.pending = e.pending[:copy(e.pending, e.pending[done:])]
