@@ -189,3 +189,44 @@ func TestRawAudioOpusVBR(t *testing.T) {
 		t.Errorf("VBR: %d packet sizes, %.0f b/s; want varied sizes near %d", len(sizes), got, bps)
 	}
 }
+
+// TestRawAudioTwoRecorders: two recorders of one raw track encode it each
+// their own way.
+func TestRawAudioTwoRecorders(t *testing.T) {
+	if testing.Short() {
+		t.Skip("records with ffmpeg checks")
+	}
+	tr, err := mr.NewAudioTrack(48000, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mr.NewStream(tr)
+	var cs []*collector
+	for _, o := range []mr.Options{{MimeType: "audio/ogg", AudioBitsPerSecond: 32000, AudioBitrateMode: mr.BitrateConstant}, {MimeType: "audio/webm;codecs=pcm"}} {
+		r, err := mr.New(s, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := collect(r)
+		must(t, r.Start(0))
+		cs = append(cs, c)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	base := mr.Now()
+	for i := range 100 {
+		tr.WaitRoom()
+		must(t, tr.WriteInt16At(tone(rng, 48000, 1, i*480, 480), base+time.Duration(i)*10*time.Millisecond))
+	}
+	tr.Stop()
+	for i, c := range cs {
+		c.wait(t)
+		path := c.file(t, []string{"a.ogg", "b.webm"}[i])
+		mediatest.Decode(t, path)
+		p := mediatest.FFprobe(t, path)
+		a := streamOf(p, "audio")
+		want := []string{"opus", "pcm_s16le"}[i]
+		if a == nil || a.CodecName != want || math.Abs(max(a.Duration, p.Duration)-1) > 0.05 {
+			t.Errorf("recorder %d: %+v, want 1 s of %s", i, a, want)
+		}
+	}
+}
