@@ -230,3 +230,37 @@ func TestRawAudioTwoRecorders(t *testing.T) {
 		}
 	}
 }
+
+// TestRawNoEncoder: a codec no encoder is registered for is a
+// NotSupportedError at Start that says so.
+func TestRawNoEncoder(t *testing.T) {
+	tr, err := mr.NewAudioTrack(48000, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ mime, want string }{
+		{"video/x-matroska;codecs=h264", "no encoder for the raw video track to h264"},
+		{"audio/mp4;codecs=opus", ""},
+	} {
+		tracks := []mr.Track{tr}
+		if strings.HasPrefix(tc.mime, "video") {
+			tracks = []mr.Track{mr.NewVideoTrack()}
+		}
+		r, err := mr.New(mr.NewStream(tracks...), mr.Options{MimeType: tc.mime})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = r.Start(0)
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.mime, err)
+			} else {
+				must(t, r.Stop())
+			}
+			continue
+		}
+		if !errors.Is(err, mr.ErrNotSupported) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want a NotSupportedError with %q", tc.mime, err, tc.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package mediarecorder
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,12 +50,16 @@ type encodingTrack struct {
 	pcmBuf  []byte
 }
 
-// errNoEncoder is the message for a raw track no registered encoder can take.
+// noEncoderErr is the error for a raw track that no registered encoder
+// can take: it says what to import, or which build tag to use.
 func noEncoderErr(k Kind, name string) error {
-	if k == KindVideo {
+	switch {
+	case k == KindVideo && (name == "video" || codecFromMIMEName(name) == codecVP8 || codecFromMIMEName(name) == codecVP9):
 		return domErr(NameNotSupported, fmt.Sprintf("no %s encoder for the raw video track: build with -tags libvpx and import github.com/gomediarecorder/mediarecorder/encode/vpx", name))
+	case k == KindAudio && (name == "audio" || codecFromMIMEName(name) == codecOpus):
+		return domErr(NameNotSupported, fmt.Sprintf("no %s encoder for the raw audio track: import github.com/gomediarecorder/mediarecorder/encode/opus", name))
 	}
-	return domErr(NameNotSupported, fmt.Sprintf("no %s encoder for the raw audio track: import github.com/gomediarecorder/mediarecorder/encode/opus", name))
+	return domErr(NameNotSupported, fmt.Sprintf("no encoder for the raw %s track to %s (available: %s)", k, name, strings.Join(Encoders(), ", ")))
 }
 
 // chooseRawCodec picks what a raw track of kind k becomes in essence
@@ -83,7 +88,7 @@ func chooseRawCodec(k Kind, essence, asked string) (codecID, error) {
 	if k == KindVideo {
 		return codecUnknown, noEncoderErr(k, "video")
 	}
-	return codecUnknown, noEncoderErr(k, "opus")
+	return codecUnknown, noEncoderErr(k, "audio")
 }
 
 // encodeRaw replaces the raw tracks among tracks by encodingTracks for a
