@@ -201,13 +201,23 @@ func TestRawVideoKeyFrameOptions(t *testing.T) {
 		t.Skip("encodes video with ffprobe checks")
 	}
 	s := genVideo(t, "testsrc2", 160, 120, 30, 2)
+	// The interval is a longest gap: the recorder may ask for an extra key
+	// frame (at its start, which it may reach after the first frames when
+	// the machine is busy), after which the count starts again.
 	t.Run("count", func(t *testing.T) {
 		_, path := recordVideo(t, s, mr.Options{MimeType: "video/webm;codecs=vp8", VideoKeyFrameIntervalCount: 10})
 		keys, _ := keyFrames(t, path)
+		last, n := 0, 0
 		for i, k := range keys {
-			if k != (i%10 == 0) {
-				t.Fatalf("frame %d key=%v; flags %v", i, k, keys)
+			if k {
+				n++
+				last = i
+			} else if i-last >= 10 {
+				t.Fatalf("frame %d: %d frames since the key frame %d; flags %v", i, i-last, last, keys)
 			}
+		}
+		if !keys[0] || n < len(keys)/10 || n > len(keys)/10+2 {
+			t.Errorf("%d key frames in %d frames; flags %v", n, len(keys), keys)
 		}
 	})
 	t.Run("duration", func(t *testing.T) {
@@ -217,16 +227,12 @@ func TestRawVideoKeyFrameOptions(t *testing.T) {
 		for i, k := range keys {
 			if k {
 				at = append(at, pts[i])
+			} else if pts[i]-at[len(at)-1] > 500 {
+				t.Fatalf("frame at %d ms: more than 500 ms after the key frame at %d ms", pts[i], at[len(at)-1])
 			}
 		}
-		want := []int64{0, 500, 1000, 1500}
-		if len(at) != len(want) {
-			t.Fatalf("key frames at %v ms, want %v", at, want)
-		}
-		for i := range want {
-			if math.Abs(float64(at[i]-want[i])) > 1 {
-				t.Fatalf("key frames at %v ms, want %v", at, want)
-			}
+		if at[0] != 0 || len(at) < 4 || len(at) > 6 {
+			t.Errorf("key frames at %v ms, want every 500 ms from 0", at)
 		}
 	})
 	t.Run("pause", func(t *testing.T) {
@@ -248,30 +254,11 @@ func TestRawVideoKeyFrameOptions(t *testing.T) {
 		path := c.file(t, "out.webm")
 		mediatest.Decode(t, path)
 		keys, pts := keyFrames(t, path)
-		if len(keys) < 20 || !keys[0] {
-			t.Fatalf("flags %v", keys)
-		}
-		// The gap: the first frame after the resume is a key frame.
-		gap := -1
-		for i := 1; i < len(pts); i++ {
-			if pts[i]-pts[i-1] > 100 {
-				gap = i
-			}
-		}
-		if gap >= 0 {
-			if !keys[gap] {
-				t.Errorf("frame %d after the pause is not a key frame: %v", gap, keys)
-			}
-		} else {
-			// The recording closes the gap: find the frame after the
-			// pause by its key flag among the first 20 frames' successors.
-			k := false
-			for i := 20; i < min(len(keys), 30); i++ {
-				k = k || keys[i]
-			}
-			if !k {
-				t.Errorf("no key frame after the resume: %v", keys)
-			}
+		// Frames 20-29 were written while paused: they are not in the
+		// file, and frame 30, the first after the resume, is a key frame
+		// (the timeline closes the gap: it is the file's frame 20).
+		if len(keys) != s.frames-10 || !keys[0] || !keys[20] {
+			t.Errorf("%d frames, want %d, with key frames at 0 and 20: pts %v, flags %v", len(keys), s.frames-10, pts, keys)
 		}
 	})
 }
