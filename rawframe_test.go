@@ -106,3 +106,41 @@ func FuzzVideoFrame(f *testing.F) {
 		}
 	})
 }
+
+// FuzzResampler: any pair of the rates AudioTrack takes, any samples, any
+// chunking: no panic, and output in proportion to the input.
+func FuzzResampler(f *testing.F) {
+	f.Add(uint32(44100), uint32(48000), uint8(2), uint16(441), []byte{1, 2, 3, 4})
+	f.Add(uint32(8000), uint32(48000), uint8(1), uint16(1), []byte{0xff})
+	f.Add(uint32(192000), uint32(48000), uint8(2), uint16(7), []byte{0x80, 0x7f})
+	f.Fuzz(func(t *testing.T, in, out uint32, ch uint8, chunk uint16, data []byte) {
+		inRate := int(in%(maxAudioRate-minAudioRate+1)) + minAudioRate
+		outRate := []int{48000, 16000, 24000}[out%3]
+		channels := int(ch%2) + 1
+		rs := newResampler(inRate, outRate, channels)
+		n := int(chunk%2000) + 1
+		total, got := 0, 0
+		for i := 0; i < 4; i++ {
+			pcm := make([]float32, n*channels)
+			for j := range pcm {
+				if len(data) > 0 {
+					pcm[j] = float32(int8(data[(i*len(pcm)+j)%len(data)])) / 128
+				}
+			}
+			total += n
+			o := rs.process(pcm)
+			if len(o)%channels != 0 {
+				t.Fatalf("%d samples out for %d channels", len(o), channels)
+			}
+			got += len(o) / channels
+			for _, v := range o {
+				if v != v || v > 2 || v < -2 {
+					t.Fatalf("sample %v", v)
+				}
+			}
+		}
+		if want := int(int64(total) * int64(outRate) / int64(inRate)); got > want+1 {
+			t.Fatalf("%d frames out of %d at %d->%d Hz, want at most %d", got, total, inRate, outRate, want+1)
+		}
+	})
+}
