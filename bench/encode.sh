@@ -24,8 +24,8 @@
 #     baseline), i.e. what its MediaRecorder costs. Per frame = CPU / frames.
 #   Opus quality: PSNR of the decoded PCM against the source (delay found by
 #     least squared error).
-# Targets: our SSIM at the same bitrate (ours run again at the bitrate
-#   Chromium reached) no lower than Chromium's; our CPU per
+# Targets: our SSIM at the same bitrate (ours run again at the bitrate and
+#   frame rate Chromium reached) no lower than Chromium's; our CPU per
 #   frame at most 1.1x ffmpeg's. Exit status 1 when a target is missed.
 #
 # Usage: bench/encode.sh   (env: SECS=30 REC=20 VBPS=1000000 ABPS=64000)
@@ -65,7 +65,7 @@ bitrate() {
 # recording and may skip or repeat frames).
 quality() {
   local f=$1 dec=$1.yuv match=$1.match.yuv
-  ffmpeg -v error -y -i "$f" -fps_mode passthrough -f rawvideo -pix_fmt yuv420p "$dec"
+  ffmpeg -v error -y -i "$f" -fps_mode passthrough -enc_time_base -1 -f rawvideo -pix_fmt yuv420p "$dec"
   local first jumps
   read -r first jumps <<<"$("$eb" align -ref "$d/src.yuv" -dist "$dec" -out "$match" -w 640 -h 480)"
   local raw=(-f rawvideo -pix_fmt yuv420p -s 640x480 -r 30)
@@ -81,17 +81,23 @@ cpu() {
   /usr/bin/time -f "%U %S" -o "$d/time.txt" "$@"
   awk '{print $1+$2}' "$d/time.txt"
 }
+# decode_check FILE [warn]: ffmpeg -v error decodes FILE without a word
+# (-enc_time_base -1: VFR, capture times). Only a warning for Chromium's
+# file, which is not ours (it can hold two frames with one timestamp).
 decode_check() {
   local msg
-  msg=$(ffmpeg -v error -i "$1" -f null - 2>&1)
-  [ -z "$msg" ] || { echo "decode errors in $1: $msg" >&2; fail=1; }
+  msg=$(ffmpeg -v error -i "$1" -enc_time_base -1 -f null - 2>&1)
+  if [ -n "$msg" ]; then
+    echo "decode errors in $1: $msg" >&2
+    [ "${2:-}" = warn ] || fail=1
+  fi
 }
 fail=0
 
 echo "(a) Chromium MediaRecorder, ${REC} s..." >&2
 base=$("$eb" chrome -baseline -y4m "$d/src.y4m" -wav "$d/src.wav" -secs "$REC")
 chrome=$("$eb" chrome -y4m "$d/src.y4m" -wav "$d/src.wav" -secs "$REC" -vbps "$VBPS" -abps "$ABPS" -out "$d/chrome.webm")
-decode_check "$d/chrome.webm"
+decode_check "$d/chrome.webm" warn
 read -r c_ssim c_psnr c_frames c_off c_jumps <<<"$(quality "$d/chrome.webm")"
 c_bps=$(bitrate "$d/chrome.webm" v)
 c_cpu=$(jq -n "$(jq .cpu_s <<<"$chrome") - $(jq .cpu_s <<<"$base")")
@@ -102,9 +108,13 @@ decode_check "$d/ours.webm"
 read -r o_ssim o_psnr o_frames _ o_jumps <<<"$(quality "$d/ours.webm")"
 o_bps=$(bitrate "$d/ours.webm" v)
 
-# Chromium rarely hits its target (it undershoots on easy content, and skips
-# frames on a busy machine): ours again at the bitrate Chromium reached.
-ours2=$("$eb" ours -y4m "$d/src.y4m" -wav "$d/src.wav" -vbps "$c_bps" -abps "$ABPS" -out "$d/ours-at-chromium.webm")
+# Chromium rarely hits its target (it undershoots on easy content) and may
+# record fewer frames than it captures (on this machine about 15 of the 30
+# per second): ours again with the bitrate and frame rate Chromium reached,
+# the same bits per frame.
+c_fps=$(jq -n "[($c_frames / $REC + 0.5 | floor), 30] | min")
+ffmpeg -v error -y -i "$d/src.y4m" -vf "fps=$c_fps" "$d/src-chromium-fps.y4m"
+ours2=$("$eb" ours -y4m "$d/src-chromium-fps.y4m" -wav "$d/src.wav" -vbps "$c_bps" -abps "$ABPS" -out "$d/ours-at-chromium.webm")
 decode_check "$d/ours-at-chromium.webm"
 read -r o2_ssim o2_psnr _ _ _ <<<"$(quality "$d/ours-at-chromium.webm")"
 o2_bps=$(bitrate "$d/ours-at-chromium.webm" v)
@@ -137,7 +147,7 @@ fa_bps=$(bitrate "$d/ffmpeg-a.ogg" a)
 jq -n --argjson vbps "$VBPS" --argjson abps "$ABPS" \
   --argjson c_bps "$c_bps" --argjson c_ssim "$c_ssim" --argjson c_psnr "$c_psnr" --argjson c_frames "$c_frames" --argjson c_off "$c_off" --argjson c_jumps "$c_jumps" --argjson o_jumps "$o_jumps" --argjson c_cpu "$c_cpu" \
   --argjson o_bps "$o_bps" --argjson o_ssim "$o_ssim" --argjson o_psnr "$o_psnr" --argjson o_frames "$o_frames" --argjson o_cpu "$(jq .cpu_s <<<"$ours")" \
-  --argjson o2_bps "$o2_bps" --argjson o2_ssim "$o2_ssim" --argjson o2_psnr "$o2_psnr" \
+  --argjson c_fps "$c_fps" --argjson o2_bps "$o2_bps" --argjson o2_ssim "$o2_ssim" --argjson o2_psnr "$o2_psnr" \
   --argjson ov_cpu "$ov_cpu" --argjson fv_cpu "$fv_cpu" --argjson f_bps "$f_bps" --argjson f_ssim "$f_ssim" --argjson f_psnr "$f_psnr" --argjson f_frames "$f_frames" \
   --argjson oa_cpu "$oa_cpu" --argjson fa_cpu "$fa_cpu" --argjson oa_bps "$oa_bps" --argjson fa_bps "$fa_bps" \
   --argjson oa_q "$oa_q" --argjson fa_q "$fa_q" --argjson frames "$frames" --argjson secs "$SECS" '{
@@ -146,14 +156,14 @@ jq -n --argjson vbps "$VBPS" --argjson abps "$ABPS" \
              mediarecorder_cpu_s: $c_cpu, cpu_ms_per_frame: ($c_cpu * 1000 / $c_frames)},
   ours: {video_bps: $o_bps, ssim: $o_ssim, psnr_db: $o_psnr, frames: $o_frames, frames_off_sequence: $o_jumps, cpu_s: $o_cpu,
          cpu_ms_per_frame: ($o_cpu * 1000 / $o_frames)},
-  ours_at_chromium_bitrate: {video_bps: $o2_bps, ssim: $o2_ssim, psnr_db: $o2_psnr},
+  ours_at_chromium_bitrate_and_rate: {fps: $c_fps, video_bps: $o2_bps, ssim: $o2_ssim, psnr_db: $o2_psnr},
   video_only: {ours_cpu_ms_per_frame: ($ov_cpu * 1000 / $frames), ffmpeg_cpu_ms_per_frame: ($fv_cpu * 1000 / $frames),
                ratio: ($ov_cpu / $fv_cpu), ffmpeg_video_bps: $f_bps, ffmpeg_ssim: $f_ssim, ffmpeg_psnr_db: $f_psnr},
   opus: {gopus_cpu_s: $oa_cpu, libopus_cpu_s: $fa_cpu, gopus_x_realtime: ($secs / $oa_cpu), libopus_x_realtime: ($secs / $fa_cpu),
          gopus_bps: $oa_bps, libopus_bps: $fa_bps, gopus_psnr_db: $oa_q.psnr_db, libopus_psnr_db: $fa_q.psnr_db}
 }' | tee "$d/results.json"
 
-r=$(jq -r '[.ours_at_chromium_bitrate.ssim >= .chromium.ssim, .video_only.ratio <= 1.1,
+r=$(jq -r '[.ours_at_chromium_bitrate_and_rate.ssim >= .chromium.ssim, .video_only.ratio <= 1.1,
   ((.ours.video_bps - .target_video_bps) | if . < 0 then -. else . end) <= 0.1 * .target_video_bps] | map(tostring) | join(" ")' "$d/results.json")
 read -r ssim_ok cpu_ok bps_ok <<<"$r"
 echo "targets: SSIM >= Chromium's: $ssim_ok; CPU/frame <= 1.1x ffmpeg's: $cpu_ok; bitrate within 10 %: $bps_ok" >&2

@@ -41,7 +41,7 @@ import (
 	"github.com/chromedp/chromedp"
 	mr "github.com/gomediarecorder/mediarecorder"
 	_ "github.com/gomediarecorder/mediarecorder/encode/opus"
-	_ "github.com/gomediarecorder/mediarecorder/encode/vpx"
+	"github.com/gomediarecorder/mediarecorder/encode/vpx"
 	"github.com/gomediarecorder/mediarecorder/filesource"
 )
 
@@ -91,7 +91,10 @@ func ours(fs *flag.FlagSet, args []string) error {
 	abps := fs.Uint64("abps", 128_000, "audioBitsPerSecond")
 	cbr := fs.Bool("cbr", false, `audioBitrateMode "constant"`)
 	out := fs.String("out", "", "output file")
+	cpuUsed := fs.Int("cpu-used", vpx.CPUUsedVP8, "libvpx cpu-used (VP8 and VP9)")
+	vbr := fs.Bool("vbr", false, "libvpx VBR instead of CBR")
 	_ = fs.Parse(args)
+	vpx.CPUUsedVP8, vpx.CPUUsedVP9, vpx.VBR = *cpuUsed, *cpuUsed, *vbr
 	var files []*filesource.File
 	var tracks []mr.Track
 	for _, in := range []string{*y4m, *wav} {
