@@ -1,6 +1,8 @@
 package mediarecorder
 
 import (
+	"errors"
+	"image"
 	"sync"
 	"testing"
 	"time"
@@ -118,12 +120,16 @@ func TestRawVideoOnlyBitrate(t *testing.T) {
 	r := mustNew(t, NewStream(video), Options{MimeType: "video/x-matroska;codecs=av1", BitsPerSecond: 700_000})
 	l := watch(r)
 	must(t, r.Start(0))
+	must(t, video.WriteImage(image.NewRGBA(image.Rect(0, 0, 2, 2)), Now()))
 	must(t, video.WriteFrame(VideoFrame{Format: PixelI420, Width: 2, Height: 2, Planes: [3][]byte{make([]byte, 4), {0}, {0}}}))
+	if err := video.WriteImage(image.NewRGBA(image.Rect(0, 0, 4, 2)), Now()); !errors.Is(err, ErrBadFrame) {
+		t.Errorf("an image of another size: %v", err)
+	}
 	must(t, r.Stop())
 	l.waitStop(t)
 	fakes.mu.Lock()
 	defer fakes.mu.Unlock()
-	if len(fakes.video) != 1 || fakes.video[0].BitsPerSecond != 700_000 {
+	if len(fakes.video) != 1 || fakes.video[0].BitsPerSecond != 700_000 || fakes.video[0].Width != 2 {
 		t.Errorf("video configs %+v, want one at 700000", fakes.video)
 	}
 }
