@@ -264,3 +264,42 @@ func TestRawNoEncoder(t *testing.T) {
 		}
 	}
 }
+
+// TestRawAudioPause: audio written while paused is not recorded; the file
+// decodes cleanly and lasts what was recorded.
+func TestRawAudioPause(t *testing.T) {
+	if testing.Short() {
+		t.Skip("records with ffmpeg checks")
+	}
+	tr, err := mr.NewAudioTrack(44100, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := mr.New(mr.NewStream(tr), mr.Options{MimeType: "audio/webm;codecs=opus"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := collect(r)
+	must(t, r.Start(0))
+	rng := rand.New(rand.NewPCG(5, 6))
+	base := mr.Now()
+	write := func(from, to int) { // in 10 ms buffers
+		for i := from; i < to; i++ {
+			tr.WaitRoom()
+			must(t, tr.WriteInt16At(tone(rng, 44100, 2, i*441, 441), base+time.Duration(i)*10*time.Millisecond))
+		}
+	}
+	write(0, 100)
+	must(t, r.Pause())
+	write(100, 150)
+	must(t, r.Resume())
+	write(150, 250)
+	tr.Stop()
+	c.wait(t)
+	path := c.file(t, "out.webm")
+	mediatest.Decode(t, path)
+	p := mediatest.FFprobe(t, path)
+	if a := streamOf(p, "audio"); a == nil || math.Abs(p.Duration-2) > 0.06 {
+		t.Errorf("duration %.3f s, want 2 s (2.5 s written, 0.5 s while paused)", p.Duration)
+	}
+}

@@ -285,6 +285,12 @@ func (e *encodingTrack) writeAudio(pcm []float32, ts time.Duration) {
 	if e.closed || e.failed || e.Kind() != KindAudio {
 		return
 	}
+	if rec := e.rec.Load(); rec != nil && (rec.paused.Load() || !rec.gathering.Load()) {
+		// The recording drops it: save the work, and start afresh (on the
+		// producer's clock) after the resume.
+		e.pending, e.tsSet = e.pending[:0], false
+		return
+	}
 	rate, ch := e.raw.audioFormat()
 	if e.id == codecPCM {
 		e.pcmBuf = e.pcmBuf[:0]
