@@ -133,3 +133,50 @@ func TestRawVideoOnlyBitrate(t *testing.T) {
 		t.Errorf("video configs %+v, want one at 700000", fakes.video)
 	}
 }
+
+// TestRawStartStopWhileWriting: recordings start, pause, resume and stop
+// while another goroutine writes: no race, no deadlock, and no recording
+// shares an encoder.
+func TestRawStartStopWhileWriting(t *testing.T) {
+	fakes := registerFakes(t)
+	video := NewVideoTrack()
+	r := mustNew(t, NewStream(video), Options{MimeType: "video/x-matroska;codecs=av1"})
+	l := watch(r)
+	done := make(chan struct{})
+	wrote := make(chan struct{})
+	go func() {
+		defer close(wrote)
+		frame := VideoFrame{Format: PixelI420, Width: 4, Height: 4, Planes: [3][]byte{make([]byte, 16), make([]byte, 4), make([]byte, 4)}}
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if err := video.WriteFrame(frame); err != nil {
+				t.Error(err)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	const runs = 10
+	for range runs {
+		must(t, r.Start(0))
+		time.Sleep(5 * time.Millisecond)
+		must(t, r.Pause())
+		must(t, r.Resume())
+		time.Sleep(5 * time.Millisecond)
+		must(t, r.Stop())
+		l.waitStop(t)
+	}
+	close(done)
+	<-wrote
+	fakes.mu.Lock()
+	defer fakes.mu.Unlock()
+	// One encoder per recording that saw a frame (a starved writer may
+	// miss a recording), never more.
+	if len(fakes.video) == 0 || len(fakes.video) > runs {
+		t.Errorf("%d encoders made for %d recordings", len(fakes.video), runs)
+	}
+}
