@@ -7,7 +7,7 @@
 //
 // Modes:
 //
-//	encodebench ours   -y4m F [-wav F] -mime TYPE -vbps B -abps B [-cbr] -out F
+//	encodebench ours   -y4m F [-wav F] -mime TYPE -vbps B -abps B [-cbr] [-cpu-used N] [-vbr] -out F
 //	encodebench chrome -y4m F -wav F -secs S -vbps B -abps B -out F [-baseline]
 //	encodebench align  -ref SRC.yuv -dist DEC.yuv -out MATCH.yuv -w W -h H
 //	encodebench pcm    -ref SRC.s16 -dist DEC.s16 -ch C
