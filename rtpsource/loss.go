@@ -68,6 +68,8 @@ type lossState struct {
 	consSet  bool
 	nonRef   int  // lost frames that cost only themselves (Stats.LostNonReference)
 	distrust bool // VP8: an N frame was not discardable: ignore N bits
+	nSeen    bool // VP8: N frames were seen whole, all discardable ...
+	nLF      bool // ... and some of them changed the loop filter deltas
 
 	// The newest published frame.
 	picID   int32 // picture ID; -1 if none
@@ -143,7 +145,10 @@ func (t *Track) noteVP8(f *lostFrame, payload []byte) {
 		}
 	}
 	if d.N == 1 && !t.loss.distrust && f.status == refUnknown {
-		f.status = refNone // f.lf stays: the header is unknown
+		// The header is not here: its loop filter deltas are what the
+		// N frames seen so far did.
+		f.status = refNone
+		f.lf = !t.loss.nSeen || t.loss.nLF
 	}
 }
 
@@ -399,8 +404,14 @@ func (t *Track) published(f *frameFacts, data []byte, key bool) {
 	l.picID, l.picBits = f.picID, f.picBits
 	switch t.ck {
 	case codecVP8:
-		if f.nBit && !l.distrust && !vp8.IsDiscardable(data) {
-			l.distrust = true // the sender's N bits are not to be trusted
+		if f.nBit && !l.distrust {
+			u, ok, err := vp8.ParseUpdates(data)
+			if err != nil || !ok || !discardableBut(u) {
+				l.distrust = true // the sender's N bits are not to be trusted
+			} else {
+				l.nSeen = true
+				l.nLF = l.nLF || u.LoopFilterDeltas
+			}
 		}
 	case codecH264:
 		if key {

@@ -73,9 +73,11 @@ type Stats struct {
 	Lost             int // RTP packets never received (sequence number holes)
 	KeyFrameRequests int // calls of Options.OnKeyFrameRequest
 	Padding          int // padding-only packets (bandwidth probes): no frame, no loss
-	// NonReferenceLost counts the frames lost (whole, or counted in
-	// Dropped) that no later frame references: they cost only themselves,
-	// the frames after them were published (see loss.go).
+	// NonReferenceLost counts the frames lost (whole, or broken and
+	// counted in Dropped) that no later frame references: they cost only
+	// themselves, the frames after them were published (see loss.go). A
+	// run of H.264 frames lost whole, which the track cannot count, counts
+	// once.
 	NonReferenceLost int
 }
 
@@ -522,6 +524,7 @@ func (t *Track) assemble(force bool) {
 			// The packets before the hole are an incomplete frame.
 			t.badTS = t.buf[t.next].ts
 			t.hasBadTS = true
+			t.loss.consTS, t.loss.consSet = t.badTS, true
 			t.lossAt(t.badTS, true) // the hole is inside this frame, so far
 			for s := t.next; s <= end; s++ {
 				p := t.buf[s]
