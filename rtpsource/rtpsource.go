@@ -1,7 +1,10 @@
 // Package rtpsource turns RTP packets, and pion WebRTC remote tracks, into
 // mediarecorder Tracks: it reorders packets, reassembles whole frames with
 // pion's depacketizers, drops frames with holes up to the next key frame
-// (asking the sender for one), skips padding-only packets (bandwidth
+// (asking the sender for one) unless what was lost is known to be
+// discardable (a VP8 or VP9 frame stored as no reference, an H.264
+// non-reference picture: then it costs only itself; see loss.go), skips
+// padding-only packets (bandwidth
 // probes), and stamps frames on the mediarecorder.Now clock (from RTCP
 // Sender Reports once they arrive, so that the tracks of one sender line
 // up).
