@@ -21,9 +21,14 @@
 #                (one B of three is a reference), key frame every 60 frames
 #   h264-nopyr   the same with b-pyramid=none: every B-frame non-reference
 # For each: frames kept (ffprobe -count_frames) and decode errors (lines
-# that `ffmpeg -v error -i F -f null -` prints) of each output; for ours
-# also the track's counters (frames lost that cost only themselves).
-# Pass: ours decodes with zero errors everywhere. Exit status 0 or 1.
+# that `ffmpeg -v error -i F -f null -` prints, but for the timestamp
+# complaints counted in tserr) of each output; for ours also the track's
+# counters (nonref: losses that cost only the frames lost).
+# intact: decoded pictures identical to one of the sender's pictures (by
+# MD5 of the decoded picture): a frame decoded against a missing or wrong
+# reference is not, whether or not the decoder says a word.
+# Pass: ours decodes with zero errors and every picture intact, everywhere.
+# Exit status 0 or 1.
 #
 # Usage: [BEFORE_BIN=...] bench/rtp-loss.sh [-codecs vp8,vp8-layers,...] [-loss 1,5] [-seed N]
 # Inputs go to bench/.data (not committed), outputs to bench/.data/rtp-loss.
@@ -70,9 +75,11 @@ input() { # CODEC -> path of the pre-encoded input
       # makes 5 Mb/s of this; with -qmin 40, about 1 Mb/s.
       [ -s "$f" ] || ffmpeg -nostdin -v error -y "${src[@]}" -c:v libvpx-vp9 -b:v 1M -deadline realtime -cpu-used 8 -g 60 \
         -error-resilient default -ts-parameters "$layers" -qmin 40 -qmax 56 "$f" ;;
-    h264) f=$data/loss-h264.h264
+    # In Matroska, not raw H.264: ffmpeg -c copy of a raw stream sends every
+    # packet with one RTP timestamp.
+    h264) f=$data/loss-h264.mkv
       [ -s "$f" ] || ffmpeg -nostdin -v error -y "${src[@]}" -c:v libx264 -preset veryfast -b:v 1M -g 60 "$f" ;;
-    h264-nopyr) f=$data/loss-h264-nopyr.h264
+    h264-nopyr) f=$data/loss-h264-nopyr.mkv
       [ -s "$f" ] || ffmpeg -nostdin -v error -y "${src[@]}" -c:v libx264 -preset veryfast -b:v 1M -g 60 -x264-params b-pyramid=none "$f" ;;
     *) echo "unknown codec $1" >&2; exit 2 ;;
   esac
@@ -80,15 +87,28 @@ input() { # CODEC -> path of the pre-encoded input
 }
 
 relay=41000 ours=41010 gstp=41020 oldp=41030
-frames() { ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$1" 2>/dev/null | head -1; }
-errors() { ffmpeg -nostdin -v error -i "$1" -f null - 2>&1 | wc -l; }
+frames() { { ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$1" 2>/dev/null || true; } | head -1; }
+# Decoding errors: what ffmpeg -v error prints, but for the null muxer's
+# "non monotonically increasing dts" (H.264 with B-frames: rtpsource
+# publishes in decoding order, and clamps presentation times that go back
+# to the previous frame's: a timestamp matter, counted apart in tserr).
+errors() { { ffmpeg -nostdin -v error -i "$1" -f null - 2>&1 || true; } | grep -vc 'non monotonically increasing dts' || true; }
+tserrors() { { ffmpeg -nostdin -v error -i "$1" -f null - 2>&1 || true; } | grep -c 'non monotonically increasing dts' || true; }
+
+# md5s FILE: the MD5 of each decoded picture, one a line.
+md5s() { { ffmpeg -nostdin -v quiet -i "$1" -fps_mode passthrough -f framemd5 - 2>/dev/null || true; } | awk -F, '!/^#/ { gsub(/ /, "", $NF); print $NF }'; }
+# intact FILE REF: how many decoded pictures of FILE are pictures of the
+# sender's stream (REF: its MD5s), i.e. were decoded from the references
+# they were encoded against.
+intact() { md5s "$1" | awk 'NR == FNR { ref[$1]++; next } ($1 in ref) { n++ } END { print n + 0 }' "$2" -; }
 
 status=0
 table=$out/table.txt
-printf '%-11s %5s %6s | %-6s %6s %7s %9s | %-6s %6s | %-6s %6s\n' codec loss sent ours errors nonref "lost pkts" before errors gst errors | tee "$table"
+printf '%-11s %5s %6s | %-6s %6s %6s %5s %6s %9s | %-6s %6s %6s | %-6s %6s %6s\n' codec loss sent ours intact errors tserr nonref "lost pkts" before intact errors gst intact errors | tee "$table"
 for c in ${codecs//,/ }; do
   in=$(input "$c")
   sent=$(frames "$in")
+  md5s "$in" >"$out/$c.md5"
   case $c in
     vp8*) enc=VP8 depay=rtpvp8depay mux=webmmux ext=webm ;;
     vp9*) enc=VP9 depay="rtpvp9depay ! vp9parse" mux=webmmux ext=webm ;;
@@ -121,26 +141,27 @@ for c in ${codecs//,/ }; do
     rpid=$!
     sleep 1
     # The sender.
-    rate=(); [ "${in##*.}" = h264 ] && rate=(-framerate 30)
-    ffmpeg -nostdin -v error -re "${rate[@]}" -i "$in" -c copy -strict experimental \
+    bsf=(); [ $enc = H264 ] && bsf=(-bsf:v h264_mp4toannexb) # SPS and PPS in-band, before each key frame
+    ffmpeg -nostdin -v error -re -i "$in" -c copy "${bsf[@]}" -strict experimental \
       -f rtp -payload_type 96 "rtp://127.0.0.1:$relay?pkt_size=1200" >/dev/null
     wait $rpid
     sleep 1
     kill -INT $gpid 2>/dev/null || true
     wait $gpid || echo "gst failed: $(head -3 "$dir/gst.log")"
     wait $opid || { echo "ours failed: $(cat "$dir/ours.log")"; status=1; }
-    bf=- be=-
+    bf=- be=- bi=-
     if [ -n "$before" ]; then
       wait $bpid || echo "before failed: $(cat "$dir/before.log")"
-      bf=$(frames "$dir/before.$ext"); be=$(errors "$dir/before.$ext")
+      bf=$(frames "$dir/before.$ext"); be=$(errors "$dir/before.$ext"); bi=$(intact "$dir/before.$ext" "$out/$c.md5")
     fi
-    of=$(frames "$dir/ours.$ext"); oe=$(errors "$dir/ours.$ext")
-    gf=$(frames "$dir/gst.$ext"); ge=$(errors "$dir/gst.$ext")
+    of=$(frames "$dir/ours.$ext"); oe=$(errors "$dir/ours.$ext"); ot=$(tserrors "$dir/ours.$ext")
+    oi=$(intact "$dir/ours.$ext" "$out/$c.md5")
+    gf=$(frames "$dir/gst.$ext"); ge=$(errors "$dir/gst.$ext"); gi=$(intact "$dir/gst.$ext" "$out/$c.md5")
     st=$(tail -1 "$dir/ours.json")
     nonref=$(sed -n 's/.*"NonReferenceLost":\([0-9]*\).*/\1/p' <<<"$st")
     lost=$(sed -n 's/.*"lost":\([0-9]*\).*/\1/p' "$dir/relay.json")
-    printf '%-11s %4s%% %6s | %-6s %6s %7s %9s | %-6s %6s | %-6s %6s\n' "$c" "$l" "$sent" "${of:-?}" "$oe" "${nonref:-?}" "${lost:-?}" "${bf:-?}" "$be" "${gf:-?}" "$ge" | tee -a "$table"
-    [ "$oe" = 0 ] && [ -n "$of" ] || status=1
+    printf '%-11s %4s%% %6s | %-6s %6s %6s %5s %6s %9s | %-6s %6s %6s | %-6s %6s %6s\n' "$c" "$l" "$sent" "${of:-?}" "$oi" "$oe" "$ot" "${nonref:-?}" "${lost:-?}" "${bf:-?}" "$bi" "$be" "${gf:-?}" "$gi" "$ge" | tee -a "$table"
+    [ "$oe" = 0 ] && [ -n "$of" ] && [ "$oi" = "$of" ] || status=1
   done
 done
 if [ $status = 0 ]; then echo "rtp-loss: PASS (ours: zero decode errors)"; else echo "rtp-loss: FAIL"; fi
