@@ -34,6 +34,15 @@ import (
 //     vectors); VP8, when a lost frame may have changed the loop filter
 //     deltas, must set all of them.
 //
+// VP8 with temporal layers (TID and TL0PICIDX in the descriptor, as
+// libwebrtc sends): when frames are lost that cannot be accounted for,
+// but the next frame is of the base layer and its TL0PICIDX follows the
+// last published one (so the base layer lost nothing), and the upper-layer
+// frames seen whole keep no probability or segmentation update, that frame
+// is published and so are the base-layer frames after it; frames of TID 1
+// and above are dropped until a layer sync frame (Y) of each layer, or a
+// key frame.
+//
 // Whatever it cannot be sure of counts as a reference frame: the track
 // then drops frames until the next key frame and asks for one.
 
@@ -68,8 +77,16 @@ type lossState struct {
 	consSet  bool
 	nonRef   int  // lost frames that cost only themselves (Stats.LostNonReference)
 	distrust bool // VP8: an N frame was not discardable: ignore N bits
-	nSeen    bool // VP8: N frames were seen whole, all discardable ...
-	nLF      bool // ... and some of them changed the loop filter deltas
+	// VP8 temporal layers (TID and TL0PICIDX in the payload descriptor).
+	tl0Set bool
+	tl0    uint8 // TL0PICIDX of the newest published base-layer frame
+	maxTID uint8 // highest TID published
+	tSeen  bool  // frames of TID > 0 were seen whole, none keeping a probability or segmentation update ...
+	tLF    bool  // ... some of them changing the loop filter deltas
+	tBad   bool  // one of them kept a probability or segmentation update: no layer rule
+	broken uint8 // > 0: frames of this TID and above may miss a reference
+	nSeen  bool  // VP8: N frames were seen whole, all discardable ...
+	nLF    bool  // ... and some of them changed the loop filter deltas
 
 	// The newest published frame.
 	picID   int32 // picture ID; -1 if none
@@ -247,6 +264,72 @@ func vp8PictureID(p []byte) (uint16, uint8, bool) {
 	return uint16(p[2]&0x7f)<<8 | uint16(p[3]), 15, true
 }
 
+// vp8Layers returns TID, Y and TL0PICIDX of a VP8 payload descriptor,
+// and whether it carries both TID and TL0PICIDX.
+func vp8Layers(p []byte) (tid uint8, sync bool, tl0 uint8, ok bool) {
+	if len(p) < 2 || p[0]&0x80 == 0 || p[1]&0x60 != 0x60 { // X; L and T
+		return 0, false, 0, false
+	}
+	i := 2
+	if p[1]&0x80 != 0 { // I
+		if len(p) <= i {
+			return 0, false, 0, false
+		}
+		i++
+		if p[i-1]&0x80 != 0 { // M: 15-bit picture ID
+			i++
+		}
+	}
+	if len(p) < i+2 {
+		return 0, false, 0, false
+	}
+	return p[i+1] >> 6, p[i+1]&0x20 != 0, p[i], true
+}
+
+// survivesBase reports whether the complete VP8 frame data (facts f)
+// decodes despite a pending loss that survives refused: it is a
+// base-layer frame, the base layer lost nothing (its TL0PICIDX follows
+// the last published one), and what the other layers' frames do to the
+// decoder's state (seen on those that came whole) is nothing a base-layer
+// frame uses. Frames of the other layers may then miss a reference: the
+// caller drops them until a layer sync.
+func (t *Track) survivesBase(f *frameFacts, data []byte) bool {
+	l := &t.loss
+	if t.ck != codecVP8 || l.unsure || !f.hasTL || f.tid != 0 || !l.tl0Set || f.tl0 != l.tl0+1 || !l.tSeen || l.tBad {
+		return false
+	}
+	if l.tLF {
+		u, ok, err := vp8.ParseUpdates(data)
+		return err == nil && ok && u.AllLoopFilterDeltas
+	}
+	return true
+}
+
+// layerDropped reports whether the frame (facts f) belongs to a temporal
+// layer broken by a loss (survivesBase), and repairs layers at their sync
+// frames.
+func (t *Track) layerDropped(f *frameFacts, key bool) bool {
+	l := &t.loss
+	if key || !f.hasTL {
+		l.broken = 0
+		return false
+	}
+	if l.broken == 0 || f.tid < l.broken {
+		return false
+	}
+	if !f.sync {
+		l.picID = f.picID // received: no hole in the picture IDs
+		return true
+	}
+	if f.tid == l.broken {
+		l.broken++
+		if l.broken > l.maxTID {
+			l.broken = 0
+		}
+	}
+	return false
+}
+
 // vp9PictureID returns the picture ID of a VP9 payload descriptor and its
 // width in bits (7 or 15).
 func vp9PictureID(p []byte) (uint16, uint8, bool) {
@@ -268,7 +351,11 @@ type frameFacts struct {
 	picID    int32 // -1 if none
 	picBits  uint8
 	nBit     bool // VP8: N set
-	refIdc   int  // H.264: nal_ref_idc of its slices; -1 if none found
+	hasTL    bool // VP8: TID and TL0PICIDX present
+	tid      uint8
+	sync     bool // VP8: Y, the frame depends on base-layer frames only
+	tl0      uint8
+	refIdc   int // H.264: nal_ref_idc of its slices; -1 if none found
 	frameNum int64
 	sps      *h264.SPS // H.264: an SPS it carries
 }
@@ -283,6 +370,7 @@ func (t *Track) facts(first, last int64) frameFacts {
 			f.picID, f.picBits = int32(id), b
 		}
 		f.nBit = len(p) > 0 && p[0]&0x20 != 0
+		f.tid, f.sync, f.tl0, f.hasTL = vp8Layers(p)
 	case codecVP9:
 		if id, b, ok := vp9PictureID(p); ok {
 			f.picID, f.picBits = int32(id), b
@@ -404,6 +492,20 @@ func (t *Track) published(f *frameFacts, data []byte, key bool) {
 	l.picID, l.picBits = f.picID, f.picBits
 	switch t.ck {
 	case codecVP8:
+		if f.hasTL {
+			l.maxTID = max(l.maxTID, f.tid)
+			if f.tid == 0 {
+				l.tl0, l.tl0Set = f.tl0, true
+			} else if !l.tBad {
+				u, ok, err := vp8.ParseUpdates(data)
+				if err != nil || !ok || u.RefreshEntropy || u.Segmentation {
+					l.tBad = true
+				} else {
+					l.tSeen = true
+					l.tLF = l.tLF || u.LoopFilterDeltas
+				}
+			}
+		}
 		if f.nBit && !l.distrust {
 			u, ok, err := vp8.ParseUpdates(data)
 			if err != nil || !ok || !discardableBut(u) {

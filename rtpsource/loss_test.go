@@ -22,7 +22,9 @@ import (
 //
 // with modifiers after it: N (VP8: N bit set), L (VP8: changes the loop
 // filter deltas), A (VP8: sets all 8 loop filter deltas), E (VP9: not in
-// error-resilient mode), 1 (one packet instead of three). Every frame ends
+// error-resilient mode), 1 (one packet instead of three), Y (VP8 with
+// temporal layers: layer sync), P (VP8: keeps its probability updates). With temporal layers (vp8-tl), n frames are
+// of TID 1, the others of TID 0. Every frame ends
 // with its index, so that the published frames can be told apart.
 
 // lossFrame is one crafted frame.
@@ -30,6 +32,8 @@ type lossFrame struct {
 	kind              byte
 	nBit, lf, allLF   bool
 	notErrorResilient bool
+	sync              bool
+	entropy           bool
 	packets           int
 }
 
@@ -50,6 +54,10 @@ func parseFrames(t *testing.T, s string) []lossFrame {
 				f.notErrorResilient = true
 			case '1':
 				f.packets = 1
+			case 'Y':
+				f.sync = true
+			case 'P':
+				f.entropy = true
 			default:
 				t.Fatalf("bad frame %q", w)
 			}
@@ -143,7 +151,11 @@ func vp8Frame(f lossFrame, idx int) []byte {
 	e.lit(2, 0)  // refresh_golden_frame, refresh_alternate_frame
 	e.lit(4, 0)  // copy_buffer_to_golden, copy_buffer_to_alternate
 	e.lit(2, 0)  // sign biases
-	e.lit(1, 0)  // refresh_entropy_probs
+	if f.entropy {
+		e.lit(1, 1) // refresh_entropy_probs
+	} else {
+		e.lit(1, 0)
+	}
 	if f.kind == 'R' {
 		e.lit(1, 1) // refresh_last
 	} else {
@@ -259,7 +271,11 @@ func craftPackets(t *testing.T, codec string, frames []lossFrame) [][]*rtp.Packe
 	var out [][]*rtp.Packet
 	seq := uint16(65500) // wraps
 	prevRef := uint32(0)
+	tl0 := uint8(254)
 	for i, f := range frames {
+		if f.kind != 'n' {
+			tl0++
+		}
 		ts := uint32(4000000000 + 3000*i) // wraps
 		var payloads [][]byte
 		split := func(data []byte, n int) [][]byte {
@@ -276,7 +292,7 @@ func craftPackets(t *testing.T, codec string, frames []lossFrame) [][]*rtp.Packe
 			return chunks
 		}
 		switch codec {
-		case "vp8", "vp8-nopid":
+		case "vp8", "vp8-nopid", "vp8-tl":
 			for j, c := range split(vp8Frame(f, i), f.packets) {
 				d := []byte{0x80}
 				if j == 0 {
@@ -285,10 +301,21 @@ func craftPackets(t *testing.T, codec string, frames []lossFrame) [][]*rtp.Packe
 				if f.nBit {
 					d[0] |= 0x20
 				}
-				if codec == "vp8" {
+				switch codec {
+				case "vp8":
 					pid := uint16(30000 + i) // 15 bits
 					d = append(d, 0x80, 0x80|byte(pid>>8), byte(pid))
-				} else {
+				case "vp8-tl": // I, L, T: picture ID, TL0PICIDX, TID|Y
+					pid := uint16(30000 + i)
+					tidY := byte(0)
+					if f.kind == 'n' {
+						tidY = 1 << 6
+					}
+					if f.sync {
+						tidY |= 0x20
+					}
+					d = append(d, 0xe0, 0x80|byte(pid>>8), byte(pid), tl0, tidY)
+				default:
 					d[0] &^= 0x80
 				}
 				payloads = append(payloads, append(d, c...))
@@ -380,6 +407,15 @@ func TestLossRule(t *testing.T) {
 		{"vp8 no picture ID/discardable whole", "vp8-nopid", "K R nN R K", map[int][]int{2: {whole}}, "0 1 4", 0},
 		{"vp8 no picture ID/discardable tail and the next head", "vp8-nopid", "K R nN nN R K", map[int][]int{2: {2}, 3: {0}}, "0 1 5", 0},
 		{"vp8 no picture ID/discardable tail, one-packet frame after", "vp8-nopid", "K R n n1 R K", map[int][]int{2: {2}, 3: {whole}}, "0 1 5", 0},
+		// VP8 with temporal layers: a TID 1 frame lost whole costs the TID 1
+		// frames up to a layer sync, once TID 1 frames seen whole showed
+		// they keep no probability update.
+		{"vp8 layers/TID 1 lost whole, none seen before", "vp8-tl", "K R n R n R K", map[int][]int{2: {whole}}, "0 1 6", 0},
+		{"vp8 layers/TID 1 lost whole", "vp8-tl", "K R n R n R n R K", map[int][]int{4: {whole}}, "0 1 2 3 5 7 8", 1},
+		{"vp8 layers/TID 1 lost whole, then a sync", "vp8-tl", "K R n R n R nY R n R K", map[int][]int{4: {whole}}, "0 1 2 3 5 6 7 8 9 10", 1},
+		{"vp8 layers/TID 0 lost whole", "vp8-tl", "K R n R n R n K", map[int][]int{3: {whole}}, "0 1 2 7", 0},
+		{"vp8 layers/TID 0 and TID 1 lost whole", "vp8-tl", "K R n R n R n R K", map[int][]int{4: {whole}, 5: {whole}}, "0 1 2 3 8", 0},
+		{"vp8 layers/TID 1 keeping a probability update seen", "vp8-tl", "K R nP R n R K", map[int][]int{4: {whole}}, "0 1 2 3 6", 0},
 		// VP9.
 		{"vp9/discardable, second packet", "vp9", "K R n R n R", map[int][]int{2: {1}, 4: {2}}, "0 1 3 5", 2},
 		{"vp9/discardable, next not error resilient", "vp9", "K R n RE K", map[int][]int{2: {1}}, "0 1 4", 0},
@@ -398,7 +434,7 @@ func TestLossRule(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			frames := parseFrames(t, tc.frames)
-			mime := map[string]string{"vp8": "video/VP8", "vp8-nopid": "video/VP8", "vp9": "video/VP9", "h264": "video/H264"}[tc.codec]
+			mime := map[string]string{"vp8": "video/VP8", "vp8-nopid": "video/VP8", "vp8-tl": "video/VP8", "vp9": "video/VP9", "h264": "video/H264"}[tc.codec]
 			tr, err := NewTrack(mediarecorder.Codec{MimeType: mime, ClockRate: 90000}, Options{})
 			if err != nil {
 				t.Fatal(err)

@@ -668,9 +668,18 @@ func (t *Track) emit(first, last int64) {
 				n = int((facts.picID - t.loss.picID - 1 + mod) % mod)
 			}
 			t.stats.NonReferenceLost += max(n, 1)
+		} else if t.survivesBase(&facts, data) {
+			t.stats.NonReferenceLost++
+			t.loss.broken = 1
 		} else {
 			t.waitKey()
 		}
+	}
+	if t.ck == codecVP8 && (key || !t.needKey) && t.layerDropped(&facts, key) {
+		t.clearLoss()
+		t.spare = data[:0]
+		t.stats.Dropped++
+		return
 	}
 	t.clearLoss() // decided, or waiting for a key frame anyway
 	if t.needKey {
