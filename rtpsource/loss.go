@@ -38,7 +38,7 @@ import (
 // libwebrtc sends): when frames are lost that cannot be accounted for,
 // but the next frame is of the base layer and its TL0PICIDX follows the
 // last published one (so the base layer lost nothing), and the upper-layer
-// frames seen whole keep no probability or segmentation update, that frame
+// frames seen whole were all discardable, that frame
 // is published and so are the base-layer frames after it; frames of TID 1
 // and above are dropped until a layer sync frame (Y) of each layer, or a
 // key frame.
@@ -498,7 +498,9 @@ func (t *Track) published(f *frameFacts, data []byte, key bool) {
 				l.tl0, l.tl0Set = f.tl0, true
 			} else if !l.tBad {
 				u, ok, err := vp8.ParseUpdates(data)
-				if err != nil || !ok || u.RefreshEntropy || u.Segmentation {
+				if err != nil || !ok || !discardableBut(u) {
+					// An upper-layer frame that a base-layer frame may
+					// use: a sender that does not layer as it says.
 					l.tBad = true
 				} else {
 					l.tSeen = true

@@ -23,7 +23,8 @@ import (
 // with modifiers after it: N (VP8: N bit set), L (VP8: changes the loop
 // filter deltas), A (VP8: sets all 8 loop filter deltas), E (VP9: not in
 // error-resilient mode), 1 (one packet instead of three), Y (VP8 with
-// temporal layers: layer sync), P (VP8: keeps its probability updates). With temporal layers (vp8-tl), n frames are
+// temporal layers: layer sync), U (VP8 with temporal layers: TID 1), P
+// (VP8: keeps its probability updates). With temporal layers (vp8-tl), n frames are
 // of TID 1, the others of TID 0. Every frame ends
 // with its index, so that the published frames can be told apart.
 
@@ -33,6 +34,7 @@ type lossFrame struct {
 	nBit, lf, allLF   bool
 	notErrorResilient bool
 	sync              bool
+	upper             bool
 	entropy           bool
 	packets           int
 }
@@ -58,6 +60,8 @@ func parseFrames(t *testing.T, s string) []lossFrame {
 				f.sync = true
 			case 'P':
 				f.entropy = true
+			case 'U':
+				f.upper = true
 			default:
 				t.Fatalf("bad frame %q", w)
 			}
@@ -273,7 +277,7 @@ func craftPackets(t *testing.T, codec string, frames []lossFrame) [][]*rtp.Packe
 	prevRef := uint32(0)
 	tl0 := uint8(254)
 	for i, f := range frames {
-		if f.kind != 'n' {
+		if f.kind != 'n' && !f.upper {
 			tl0++
 		}
 		ts := uint32(4000000000 + 3000*i) // wraps
@@ -308,7 +312,7 @@ func craftPackets(t *testing.T, codec string, frames []lossFrame) [][]*rtp.Packe
 				case "vp8-tl": // I, L, T: picture ID, TL0PICIDX, TID|Y
 					pid := uint16(30000 + i)
 					tidY := byte(0)
-					if f.kind == 'n' {
+					if f.kind == 'n' || f.upper {
 						tidY = 1 << 6
 					}
 					if f.sync {
@@ -409,13 +413,15 @@ func TestLossRule(t *testing.T) {
 		{"vp8 no picture ID/discardable tail, one-packet frame after", "vp8-nopid", "K R n n1 R K", map[int][]int{2: {2}, 3: {whole}}, "0 1 5", 0},
 		// VP8 with temporal layers: a TID 1 frame lost whole costs the TID 1
 		// frames up to a layer sync, once TID 1 frames seen whole showed
-		// they keep no probability update.
+		// they are discardable.
 		{"vp8 layers/TID 1 lost whole, none seen before", "vp8-tl", "K R n R n R K", map[int][]int{2: {whole}}, "0 1 6", 0},
 		{"vp8 layers/TID 1 lost whole", "vp8-tl", "K R n R n R n R K", map[int][]int{4: {whole}}, "0 1 2 3 5 7 8", 1},
 		{"vp8 layers/TID 1 lost whole, then a sync", "vp8-tl", "K R n R n R nY R n R K", map[int][]int{4: {whole}}, "0 1 2 3 5 6 7 8 9 10", 1},
 		{"vp8 layers/TID 0 lost whole", "vp8-tl", "K R n R n R n K", map[int][]int{3: {whole}}, "0 1 2 7", 0},
 		{"vp8 layers/TID 0 and TID 1 lost whole", "vp8-tl", "K R n R n R n R K", map[int][]int{4: {whole}, 5: {whole}}, "0 1 2 3 8", 0},
 		{"vp8 layers/TID 1 keeping a probability update seen", "vp8-tl", "K R nP R n R K", map[int][]int{4: {whole}}, "0 1 2 3 6", 0},
+		// A sender that calls a frame refreshing the last frame TID 1.
+		{"vp8 layers/TID 1 reference frame seen", "vp8-tl", "K R RU R n R K", map[int][]int{4: {whole}}, "0 1 2 3 6", 0},
 		// VP9.
 		{"vp9/discardable, second packet", "vp9", "K R n R n R", map[int][]int{2: {1}, 4: {2}}, "0 1 3 5", 2},
 		{"vp9/discardable, next not error resilient", "vp9", "K R n RE K", map[int][]int{2: {1}}, "0 1 4", 0},
