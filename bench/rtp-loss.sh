@@ -20,6 +20,10 @@
 #   h264         libx264 -preset veryfast, defaults: 3 B-frames, B-pyramid
 #                (one B of three is a reference), key frame every 60 frames
 #   h264-nopyr   the same with b-pyramid=none: every B-frame non-reference
+#   vp8-gst-layers  not ffmpeg but GStreamer (bench/gst-vp8-layers.py, live
+#                vp8enc, two temporal layers, error-resilient, rtpvp8pay):
+#                a sender that writes TID, Y and TL0PICIDX
+# (add vp8-gst-layers to -codecs; it needs python3-gi)
 # For each: frames kept (ffprobe -count_frames) and decode errors (lines
 # that `ffmpeg -v error -i F -f null -` prints, but for the timestamp
 # complaints counted in tserr) of each output; for ours also the track's
@@ -81,6 +85,7 @@ input() { # CODEC -> path of the pre-encoded input
       [ -s "$f" ] || ffmpeg -nostdin -v error -y "${src[@]}" -c:v libx264 -preset veryfast -b:v 1M -g 60 "$f" ;;
     h264-nopyr) f=$data/loss-h264-nopyr.mkv
       [ -s "$f" ] || ffmpeg -nostdin -v error -y "${src[@]}" -c:v libx264 -preset veryfast -b:v 1M -g 60 -x264-params b-pyramid=none "$f" ;;
+    vp8-gst-layers) f= ;; # encoded live by the sender
     *) echo "unknown codec $1" >&2; exit 2 ;;
   esac
   echo "$f"
@@ -104,11 +109,13 @@ intact() { md5s "$1" | awk 'NR == FNR { ref[$1]++; next } ($1 in ref) { n++ } EN
 
 status=0
 table=$out/table.txt
-printf '%-11s %5s %6s | %-6s %6s %6s %5s %6s %9s | %-6s %6s %6s | %-6s %6s %6s\n' codec loss sent ours intact errors tserr nonref "lost pkts" before intact errors gst intact errors | tee "$table"
+printf '%-14s %5s %6s | %-6s %6s %6s %5s %6s %9s | %-6s %6s %6s | %-6s %6s %6s\n' codec loss sent ours intact errors tserr nonref "lost pkts" before intact errors gst intact errors | tee "$table"
 for c in ${codecs//,/ }; do
   in=$(input "$c")
-  sent=$(frames "$in")
-  md5s "$in" >"$out/$c.md5"
+  if [ -n "$in" ]; then
+    sent=$(frames "$in")
+    md5s "$in" >"$out/$c.md5"
+  fi
   case $c in
     vp8*) enc=VP8 depay=rtpvp8depay mux=webmmux ext=webm ;;
     vp9*) enc=VP9 depay="rtpvp9depay ! vp9parse" mux=webmmux ext=webm ;;
@@ -141,9 +148,17 @@ for c in ${codecs//,/ }; do
     rpid=$!
     sleep 1
     # The sender.
-    bsf=(); [ $enc = H264 ] && bsf=(-bsf:v h264_mp4toannexb) # SPS and PPS in-band, before each key frame
-    ffmpeg -nostdin -v error -re -i "$in" -c copy "${bsf[@]}" -strict experimental \
-      -f rtp -payload_type 96 "rtp://127.0.0.1:$relay?pkt_size=1200" >/dev/null
+    ref=$out/$c.md5
+    if [ -z "$in" ]; then
+      /usr/bin/python3 bench/gst-vp8-layers.py $relay 600 "$dir/sent.webm"
+      sent=$(frames "$dir/sent.webm")
+      ref=$dir/sent.md5
+      md5s "$dir/sent.webm" >"$ref"
+    else
+      bsf=(); [ $enc = H264 ] && bsf=(-bsf:v h264_mp4toannexb) # SPS and PPS in-band, before each key frame
+      ffmpeg -nostdin -v error -re -i "$in" -c copy "${bsf[@]}" -strict experimental \
+        -f rtp -payload_type 96 "rtp://127.0.0.1:$relay?pkt_size=1200" >/dev/null
+    fi
     wait $rpid
     sleep 1
     kill -INT $gpid 2>/dev/null || true
@@ -152,15 +167,15 @@ for c in ${codecs//,/ }; do
     bf=- be=- bi=-
     if [ -n "$before" ]; then
       wait $bpid || echo "before failed: $(cat "$dir/before.log")"
-      bf=$(frames "$dir/before.$ext"); be=$(errors "$dir/before.$ext"); bi=$(intact "$dir/before.$ext" "$out/$c.md5")
+      bf=$(frames "$dir/before.$ext"); be=$(errors "$dir/before.$ext"); bi=$(intact "$dir/before.$ext" "$ref")
     fi
     of=$(frames "$dir/ours.$ext"); oe=$(errors "$dir/ours.$ext"); ot=$(tserrors "$dir/ours.$ext")
-    oi=$(intact "$dir/ours.$ext" "$out/$c.md5")
-    gf=$(frames "$dir/gst.$ext"); ge=$(errors "$dir/gst.$ext"); gi=$(intact "$dir/gst.$ext" "$out/$c.md5")
+    oi=$(intact "$dir/ours.$ext" "$ref")
+    gf=$(frames "$dir/gst.$ext"); ge=$(errors "$dir/gst.$ext"); gi=$(intact "$dir/gst.$ext" "$ref")
     st=$(tail -1 "$dir/ours.json")
     nonref=$(sed -n 's/.*"NonReferenceLost":\([0-9]*\).*/\1/p' <<<"$st")
     lost=$(sed -n 's/.*"lost":\([0-9]*\).*/\1/p' "$dir/relay.json")
-    printf '%-11s %4s%% %6s | %-6s %6s %6s %5s %6s %9s | %-6s %6s %6s | %-6s %6s %6s\n' "$c" "$l" "$sent" "${of:-?}" "$oi" "$oe" "$ot" "${nonref:-?}" "${lost:-?}" "${bf:-?}" "$bi" "$be" "${gf:-?}" "$gi" "$ge" | tee -a "$table"
+    printf '%-14s %4s%% %6s | %-6s %6s %6s %5s %6s %9s | %-6s %6s %6s | %-6s %6s %6s\n' "$c" "$l" "$sent" "${of:-?}" "$oi" "$oe" "$ot" "${nonref:-?}" "${lost:-?}" "${bf:-?}" "$bi" "$be" "${gf:-?}" "$gi" "$ge" | tee -a "$table"
     [ "$oe" = 0 ] && [ -n "$of" ] && [ "$oi" = "$of" ] || status=1
   done
 done
