@@ -217,7 +217,7 @@ func h264PacketRefIdc(payload []byte) (uint8, bool) {
 	}
 	switch payload[0] & 0x1f {
 	case 1, 5:
-		return h264.NALRefIdc(payload), true
+		return h264.NALRefIDC(payload), true
 	case 7, 8: // a parameter set: the frame is a key frame
 		return 3, true
 	case 24: // STAP-A
@@ -230,7 +230,7 @@ func h264PacketRefIdc(payload []byte) (uint8, bool) {
 			}
 			switch b[2] & 0x1f {
 			case 1, 5:
-				nri = max(nri, h264.NALRefIdc(b[2:]))
+				nri = max(nri, h264.NALRefIDC(b[2:]))
 				found = true
 			case 7, 8:
 				nri, found = 3, true
@@ -243,7 +243,7 @@ func h264PacketRefIdc(payload []byte) (uint8, bool) {
 			return 0, false
 		}
 		if t := payload[1] & 0x1f; t == 1 || t == 5 {
-			return h264.NALRefIdc(payload), true
+			return h264.NALRefIDC(payload), true
 		}
 	}
 	return 0, false
@@ -395,7 +395,7 @@ func (t *Track) h264Facts(f *frameFacts, payload []byte) {
 				t.loss.sps, t.loss.spsOK = sps, true
 			}
 		case 1, 5:
-			f.refIdc = int(h264.NALRefIdc(n))
+			f.refIdc = int(h264.NALRefIDC(n))
 			if t.loss.spsOK {
 				if fn, ok := h264.SliceFrameNum(n, &t.loss.sps); ok {
 					f.frameNum = int64(fn)

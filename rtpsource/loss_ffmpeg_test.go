@@ -99,7 +99,7 @@ func lossClip(t *testing.T, name string) (clip, []bool) {
 				if n == nil {
 					break
 				}
-				if typ := h264.NALUType(n); (typ == 1 || typ == 5) && h264.NALRefIdc(n) != 0 {
+				if typ := h264.NALUType(n); (typ == 1 || typ == 5) && h264.NALRefIDC(n) != 0 {
 					nonRef = false
 				}
 			}

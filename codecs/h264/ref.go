@@ -2,17 +2,6 @@ package h264
 
 import "github.com/gomediarecorder/mediarecorder/internal/bits"
 
-// NALRefIdc returns nal_ref_idc of the NAL unit nalu (bits 5-6 of its
-// header byte): 0 for a picture that no other picture references (for
-// example a non-reference B-frame), 1 to 3 for a reference picture. It
-// returns 0 for an empty nalu.
-func NALRefIdc(nalu []byte) uint8 {
-	if len(nalu) == 0 {
-		return 0
-	}
-	return nalu[0] >> 5 & 3
-}
-
 // maxSliceHeaderPrefix bounds the bytes SliceFrameNum unescapes: the
 // fields up to frame_num take at most 3 Exp-Golomb codes of 32 bits and
 // 18 bits, plus the emulation prevention bytes among them.

@@ -8,13 +8,13 @@ import (
 	"testing"
 )
 
-func TestNALRefIdc(t *testing.T) {
+func TestNALRefIDC(t *testing.T) {
 	for _, tc := range []struct {
 		nalu []byte
 		want uint8
 	}{{nil, 0}, {[]byte{0x01}, 0}, {[]byte{0x21}, 1}, {[]byte{0x41}, 2}, {[]byte{0x65}, 3}, {[]byte{0x67, 0x42}, 3}} {
-		if got := NALRefIdc(tc.nalu); got != tc.want {
-			t.Errorf("NALRefIdc(% x) = %d, want %d", tc.nalu, got, tc.want)
+		if got := NALRefIDC(tc.nalu); got != tc.want {
+			t.Errorf("NALRefIDC(% x) = %d, want %d", tc.nalu, got, tc.want)
 		}
 	}
 }
@@ -88,7 +88,7 @@ func TestSliceFrameNumTestdata(t *testing.T) {
 				if !ok || int(fn) != want {
 					t.Fatalf("access unit %d: frame_num %d, %v; want %d", n, fn, ok, want)
 				}
-				if NALRefIdc(nalu) != 0 {
+				if NALRefIDC(nalu) != 0 {
 					prevRef = int(fn)
 				}
 				rest = nil // one slice per picture is enough
