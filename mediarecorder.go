@@ -4,7 +4,11 @@
 // Give a Recorder a Stream of Tracks (from Go code with SampleTrack, or from
 // RTP, pion WebRTC or files through the source packages), call Start, and
 // receive the recording as Blobs in dataavailable events: WebM, Matroska or
-// Ogg, holding the tracks' encoded media as it is (no transcoding).
+// Ogg, holding the tracks' encoded media as it is (no transcoding). Raw
+// tracks (AudioTrack: PCM; VideoTrack: I420, NV12 or image.Image frames) are
+// encoded by each recorder, honouring its bitrate and key-frame options,
+// with the encoders that encoder packages register (encode/opus in pure Go;
+// encode/vpx, VP8 and VP9 through libvpx, with the build tag libvpx).
 //
 //	video := mediarecorder.NewSampleTrack(mediarecorder.Codec{MimeType: "video/VP8", ClockRate: 90000})
 //	audio := mediarecorder.NewSampleTrack(mediarecorder.Codec{MimeType: "audio/opus", ClockRate: 48000, Channels: 2})

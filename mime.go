@@ -368,4 +368,10 @@ func isTypeSupported(typ string, deferNewerCodecsCheck bool) bool {
 // video/mp4 and audio/mp4 (fragmented MP4: h264, vp9, av1, opus).
 // Codec names: vp8, vp9 or vp09.*, av1 or av01.*, h264 or avc1.*, opus, pcm.
 // At most one audio and one video codec.
+//
+// The answer is about encoded tracks, which every build records as they
+// are. Raw tracks (AudioTrack, VideoTrack) also need an encoder for the
+// codec, registered by an encoder package (Encoders lists them); without
+// one, Start fails with a NotSupportedError naming what to import or the
+// build tag to use.
 func IsTypeSupported(mimeType string) bool { return isTypeSupported(mimeType, false) }

@@ -224,6 +224,11 @@ func (r *Recorder) start(timeslice time.Duration, w io.WriteSeeker) error {
 	if len(tracks) == 0 {
 		return domErr(NameNotSupported, "the stream has no live track")
 	}
+	// Raw tracks are recorded through encoders of this recording's own.
+	tracks, encs, err := r.encodeRaw(tracks)
+	if err != nil {
+		return err
+	}
 	// Steps 8 and 15: constrain the configuration to the MIME type, and
 	// fail for a track that cannot be recorded with it.
 	cfg, err := configure(r.constrained, tracks)
@@ -236,6 +241,7 @@ func (r *Recorder) start(timeslice time.Duration, w io.WriteSeeker) error {
 	}
 	// Step 12 was checked by New. Step 16: recording, then in parallel.
 	rec := newRecording(r, cfg, timeslice, r.last)
+	rec.failEncoders(encs)
 	if w != nil {
 		out, err := newFileOut(w)
 		if err != nil {

@@ -144,7 +144,6 @@ func TestNotSupported(t *testing.T) {
 		{"codec differs from track", NewStream(vp8), "video/webm;codecs=vp9"},
 		{"audio codec differs", NewStream(opus), "audio/webm;codecs=pcm"},
 		{"unknown track codec", NewStream(weird), ""},
-		{"newer unknown codec", NewStream(opus), "audio/webm;codecs=vorbis"},
 		{"two video tracks", NewStream(vp8, NewSampleTrack(Codec{MimeType: "video/VP8"})), ""},
 	}
 	for _, c := range cases {
@@ -507,6 +506,21 @@ func TestTimesliceBlobs(t *testing.T) {
 	for i, b := range l.blobs[1:] {
 		if d := b.Timecode - l.blobs[i].Timecode; d < 100 {
 			t.Errorf("blob %d came %v ms after the previous one, timeslice is 100 ms", i+1, d)
+		}
+	}
+}
+
+// The constructor throws NotSupportedError for every type IsTypeSupported
+// rejects, a codec it does not know included (issue 12.4), rather than
+// deferring it to start().
+func TestNewRejectsUnsupported(t *testing.T) {
+	opus := NewSampleTrack(Codec{MimeType: "audio/opus", ClockRate: 48000, Channels: 2})
+	for _, typ := range []string{"audio/webm;codecs=vorbis", "video/webm;codecs=hevc", "audio/banana", "video/webm;codecs=vp8,vp9"} {
+		if IsTypeSupported(typ) {
+			t.Fatalf("%s is supported", typ)
+		}
+		if _, err := New(NewStream(opus), Options{MimeType: typ}); !errors.Is(err, ErrNotSupported) {
+			t.Errorf("New(%q) = %v, want NotSupportedError", typ, err)
 		}
 	}
 }

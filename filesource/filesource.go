@@ -1,6 +1,7 @@
 // Package filesource plays media files into mediarecorder Tracks: IVF
 // (VP8, VP9, AV1), Ogg Opus, H.264 Annex B elementary streams, WAV (16-bit
-// PCM) and WebM/Matroska (VP8, VP9, AV1, H.264, Opus, PCM).
+// PCM), WebM/Matroska (VP8, VP9, AV1, H.264, Opus, PCM) and Y4M (raw
+// 4:2:0 video, which recorders encode).
 //
 // Open detects a file's format from its first bytes (falling back to its
 // extension), reads its headers and returns one mediarecorder.SampleTrack
@@ -116,6 +117,10 @@ type Options struct {
 	// PCMSampleDuration is how much audio each WAV sample carries
 	// (default 20 ms; kept between 1 ms and 1 s).
 	PCMSampleDuration time.Duration
+	// RawAudio opens a WAV file as a raw mediarecorder.AudioTrack, which
+	// recorders encode (to Opus by default), instead of a PCM SampleTrack
+	// recorded as it is. It needs 8 to 192 kHz and 1 or 2 channels.
+	RawAudio bool
 }
 
 // readBufSize is the size of the buffered reads from files.
@@ -167,6 +172,8 @@ type File struct {
 	size   int64
 
 	tracks []*mediarecorder.SampleTrack
+	raw    []mediarecorder.Track // raw tracks (Y4M, WAV with RawAudio) instead of tracks
+	pcm    []int16
 	src    source
 	dur    time.Duration
 	hasDur bool
@@ -256,6 +263,8 @@ func (f *File) open() error {
 		info, err = openWAV(f.f, f.size, f.opt.PCMSampleDuration)
 	case FormatWebM, FormatMatroska:
 		info, err = openWebM(f.f)
+	case FormatY4M:
+		info, err = openY4M(f.f, f.size)
 	default:
 		err = ErrUnknownFormat
 	}
@@ -263,6 +272,15 @@ func (f *File) open() error {
 		return err
 	}
 	f.src, f.dur, f.hasDur = info.src, info.dur, info.hasDur
+	if format == FormatWAV && f.opt.RawAudio {
+		c := info.codecs[0]
+		t, err := mediarecorder.NewAudioTrack(int(c.ClockRate), int(c.Channels))
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrUnsupportedCodec, err)
+		}
+		info.raw, info.codecs = []mediarecorder.Track{t}, nil
+	}
+	f.raw = info.raw
 	for _, c := range info.codecs {
 		f.tracks = append(f.tracks, mediarecorder.NewSampleTrack(c))
 	}
@@ -273,6 +291,7 @@ func (f *File) open() error {
 type openInfo struct {
 	src    source
 	codecs []mediarecorder.Codec // one per track, indexed by sample.track
+	raw    []mediarecorder.Track // or raw tracks, indexed by sample.track
 	dur    time.Duration
 	hasDur bool
 }
@@ -297,9 +316,25 @@ func (f *File) Path() string { return f.path }
 func (f *File) Format() Format { return f.format }
 
 // Tracks returns the file's tracks, one per playable stream, in the
-// order of the file's streams.
+// order of the file's streams. A file of raw media (Y4M, WAV opened with
+// RawAudio) has none: see AllTracks.
 func (f *File) Tracks() []*mediarecorder.SampleTrack {
 	return append([]*mediarecorder.SampleTrack(nil), f.tracks...)
+}
+
+// AllTracks returns the file's tracks of every kind: the SampleTracks of
+// Tracks, or the raw tracks (a *mediarecorder.VideoTrack for Y4M, a
+// *mediarecorder.AudioTrack for WAV opened with RawAudio) that recorders
+// encode.
+func (f *File) AllTracks() []mediarecorder.Track {
+	if f.raw != nil {
+		return append([]mediarecorder.Track(nil), f.raw...)
+	}
+	out := make([]mediarecorder.Track, len(f.tracks))
+	for i, t := range f.tracks {
+		out[i] = t
+	}
+	return out
 }
 
 // Duration returns the media time at which the file ends (timestamps start
@@ -329,6 +364,11 @@ func (f *File) stopTracks() {
 	for _, t := range f.tracks {
 		t.Stop()
 	}
+	for _, t := range f.raw {
+		if s, ok := t.(interface{ Stop() }); ok {
+			s.Stop()
+		}
+	}
 }
 
 // detect returns the format of a file from its first bytes head, or from
@@ -339,6 +379,8 @@ func detect(head []byte, name string) (Format, error) {
 		return FormatIVF, nil
 	case len(head) >= 4 && string(head[:4]) == "OggS":
 		return FormatOgg, nil
+	case len(head) >= len(y4mMagic) && string(head[:len(y4mMagic)]) == y4mMagic:
+		return FormatY4M, nil
 	case len(head) >= 12 && string(head[:4]) == "RIFF" && string(head[8:12]) == "WAVE":
 		return FormatWAV, nil
 	case len(head) >= 4 && head[0] == 0x1a && head[1] == 0x45 && head[2] == 0xdf && head[3] == 0xa3:
@@ -380,6 +422,8 @@ func byExtension(name string) Format {
 		return FormatWebM
 	case ".mkv", ".mka":
 		return FormatMatroska
+	case ".y4m":
+		return FormatY4M
 	}
 	return ""
 }

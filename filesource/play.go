@@ -162,11 +162,17 @@ func Play(ctx context.Context, files []*File, progress func(time.Duration)) erro
 			continue
 		}
 		s := p.cur
-		t := p.f.tracks[s.track]
-		t.WaitRoom()
-		// ErrTrackEnded: the track was stopped by its user; its
-		// samples go nowhere.
-		_ = t.WriteSampleAt(mediarecorder.Sample{Data: s.data, Duration: s.dur}, base+s.pts)
+		if p.f.raw != nil {
+			// Raw media: the recorders encode it as it is written.
+			p.f.waitRaw(s.track)
+			_ = p.f.writeRaw(s, base+s.pts)
+		} else {
+			t := p.f.tracks[s.track]
+			t.WaitRoom()
+			// ErrTrackEnded: the track was stopped by its user; its
+			// samples go nowhere.
+			_ = t.WriteSampleAt(mediarecorder.Sample{Data: s.data, Duration: s.dur}, base+s.pts)
+		}
 		if e := s.pts + s.dur; e > p.end {
 			p.end = e
 		}

@@ -47,5 +47,5 @@ func ExampleTrack() {
 	// 20ms: 3 bytes, 20ms
 	// 60ms: 3 bytes, 20ms
 	// ended
-	// {Packets:3 Frames:3 Dropped:0 Lost:1 KeyFrameRequests:0 Padding:0}
+	// {Packets:3 Frames:3 Dropped:0 Lost:1 KeyFrameRequests:0 Padding:0 NonReferenceLost:0}
 }

@@ -1,7 +1,10 @@
 // Package rtpsource turns RTP packets, and pion WebRTC remote tracks, into
 // mediarecorder Tracks: it reorders packets, reassembles whole frames with
 // pion's depacketizers, drops frames with holes up to the next key frame
-// (asking the sender for one), skips padding-only packets (bandwidth
+// (asking the sender for one) unless what was lost is known to be
+// discardable (a VP8 or VP9 frame stored as no reference, an H.264
+// non-reference picture: then it costs only itself; see loss.go), skips
+// padding-only packets (bandwidth
 // probes), and stamps frames on the mediarecorder.Now clock (from RTCP
 // Sender Reports once they arrive, so that the tracks of one sender line
 // up).
@@ -72,6 +75,12 @@ type Stats struct {
 	Lost             int // RTP packets never received (sequence number holes)
 	KeyFrameRequests int // calls of Options.OnKeyFrameRequest
 	Padding          int // padding-only packets (bandwidth probes): no frame, no loss
+	// NonReferenceLost counts the frames lost (whole, or broken and
+	// counted in Dropped) that no later frame references: they cost only
+	// themselves, the frames after them were published (see loss.go). A
+	// run of H.264 frames lost whole, which the track cannot count, counts
+	// once.
+	NonReferenceLost int
 }
 
 // Session maps the NTP times of RTCP Sender Reports to the
@@ -199,6 +208,8 @@ type Track struct {
 	spare   []byte // a frame buffer to assemble the next frame in
 	lastDur time.Duration
 
+	loss lossState // what a loss costs (loss.go)
+
 	// Depacketizers, reset for each frame (kept here: no allocation).
 	opusDP codecs.OpusPacket
 	vp8DP  codecs.VP8Packet
@@ -239,6 +250,7 @@ func NewTrack(codec mediarecorder.Codec, opt Options) (*Track, error) {
 		sess:   opt.Session,
 		buf:    make(map[int64]packet),
 	}
+	t.loss.picID, t.loss.prevRef = -1, -1
 	if ck == codecOpus {
 		t.kind = mediarecorder.KindAudio
 	}
@@ -473,6 +485,7 @@ func (t *Track) assemble(force bool) {
 	for len(t.buf) > 0 {
 		// Padding between frames: no frame, no hole, no change of state.
 		if p, ok := t.buf[t.next]; ok && p.pad {
+			t.loss.consTS, t.loss.consSet = p.ts, true
 			t.drop(t.next)
 			t.next++
 			continue
@@ -480,6 +493,8 @@ func (t *Track) assemble(force bool) {
 		// Skip what belongs to a frame broken by a loss, up to a frame start.
 		if p, ok := t.buf[t.next]; ok && t.resync {
 			if (t.hasBadTS && p.ts == t.badTS) || !t.frameStart(&p) {
+				t.noteLost(&p)
+				t.loss.consTS, t.loss.consSet = p.ts, true
 				t.drop(t.next)
 				t.next++
 				continue
@@ -514,12 +529,16 @@ func (t *Track) assemble(force bool) {
 			// The packets before the hole are an incomplete frame.
 			t.badTS = t.buf[t.next].ts
 			t.hasBadTS = true
+			t.loss.consTS, t.loss.consSet = t.badTS, true
+			t.lossAt(t.badTS, true) // the hole is inside this frame, so far
 			for s := t.next; s <= end; s++ {
+				p := t.buf[s]
+				t.noteLost(&p)
 				t.drop(s)
 			}
+			t.loss.consTS, t.loss.consSet = t.badTS, true
 			t.stats.Dropped++
 			t.assembled = true
-			t.waitKey()
 		}
 		if nextSeq < 0 {
 			// Nothing after the hole: keep waiting for it.
@@ -528,9 +547,9 @@ func (t *Track) assemble(force bool) {
 			return
 		}
 		t.stats.Lost += int(nextSeq - hole)
+		t.lossAt(t.buf[nextSeq].ts, true)
 		t.next = nextSeq
 		t.resync = true
-		t.waitKey()
 	}
 }
 
@@ -628,9 +647,14 @@ func (t *Track) emit(first, last int64) {
 			data = append(data, b...)
 		}
 	}
+	var facts frameFacts
+	if t.kind == mediarecorder.KindVideo {
+		facts = t.facts(first, last)
+	}
 	for s := first; s <= last; s++ {
 		t.drop(s)
 	}
+	t.loss.consTS, t.loss.consSet = ts, true
 	if err != nil || len(data) == 0 {
 		t.spare = data[:0]
 		t.stats.Dropped++
@@ -638,6 +662,28 @@ func (t *Track) emit(first, last int64) {
 		return
 	}
 	key := t.isKeyFrame(data)
+	if t.loss.pending && !t.needKey && !key {
+		if t.survives(&facts, data) {
+			n := len(t.loss.lost)
+			if facts.picID >= 0 && t.loss.picID >= 0 {
+				mod := int32(1) << facts.picBits
+				n = int((facts.picID - t.loss.picID - 1 + mod) % mod)
+			}
+			t.stats.NonReferenceLost += max(n, 1)
+		} else if t.survivesBase(&facts, data) {
+			t.stats.NonReferenceLost++
+			t.loss.broken = 1
+		} else {
+			t.waitKey()
+		}
+	}
+	if t.ck == codecVP8 && (key || !t.needKey) && t.layerDropped(&facts, key) {
+		t.clearLoss()
+		t.spare = data[:0]
+		t.stats.Dropped++
+		return
+	}
+	t.clearLoss() // decided, or waiting for a key frame anyway
 	if t.needKey {
 		if !key {
 			t.spare = data[:0]
@@ -646,6 +692,9 @@ func (t *Track) emit(first, last int64) {
 			return
 		}
 		t.needKey = false
+	}
+	if t.kind == mediarecorder.KindVideo {
+		t.published(&facts, data, key)
 	}
 	f := frame{data: data, ts: t.localTime(ts), key: key}
 	if t.haveOut && f.ts < t.lastOut {

@@ -24,6 +24,8 @@ gst_has webrtcbin || need+=(gstreamer1.0-plugins-bad)
 gst_has nicesrc || need+=(gstreamer1.0-nice)
 gst_has x264enc || need+=(gstreamer1.0-plugins-ugly)
 gst_has rtph264pay || need+=(gstreamer1.0-plugins-good)
+# libvpx for the VP8/VP9 encoders (encode/vpx, build tag libvpx).
+{ command -v pkg-config >/dev/null 2>&1 && pkg-config --exists vpx; } || need+=(libvpx-dev pkg-config)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test.sh: installing ${need[*]}"
@@ -41,12 +43,15 @@ if [ "${CI:-}" = true ]; then
     command -v "$t" >/dev/null 2>&1 || { echo "test.sh: $t is missing" >&2; exit 1; }
   done
   gst_python || { echo "test.sh: GStreamer WebRTC bindings for /usr/bin/python3 are missing" >&2; exit 1; }
+  pkg-config --exists vpx || { echo "test.sh: libvpx-dev (pkg-config vpx) is missing" >&2; exit 1; }
   for e in webrtcbin nicesrc x264enc rtph264pay; do
     gst_has "$e" || { echo "test.sh: GStreamer element $e is missing" >&2; exit 1; }
   done
 fi
 
 bash scripts/setup-postgres.sh
+# SeaweedFS for the S3 storage tests (internal/s3test), built once into the cache.
+MEDIARECORDER_WEED=$(./scripts/setup-seaweedfs.sh) && export MEDIARECORDER_WEED || { [ "${CI:-}" != true ] || exit 1; }
 
 contract=../shared/contract/check.sh
 if [ -x "$contract" ] || [ -f "$contract" ]; then
@@ -55,3 +60,11 @@ fi
 
 go vet ./...
 go test -race -timeout 12m "$@" ./...
+# The encoders behind the libvpx tag: the encode packages, and the root
+# package's raw-track tests (the rest of it does not change with the tag).
+if pkg-config --exists vpx 2>/dev/null; then
+  go vet -tags libvpx ./encode/... .
+  go test -race -timeout 12m -tags libvpx "$@" ./encode/...
+  go test -race -timeout 12m -tags libvpx -run 'Raw' "$@" .
+  go test -race -timeout 12m -tags libvpx -run 'Y4M' "$@" ./internal/cli
+fi

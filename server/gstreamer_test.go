@@ -143,7 +143,21 @@ func TestGStreamerWHIP(t *testing.T) {
 			t.Fatalf("%d recordings, want the one AutoRecord made: %+v", len(list), list)
 		}
 		rec = list[0]
-		return rec.State == "inactive"
+		if rec.State != "inactive" {
+			return false
+		}
+		// The state is "inactive" from the spec's stop on; the file and
+		// its catalog entry are finished by the stop event a moment later.
+		entries, err := s.cat.all()
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(entries, func(e entry) bool { return e.ID == rec.ID })
+		if i >= 0 && entries[i].Finished {
+			rec = decodeJSON[struct{ Recordings []meta }](t, do(t, "GET", hs.URL+"/api/recordings", nil, auth...).body).Recordings[0]
+			return true
+		}
+		return false
 	})
 	if rec.Session != session {
 		t.Errorf("recording of session %q, want %q", rec.Session, session)

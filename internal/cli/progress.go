@@ -47,6 +47,13 @@ func (p *progress) set(v int64) {
 	}
 }
 
+// describe sets the text before the bar (the speed, say).
+func (p *progress) describe(s string) {
+	if p.bar != nil {
+		p.bar.Describe(s)
+	}
+}
+
 func (p *progress) done() {
 	if p.bar != nil {
 		_ = p.bar.Finish()

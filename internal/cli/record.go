@@ -14,6 +14,8 @@ import (
 	"time"
 
 	mr "github.com/gomediarecorder/mediarecorder"
+	_ "github.com/gomediarecorder/mediarecorder/encode/opus" // raw audio (WAV with Y4M) to Opus
+	_ "github.com/gomediarecorder/mediarecorder/encode/vpx"  // raw video (Y4M) to VP8/VP9: built with -tags libvpx
 	"github.com/gomediarecorder/mediarecorder/filesource"
 	"github.com/gomediarecorder/mediarecorder/rtpsource"
 )
@@ -27,7 +29,8 @@ func recordCmd(fs *flag.FlagSet, stdout, stderr io.Writer) func() error {
 	realtime := fs.Bool("realtime", false, "feed the inputs in real time instead of as fast as possible")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: mediarecorder record -o OUT [flags] INPUT...\n\n"+
-			"Records the tracks of the inputs (IVF, Ogg Opus, H.264 Annex B, WAV, WebM/Matroska)\n"+
+			"Records the tracks of the inputs (IVF, Ogg Opus, H.264 Annex B, WAV, WebM/Matroska,\n"+
+			"Y4M raw video, encoded; with it WAV is encoded too)\n"+
 			"through a MediaRecorder into OUT, a finished, seekable file.\n\n")
 		fs.PrintDefaults()
 	}
@@ -81,6 +84,12 @@ func record(ctx context.Context, c recordConfig) error {
 	}()
 	var tracks []mr.Track
 	var total time.Duration
+	// With raw video (Y4M) the recording encodes, as a browser's does:
+	// WAV audio then goes to Opus too, instead of staying PCM.
+	encoding := false
+	for _, in := range c.inputs {
+		encoding = encoding || strings.EqualFold(filepath.Ext(in), ".y4m")
+	}
 	for _, in := range c.inputs {
 		if strings.EqualFold(filepath.Ext(in), ".sdp") {
 			src, err := rtpsource.ListenSDP(in, rtpsource.Options{})
@@ -93,14 +102,12 @@ func record(ctx context.Context, c recordConfig) error {
 			}
 			continue
 		}
-		f, err := filesource.Open(in, filesource.Options{Realtime: c.realtime})
+		f, err := filesource.Open(in, filesource.Options{Realtime: c.realtime, RawAudio: encoding})
 		if err != nil {
 			return err
 		}
 		files = append(files, f)
-		for _, t := range f.Tracks() {
-			tracks = append(tracks, t)
-		}
+		tracks = append(tracks, f.AllTracks()...)
 		if d, ok := f.Duration(); ok {
 			total = max(total, d)
 		}
@@ -143,7 +150,18 @@ func record(ctx context.Context, c recordConfig) error {
 	}
 	var playErr error
 	if len(files) > 0 {
-		playErr = filesource.Play(ctx, files, func(d time.Duration) { fed = d; bar.set(d.Milliseconds()) })
+		label := "recording"
+		if encoding {
+			label = "encoding"
+		}
+		began := time.Now()
+		playErr = filesource.Play(ctx, files, func(d time.Duration) {
+			fed = d
+			bar.set(d.Milliseconds())
+			if el := time.Since(began); el > 0 {
+				bar.describe(fmt.Sprintf("%s %.1fx", label, d.Seconds()/el.Seconds())) // media time per wall time
+			}
+		})
 	}
 	for range rtps {
 		playErr = errors.Join(playErr, <-rtpErrs)

@@ -1,0 +1,5 @@
+//go:build !libvpx
+
+package cli
+
+const hasVPX = false
