@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/pion/interceptor"
@@ -37,7 +38,7 @@ func ExampleFromRemote() {
 	var se webrtc.SettingEngine // loopback only, for the example
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetIncludeLoopbackCandidate(true)
-	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+	se.SetInterfaceFilter(func(name string) bool { return strings.HasPrefix(name, "lo") }) // lo, lo0
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	sender, _ := api.NewPeerConnection(webrtc.Configuration{})
 	receiver, _ := api.NewPeerConnection(webrtc.Configuration{})
