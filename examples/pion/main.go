@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"time"
 
@@ -109,7 +108,10 @@ func (e *endpoint) answer(offer string) (string, error) {
 	}
 	e.pc = pc
 	desc := webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}
-	want := strings.Count(offer, "\nm=audio ") + strings.Count(offer, "\nm=video ")
+	want, err := announced(desc)
+	if err != nil {
+		return "", err
+	}
 	var mu sync.Mutex // guards tracks
 	var tracks []mediarecorder.Track
 	session := rtpsource.NewSession() // one clock: audio and video in sync
@@ -143,6 +145,27 @@ func (e *endpoint) answer(offer string) (string, error) {
 	}
 	<-gathered // no trickle ICE
 	return pc.LocalDescription().SDP, nil
+}
+
+// announced counts the tracks an offer will send: its audio and video
+// sections that are neither rejected, recvonly nor inactive.
+func announced(desc webrtc.SessionDescription) (int, error) {
+	parsed, err := desc.Unmarshal()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, m := range parsed.MediaDescriptions {
+		_, recvonly := m.Attribute("recvonly")
+		_, inactive := m.Attribute("inactive")
+		if (m.MediaName.Media == "audio" || m.MediaName.Media == "video") && m.MediaName.Port.Value != 0 && !recvonly && !inactive {
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, errors.New("the offer sends no audio or video")
+	}
+	return n, nil
 }
 
 // record records tracks into the file out until they have all ended.
