@@ -5,8 +5,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"time"
 )
+
+// ErrNoFrames is returned by Fix for an input with no frame to keep: the
+// file it would write holds no media, and players reject it.
+var ErrNoFrames = errors.New("webm: no frames")
 
 // FixOptions configures Fix.
 type FixOptions struct {
@@ -318,7 +323,8 @@ func Probe(src io.Reader) (ProbeResult, error) {
 // A truncated input is fixed up to the last whole block before the cut.
 // Garbage is skipped (see FixReport.Problems). Fix returns an error when
 // src is not WebM or Matroska, ends inside the header or has no usable
-// track, and on read and write errors. dst must be positioned where the
+// track, with ErrNoFrames when it holds no frame, and on read and write
+// errors. dst must be positioned where the
 // file should start; nothing after the written bytes is touched.
 func Fix(dst io.WriteSeeker, src io.Reader, opt FixOptions) (FixReport, error) {
 	var rep FixReport
@@ -403,6 +409,10 @@ func Fix(dst io.WriteSeeker, src io.Reader, opt FixOptions) (FixReport, error) {
 			return rep, err
 		}
 		rep.Frames += b.n
+	}
+	if rep.Frames == 0 {
+		rep.Problems = append(in.problems(dropped), skipped...)
+		return rep, fmt.Errorf("%w (%s)", ErrNoFrames, strings.Join(rep.Problems, "; "))
 	}
 	rep.Tracks = len(tracks)
 	rep.Duration = in.duration()

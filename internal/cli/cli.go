@@ -3,13 +3,16 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // Exit statuses.
@@ -47,7 +50,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case "probe":
 		return run(cmd, rest, stderr, func(fs *flag.FlagSet) func() error { return probeCmd(fs, stdout) })
 	case "fix":
-		return run(cmd, rest, stderr, func(fs *flag.FlagSet) func() error { return fixCmd(fs, stderr) })
+		return run(cmd, rest, stderr, func(fs *flag.FlagSet) func() error { return fixCmd(fs, stdout, stderr) })
 	case "serve":
 		return run(cmd, rest, stderr, func(fs *flag.FlagSet) func() error { return serveCmd(fs, stdout, stderr) })
 	case "-h", "-help", "--help", "help":
@@ -88,6 +91,11 @@ func run(name string, args []string, stderr io.Writer, setup func(*flag.FlagSet)
 		fmt.Fprintf(stderr, "mediarecorder %s: %s\n", name, oneLine(err.Error()))
 		return exitFail
 	}
+}
+
+// signalContext is cancelled by SIGINT or SIGTERM.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

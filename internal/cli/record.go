@@ -6,11 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	mr "github.com/gomediarecorder/mediarecorder"
@@ -41,7 +38,7 @@ func recordCmd(fs *flag.FlagSet, stdout, stderr io.Writer) func() error {
 		if *timeslice < 0 || *duration < 0 {
 			return usageError{"-timeslice and -duration must not be negative"}
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		ctx, stop := signalContext()
 		defer stop()
 		if *duration > 0 {
 			var cancel context.CancelFunc
@@ -50,7 +47,7 @@ func recordCmd(fs *flag.FlagSet, stdout, stderr io.Writer) func() error {
 		}
 		return record(ctx, recordConfig{
 			out: *out, mime: *mime, timeslice: *timeslice, realtime: *realtime,
-			inputs: fs.Args(), stderr: stderr,
+			inputs: fs.Args(), stdout: stdout, stderr: stderr,
 		})
 	}
 }
@@ -63,6 +60,7 @@ type recordConfig struct {
 	timeslice time.Duration
 	realtime  bool
 	inputs    []string
+	stdout    io.Writer // for -o -
 	stderr    io.Writer
 }
 
@@ -109,14 +107,25 @@ func record(ctx context.Context, c recordConfig) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.out, err)
 	}
-	tmp, err := createTemp(c.out)
+	o, err := openOut(ctx, c.out, c.stdout)
 	if err != nil {
 		return err
 	}
+	// The inputs stop early when the output fails (a reader went away).
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	done := make(chan struct{})
-	var recErr error
+	var recErr, writeErr error
 	var typ string
-	rec.OnDataAvailable(func(e mr.BlobEvent) { typ = e.Data.Type() })
+	sw := &streamWriter{out: o, slice: c.timeslice}
+	rec.OnDataAvailable(func(e mr.BlobEvent) {
+		typ = e.Data.Type()
+		if o.isStream() && writeErr == nil {
+			if writeErr = sw.write(e); writeErr != nil {
+				cancel()
+			}
+		}
+	})
 	rec.OnError(func(err error) { recErr = err })
 	rec.OnStop(func() { close(done) })
 	// Live inputs (RTP, -realtime) are recorded crash-safe: flushed every
@@ -124,12 +133,22 @@ func record(ctx context.Context, c recordConfig) error {
 	// speed is not live: a crash loses only the temporary file, and the
 	// inputs are still there, so it leaves durability to the kernel.
 	live := c.realtime || len(rtps) > 0
-	var w io.WriteSeeker = tmp
-	if !live {
-		w = unsynced{tmp}
+	if o.isStream() {
+		// A stream cannot be finished in place: it is a live recording
+		// (no Duration or Cues), written blob by blob.
+		if sw.slice <= 0 {
+			sw.slice = streamSlice
+		}
+		err = rec.Start(sw.slice)
+	} else {
+		var w io.WriteSeeker = o.tmp
+		if !live {
+			w = unsynced{o.tmp}
+		}
+		err = rec.StartFile(w, c.timeslice)
 	}
-	if err := rec.StartFile(w, c.timeslice); err != nil {
-		discard(tmp)
+	if err != nil {
+		o.discard()
 		return fmt.Errorf("%s: %w", c.out, err)
 	}
 
@@ -143,7 +162,13 @@ func record(ctx context.Context, c recordConfig) error {
 	}
 	var playErr error
 	if len(files) > 0 {
-		playErr = filesource.Play(ctx, files, func(d time.Duration) { fed = d; bar.set(d.Milliseconds()) })
+		playErr = filesource.Play(ctx, files, func(d time.Duration) {
+			fed = d
+			bar.set(d.Milliseconds())
+			if o.isStream() {
+				sw.wait(ctx, d)
+			}
+		})
 	}
 	for range rtps {
 		playErr = errors.Join(playErr, <-rtpErrs)
@@ -158,21 +183,40 @@ func record(ctx context.Context, c recordConfig) error {
 	<-done
 	recErr = errors.Join(recErr, stopErr)
 	switch {
+	case writeErr != nil:
+		o.discard()
+		return writeErr
 	case playErr != nil && !errors.Is(playErr, context.Canceled) && !errors.Is(playErr, context.DeadlineExceeded):
-		discard(tmp)
+		o.discard()
 		return playErr
 	case recErr != nil:
-		discard(tmp)
+		o.discard()
 		return fmt.Errorf("%s: %w", c.out, recErr)
 	}
-	if st := rec.Stats(); st.Skipped > 0 || st.Dropped > 0 {
+	st := rec.Stats()
+	if empty, err := o.empty(); err != nil || empty {
+		o.discard()
+		if err != nil {
+			return err
+		}
+		return noFrames(o.name, st)
+	}
+	if st.Skipped > 0 || st.Dropped > 0 {
 		fmt.Fprintf(c.stderr, "mediarecorder record: %s: %d samples skipped, %d dropped\n", c.out, st.Skipped, st.Dropped)
 	}
-	if err := commit(tmp, c.out, live); err != nil {
+	if err := o.commit(live); err != nil {
 		return err
 	}
 	if isTerminal(c.stderr) {
-		fmt.Fprintf(c.stderr, "mediarecorder record: wrote %s (%s, %.2f s of media)\n", c.out, typ, fed.Seconds())
+		fmt.Fprintf(c.stderr, "mediarecorder record: wrote %s (%s, %.2f s of media)\n", o.name, typ, fed.Seconds())
 	}
 	return nil
+}
+
+// noFrames is the error for a recording that holds no media.
+func noFrames(out string, st mr.Stats) error {
+	if st.Skipped > 0 {
+		return fmt.Errorf("%s: no frames recorded: all %d samples of the inputs were unusable", out, st.Skipped)
+	}
+	return fmt.Errorf("%s: no frames recorded: the inputs hold none", out)
 }
