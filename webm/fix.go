@@ -1,6 +1,7 @@
 package webm
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -61,6 +62,7 @@ const durationSlack = 100 * time.Millisecond
 type trackStats struct {
 	num          uint64
 	known        bool // in the Tracks element
+	left         bool // left out of Fix's output
 	frames       int
 	minTS, maxTS time.Duration
 	lastN        int           // frames at maxTS (laced frames of unknown timing)
@@ -172,7 +174,7 @@ func (in *inspector) next() (*trackStats, error) {
 func (in *inspector) duration() time.Duration {
 	var d time.Duration
 	for i := range in.stats {
-		if in.stats[i].known {
+		if in.stats[i].known && !in.stats[i].left {
 			d = max(d, in.stats[i].duration())
 		}
 	}
@@ -351,14 +353,74 @@ func Fix(dst io.WriteSeeker, src io.Reader, opt FixOptions) (FixReport, error) {
 		for _, u := range tracks {
 			dup = dup || u.Number == t.Number
 		}
-		if t.Number == 0 || t.Number > 1<<56-2 || t.Type == 0 || dup {
+		if t.Number == 0 || t.Number > 1<<56-2 || dup {
 			skipped = append(skipped, fmt.Sprintf("track entry %d (type %d) skipped", t.Number, t.Type))
 			continue
 		}
 		tracks = append(tracks, t)
 	}
+	in := newInspector(rd)
+	// Entries that are damaged or say too little are checked against the
+	// tracks' first frames: read ahead (up to a limit) for them.
+	var ahead []aheadBlock
+	var aheadEOF bool
+	first := map[uint64]*firstFrames{}
+	need := 0
+	for _, t := range tracks {
+		if trackNeedsFrames(&t) {
+			first[t.Number] = &firstFrames{}
+			need++
+		}
+	}
+	aheadBytes := 0
+	for need > 0 && len(ahead) < maxAheadBlocks && aheadBytes < maxAheadBytes {
+		s, err := in.next()
+		if err == io.EOF {
+			aheadEOF = true
+			break
+		}
+		if err != nil {
+			return rep, err
+		}
+		b := &rd.blk
+		ahead = append(ahead, aheadBlock{known: s.known, track: b.track, ticks: b.ticks, key: b.key,
+			elem: bytes.Clone(b.elem), tsPos: b.tsPos, n: b.n})
+		aheadBytes += len(b.elem)
+		if ff := first[b.track]; ff != nil && ff.key == nil {
+			data := b.data[:rd.lace[0]]
+			if ff.first == nil {
+				ff.first = bytes.Clone(data)
+			}
+			if b.key {
+				ff.key = bytes.Clone(data)
+				need--
+			}
+		}
+	}
+	kept := tracks[:0]
+	keep := map[uint64]bool{}
+	for _, t := range tracks {
+		ff := first[t.Number]
+		if ff == nil {
+			kept = append(kept, t)
+			keep[t.Number] = true
+			continue
+		}
+		t, note, ok := checkTrack(t, *ff)
+		if note != "" {
+			skipped = append(skipped, note)
+		}
+		if ok {
+			kept = append(kept, t)
+			keep[t.Number] = true
+		}
+	}
+	tracks = kept
+	for i := range in.stats {
+		in.stats[i].left = !keep[in.stats[i].num]
+	}
 	if len(tracks) == 0 {
-		return rep, fmt.Errorf("%w: no usable track", ErrNoTracks)
+		return rep, fmt.Errorf("%w: no usable track (%s)", ErrNoTracks, strings.Join(skipped, "; "))
 	}
 	bw, err := newBufWriteSeeker(dst)
 	if err != nil {
@@ -375,11 +437,32 @@ func Fix(dst io.WriteSeeker, src io.Reader, opt FixOptions) (FixReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	in := newInspector(rd)
 	var dropped map[uint64]int
+	write := func(track uint64, ticks int64, key bool, elem []byte, tsPos, n int) error {
+		err := w.writeRaw(track, ticks, key, elem, tsPos)
+		if err == ErrTimestamp {
+			if dropped == nil {
+				dropped = make(map[uint64]int)
+			}
+			dropped[track]++
+			return nil
+		}
+		if err == nil {
+			rep.Frames += n
+		}
+		return err
+	}
+	for _, b := range ahead {
+		if b.known && keep[b.track] {
+			if err := write(b.track, b.ticks, b.key, b.elem, b.tsPos, b.n); err != nil {
+				return rep, err
+			}
+		}
+	}
+	ahead = nil
 	const step = 256 << 10
 	last := int64(0)
-	for {
+	for !aheadEOF {
 		s, err := in.next()
 		if err == io.EOF {
 			break
@@ -393,22 +476,13 @@ func Fix(dst io.WriteSeeker, src io.Reader, opt FixOptions) (FixReport, error) {
 				last = off
 			}
 		}
-		if !s.known {
+		if !s.known || !keep[s.num] {
 			continue
 		}
 		b := &rd.blk
-		err = w.writeRaw(b.track, b.ticks, b.key, b.elem, b.tsPos)
-		if err == ErrTimestamp {
-			if dropped == nil {
-				dropped = make(map[uint64]int)
-			}
-			dropped[b.track]++
-			continue
-		}
-		if err != nil {
+		if err := write(b.track, b.ticks, b.key, b.elem, b.tsPos, b.n); err != nil {
 			return rep, err
 		}
-		rep.Frames += b.n
 	}
 	if rep.Frames == 0 {
 		rep.Problems = append(in.problems(dropped), skipped...)
@@ -435,6 +509,22 @@ func Fix(dst io.WriteSeeker, src io.Reader, opt FixOptions) (FixReport, error) {
 		opt.Progress(done, total)
 	}
 	return rep, nil
+}
+
+// Read-ahead limits for checking track entries against their frames.
+const (
+	maxAheadBlocks = 4096
+	maxAheadBytes  = 32 << 20
+)
+
+// aheadBlock is a block read ahead, before the header is written.
+type aheadBlock struct {
+	known    bool
+	track    uint64
+	ticks    int64
+	key      bool
+	elem     []byte
+	tsPos, n int
 }
 
 // bufWriteSeeker buffers writes to an io.WriteSeeker. Seeks cost nothing
