@@ -361,14 +361,20 @@ func Fix(dst io.WriteSeeker, src io.Reader, opt FixOptions) (FixReport, error) {
 	}
 	in := newInspector(rd)
 	// Entries that are damaged or say too little are checked against the
-	// tracks' first frames: read ahead (up to a limit) for them.
+	// tracks' first frames, and a track without frames is left out (a
+	// player cannot even tell its format): read ahead (up to a limit)
+	// until every track has its first frame, and each one to check its
+	// first key frame.
 	var ahead []aheadBlock
 	var aheadEOF bool
 	first := map[uint64]*firstFrames{}
-	need := 0
+	check := map[uint64]bool{}
+	need := 0 // first frames and key frames still to come
 	for _, t := range tracks {
+		first[t.Number] = &firstFrames{}
+		need++
 		if trackNeedsFrames(&t) {
-			first[t.Number] = &firstFrames{}
+			check[t.Number] = true
 			need++
 		}
 	}
@@ -386,40 +392,58 @@ func Fix(dst io.WriteSeeker, src io.Reader, opt FixOptions) (FixReport, error) {
 		ahead = append(ahead, aheadBlock{known: s.known, track: b.track, ticks: b.ticks, key: b.key,
 			elem: bytes.Clone(b.elem), tsPos: b.tsPos, n: b.n})
 		aheadBytes += len(b.elem)
-		if ff := first[b.track]; ff != nil && ff.key == nil {
-			data := b.data[:rd.lace[0]]
-			if ff.first == nil {
+		ff := first[b.track]
+		if ff == nil {
+			continue
+		}
+		data := b.data[:rd.lace[0]]
+		if !ff.seen {
+			ff.seen = true
+			if check[b.track] {
 				ff.first = bytes.Clone(data)
 			}
-			if b.key {
-				ff.key = bytes.Clone(data)
-				need--
-			}
+			need--
+		}
+		if check[b.track] && ff.key == nil && b.key {
+			ff.key = bytes.Clone(data)
+			need--
 		}
 	}
 	kept := tracks[:0]
 	keep := map[uint64]bool{}
 	for _, t := range tracks {
 		ff := first[t.Number]
-		if ff == nil {
-			kept = append(kept, t)
-			keep[t.Number] = true
+		if !ff.seen && aheadEOF {
+			skipped = append(skipped, fmt.Sprintf("track %d (%s) dropped: no frames", t.Number, t.CodecID))
 			continue
 		}
-		t, note, ok := checkTrack(t, *ff)
-		if note != "" {
-			skipped = append(skipped, note)
+		if check[t.Number] {
+			var note string
+			var ok bool
+			t, note, ok = checkTrack(t, *ff)
+			if note != "" {
+				skipped = append(skipped, note)
+			}
+			if !ok {
+				continue
+			}
 		}
-		if ok {
-			kept = append(kept, t)
-			keep[t.Number] = true
-		}
+		kept = append(kept, t)
+		keep[t.Number] = true
 	}
 	tracks = kept
 	for i := range in.stats {
 		in.stats[i].left = !keep[in.stats[i].num]
 	}
 	if len(tracks) == 0 {
+		seen := false
+		for _, ff := range first {
+			seen = seen || ff.seen
+		}
+		if !seen && aheadEOF {
+			rep.Problems = append(in.problems(nil), skipped...)
+			return rep, fmt.Errorf("%w (%s)", ErrNoFrames, strings.Join(rep.Problems, "; "))
+		}
 		return rep, fmt.Errorf("%w: no usable track (%s)", ErrNoTracks, strings.Join(skipped, "; "))
 	}
 	bw, err := newBufWriteSeeker(dst)

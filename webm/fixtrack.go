@@ -37,6 +37,7 @@ const maxPicture = 16384
 // firstFrames is what Fix saw of a track before writing the header: its
 // first frame and its first key frame.
 type firstFrames struct {
+	seen       bool // a frame of the track was seen
 	first, key []byte
 }
 
@@ -56,8 +57,8 @@ func trackNeedsFrames(t *TrackEntry) bool {
 	case "V_MPEG4/ISO/AVC":
 		return (len(t.CodecPrivate) > 0 && !goodAVCC(t.CodecPrivate)) || !goodPicture(t)
 	case "A_OPUS":
-		_, err := opus.ParseHead(t.CodecPrivate)
-		return err != nil || t.Channels == 0
+		h, err := opus.ParseHead(t.CodecPrivate)
+		return err != nil || t.Channels != h.Channels || !goodRate(t.SamplingFrequency)
 	}
 	return false
 }
@@ -258,7 +259,7 @@ func checkOpus(t *TrackEntry, ff firstFrames, notes *[]string, changed *bool) st
 		*notes = append(*notes, fmt.Sprintf("Channels %d is %d", t.Channels, head.Channels))
 		t.Channels, *changed = head.Channels, true
 	}
-	if t.SamplingFrequency != 48000 {
+	if !goodRate(t.SamplingFrequency) { // Firefox writes its input rate: fine
 		*notes = append(*notes, fmt.Sprintf("SamplingFrequency %g is 48000", t.SamplingFrequency))
 		t.SamplingFrequency, *changed = 48000, true
 	}
