@@ -225,3 +225,76 @@ func TestOutRefused(t *testing.T) {
 		t.Errorf("temporary files left: %v", leftovers)
 	}
 }
+
+// A FIFO reader that goes away makes record fail (exit 1, one line naming
+// OUT) instead of hanging or claiming success. The recording (PCM, about
+// 190 KB) is larger than the pipe's buffer, so the write fails whatever
+// the timing.
+func TestRecordReaderGone(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "out.webm")
+	mkfifo(t, fifo)
+	go func() {
+		f, err := os.Open(fifo)
+		if err != nil {
+			return
+		}
+		f.Read(make([]byte, 1000))
+		f.Close()
+	}()
+	code, _, stderr := runCLI("record", "-o", fifo, mediatest.Testdata(t, "pcm.wav"))
+	if code != 1 || !strings.Contains(stderr, fifo) || !strings.Contains(stderr, "broken pipe") ||
+		strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	t.Logf("stderr: %s", stderr)
+	if m := fileMode(t, fifo); m&os.ModeNamedPipe == 0 {
+		t.Errorf("OUT is now %v", m)
+	}
+}
+
+// A symbolic link to a regular file stays a link; its target gets the
+// recording.
+func TestRecordThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target.webm")
+	os.WriteFile(target, []byte("old"), 0o644)
+	link := filepath.Join(dir, "link.webm")
+	if err := os.Symlink("target.webm", link); err != nil {
+		t.Skip(err)
+	}
+	if code, _, stderr := runCLI("record", "-o", link, mediatest.Testdata(t, "vp8.ivf")); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if m := fileMode(t, link); m&os.ModeSymlink == 0 {
+		t.Errorf("the link is now %v", m)
+	}
+	if st, err := os.Stat(target); err != nil || st.Size() < 1000 {
+		t.Errorf("target: %v %v", st, err)
+	}
+}
+
+// The producer waits while the stream reader lags and a write is under
+// way, and goes on once the write is done or the lag is small.
+func TestStreamWriterWait(t *testing.T) {
+	s := &streamWriter{slice: time.Second}
+	s.busy.Store(true)
+	done := make(chan struct{})
+	go func() {
+		s.wait(context.Background(), 10*time.Second) // 10 s fed, 0 written
+		close(done)
+	}()
+	select {
+	case <-done:
+		t.Fatal("did not wait for a lagging reader")
+	case <-time.After(50 * time.Millisecond):
+	}
+	s.written.Store(int64(8 * time.Second))
+	<-done // lag 2 s: goes on
+	s.written.Store(0)
+	s.busy.Store(false)
+	s.wait(context.Background(), time.Hour) // no write under way: no wait
+	s.busy.Store(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s.wait(ctx, time.Hour) // cancelled: no wait
+}
