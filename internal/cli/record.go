@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	mr "github.com/gomediarecorder/mediarecorder"
@@ -217,7 +220,17 @@ func record(ctx context.Context, c recordConfig) error {
 	if errors.Is(stopErr, mr.ErrInvalidState) {
 		stopErr = nil // it had stopped already
 	}
-	<-done
+	// The recorder finishes OUT and fires stop. A signal now (a second
+	// Ctrl-C, or the first after the inputs ended) gives up waiting.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	select {
+	case <-done:
+	case s := <-sig:
+		o.discard()
+		return fmt.Errorf("%s: %v before the recording was finished", c.out, s)
+	}
 	recErr = errors.Join(recErr, stopErr)
 	switch {
 	case writeErr != nil:
