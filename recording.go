@@ -3,6 +3,7 @@ package mediarecorder
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -327,8 +328,18 @@ func (rec *recording) run() {
 		// after the samples that came before it.
 		var held bool
 		var err error
-		for _, c := range rec.takeCommands() {
+		cmds := rec.takeCommands()
+		for i, c := range cmds {
 			if _, err = rec.pump(false, c.seq); err != nil {
+				// The samples before a command failed. A Stop among the
+				// commands taken has inactivated the recorder already, so
+				// the failure path below cannot: the recording ends here
+				// (error, dataavailable, stop), or its stop would be lost.
+				if slices.ContainsFunc(cmds[i:], func(c command) bool { return c.typ == cmdStop }) {
+					rec.gathering.Store(false)
+					rec.finish(domErrCause(NameUnknown, err), true)
+					return
+				}
 				break
 			}
 			switch c.typ {

@@ -1,12 +1,18 @@
 package webm
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"time"
 )
+
+// ErrNoFrames is returned by Fix for an input with no frame to keep: the
+// file it would write holds no media, and players reject it.
+var ErrNoFrames = errors.New("webm: no frames")
 
 // FixOptions configures Fix.
 type FixOptions struct {
@@ -56,6 +62,7 @@ const durationSlack = 100 * time.Millisecond
 type trackStats struct {
 	num          uint64
 	known        bool // in the Tracks element
+	left         bool // left out of Fix's output
 	frames       int
 	minTS, maxTS time.Duration
 	lastN        int           // frames at maxTS (laced frames of unknown timing)
@@ -167,7 +174,7 @@ func (in *inspector) next() (*trackStats, error) {
 func (in *inspector) duration() time.Duration {
 	var d time.Duration
 	for i := range in.stats {
-		if in.stats[i].known {
+		if in.stats[i].known && !in.stats[i].left {
 			d = max(d, in.stats[i].duration())
 		}
 	}
@@ -318,7 +325,8 @@ func Probe(src io.Reader) (ProbeResult, error) {
 // A truncated input is fixed up to the last whole block before the cut.
 // Garbage is skipped (see FixReport.Problems). Fix returns an error when
 // src is not WebM or Matroska, ends inside the header or has no usable
-// track, and on read and write errors. dst must be positioned where the
+// track, with ErrNoFrames when it holds no frame, and on read and write
+// errors. dst must be positioned where the
 // file should start; nothing after the written bytes is touched.
 func Fix(dst io.WriteSeeker, src io.Reader, opt FixOptions) (FixReport, error) {
 	var rep FixReport
@@ -345,14 +353,98 @@ func Fix(dst io.WriteSeeker, src io.Reader, opt FixOptions) (FixReport, error) {
 		for _, u := range tracks {
 			dup = dup || u.Number == t.Number
 		}
-		if t.Number == 0 || t.Number > 1<<56-2 || t.Type == 0 || dup {
+		if t.Number == 0 || t.Number > 1<<56-2 || dup {
 			skipped = append(skipped, fmt.Sprintf("track entry %d (type %d) skipped", t.Number, t.Type))
 			continue
 		}
 		tracks = append(tracks, t)
 	}
+	in := newInspector(rd)
+	// Entries that are damaged or say too little are checked against the
+	// tracks' first frames, and a track without frames is left out (a
+	// player cannot even tell its format): read ahead (up to a limit)
+	// until every track has its first frame, and each one to check its
+	// first key frame.
+	var ahead []aheadBlock
+	var aheadEOF bool
+	first := map[uint64]*firstFrames{}
+	check := map[uint64]bool{}
+	need := 0 // first frames and key frames still to come
+	for _, t := range tracks {
+		first[t.Number] = &firstFrames{}
+		need++
+		if trackNeedsFrames(&t) {
+			check[t.Number] = true
+			need++
+		}
+	}
+	aheadBytes := 0
+	for need > 0 && len(ahead) < maxAheadBlocks && aheadBytes < maxAheadBytes {
+		s, err := in.next()
+		if err == io.EOF {
+			aheadEOF = true
+			break
+		}
+		if err != nil {
+			return rep, err
+		}
+		b := &rd.blk
+		ahead = append(ahead, aheadBlock{known: s.known, track: b.track, ticks: b.ticks, key: b.key,
+			elem: bytes.Clone(b.elem), tsPos: b.tsPos, n: b.n})
+		aheadBytes += len(b.elem)
+		ff := first[b.track]
+		if ff == nil {
+			continue
+		}
+		data := b.data[:rd.lace[0]]
+		if !ff.seen {
+			ff.seen = true
+			if check[b.track] {
+				ff.first = bytes.Clone(data)
+			}
+			need--
+		}
+		if check[b.track] && ff.key == nil && b.key {
+			ff.key = bytes.Clone(data)
+			need--
+		}
+	}
+	kept := tracks[:0]
+	keep := map[uint64]bool{}
+	for _, t := range tracks {
+		ff := first[t.Number]
+		if !ff.seen && aheadEOF {
+			skipped = append(skipped, fmt.Sprintf("track %d (%s) dropped: no frames", t.Number, t.CodecID))
+			continue
+		}
+		if check[t.Number] {
+			var note string
+			var ok bool
+			t, note, ok = checkTrack(t, *ff)
+			if note != "" {
+				skipped = append(skipped, note)
+			}
+			if !ok {
+				continue
+			}
+		}
+		kept = append(kept, t)
+		keep[t.Number] = true
+	}
+	tracks = kept
+	for i := range in.stats {
+		in.stats[i].left = !keep[in.stats[i].num]
+	}
 	if len(tracks) == 0 {
-		return rep, fmt.Errorf("%w: no usable track", ErrNoTracks)
+		seen := false
+		for _, ff := range first {
+			seen = seen || ff.seen
+		}
+		if !seen && aheadEOF {
+			rep.Problems = append(in.problems(nil), skipped...)
+			return rep, fmt.Errorf("%w (%s)", ErrNoFrames, strings.Join(rep.Problems, "; "))
+		}
+		return rep, fmt.Errorf("%w: no usable track (%s)", ErrNoTracks, strings.Join(skipped, "; "))
 	}
 	bw, err := newBufWriteSeeker(dst)
 	if err != nil {
@@ -369,11 +461,32 @@ func Fix(dst io.WriteSeeker, src io.Reader, opt FixOptions) (FixReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	in := newInspector(rd)
 	var dropped map[uint64]int
+	write := func(track uint64, ticks int64, key bool, elem []byte, tsPos, n int) error {
+		err := w.writeRaw(track, ticks, key, elem, tsPos)
+		if err == ErrTimestamp {
+			if dropped == nil {
+				dropped = make(map[uint64]int)
+			}
+			dropped[track]++
+			return nil
+		}
+		if err == nil {
+			rep.Frames += n
+		}
+		return err
+	}
+	for _, b := range ahead {
+		if b.known && keep[b.track] {
+			if err := write(b.track, b.ticks, b.key, b.elem, b.tsPos, b.n); err != nil {
+				return rep, err
+			}
+		}
+	}
+	ahead = nil
 	const step = 256 << 10
 	last := int64(0)
-	for {
+	for !aheadEOF {
 		s, err := in.next()
 		if err == io.EOF {
 			break
@@ -387,22 +500,17 @@ func Fix(dst io.WriteSeeker, src io.Reader, opt FixOptions) (FixReport, error) {
 				last = off
 			}
 		}
-		if !s.known {
+		if !s.known || !keep[s.num] {
 			continue
 		}
 		b := &rd.blk
-		err = w.writeRaw(b.track, b.ticks, b.key, b.elem, b.tsPos)
-		if err == ErrTimestamp {
-			if dropped == nil {
-				dropped = make(map[uint64]int)
-			}
-			dropped[b.track]++
-			continue
-		}
-		if err != nil {
+		if err := write(b.track, b.ticks, b.key, b.elem, b.tsPos, b.n); err != nil {
 			return rep, err
 		}
-		rep.Frames += b.n
+	}
+	if rep.Frames == 0 {
+		rep.Problems = append(in.problems(dropped), skipped...)
+		return rep, fmt.Errorf("%w (%s)", ErrNoFrames, strings.Join(rep.Problems, "; "))
 	}
 	rep.Tracks = len(tracks)
 	rep.Duration = in.duration()
@@ -425,6 +533,22 @@ func Fix(dst io.WriteSeeker, src io.Reader, opt FixOptions) (FixReport, error) {
 		opt.Progress(done, total)
 	}
 	return rep, nil
+}
+
+// Read-ahead limits for checking track entries against their frames.
+const (
+	maxAheadBlocks = 4096
+	maxAheadBytes  = 32 << 20
+)
+
+// aheadBlock is a block read ahead, before the header is written.
+type aheadBlock struct {
+	known    bool
+	track    uint64
+	ticks    int64
+	key      bool
+	elem     []byte
+	tsPos, n int
 }
 
 // bufWriteSeeker buffers writes to an io.WriteSeeker. Seeks cost nothing

@@ -314,6 +314,15 @@ func TestFixTruncated(t *testing.T) {
 						t.Errorf("ReadFrame: %v", rerr)
 					}
 					sameFrames(t, "Reader", frames[:cut.k], got)
+					if cut.k == 0 {
+						// No frame survives: nothing a player could use.
+						f, _ := os.Open(in)
+						defer f.Close()
+						if _, err := Fix(&memFile{}, f, FixOptions{}); !errors.Is(err, ErrNoFrames) {
+							t.Errorf("Fix: %v, want ErrNoFrames", err)
+						}
+						return
+					}
 					out := filepath.Join(t.TempDir(), "fixed"+filepath.Ext(name))
 					rep := fixFile(t, in, out)
 					if rep.Frames != cut.k || rep.Truncated != wantTrunc || (wantTrunc && rep.TruncatedAt != cut.at) {

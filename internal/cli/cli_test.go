@@ -130,7 +130,8 @@ func TestRecordBadInput(t *testing.T) {
 		{"unknown format", []string{"record", "-o", out, garbage}, 1, "garbage.bin"},
 		{"truncated input", []string{"record", "-o", out, truncated}, 1, "cut.ivf"},
 		{"missing out dir", []string{"record", "-o", filepath.Join(dir, "no", "such", "out.webm"), vp8}, 1, "out.webm"},
-		{"codec the type cannot hold", []string{"record", "-o", out, "-mime", "audio/ogg", vp8}, 1, "NotSupportedError"},
+		{"codec the type cannot hold", []string{"record", "-o", filepath.Join(dir, "out.ogg"), "-mime", "audio/ogg", vp8}, 1, "NotSupportedError"},
+		{"codec the extension cannot hold", []string{"record", "-o", filepath.Join(dir, "out.ogg"), vp8}, 1, "NotSupportedError"},
 		{"unsupported type", []string{"record", "-o", out, "-mime", "video/banana", vp8}, 1, "NotSupportedError"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -43,25 +43,52 @@ type probeTrack struct {
 	Frames     int    `json:"frames,omitempty"`
 }
 
-func probeCmd(fs *flag.FlagSet, stdout io.Writer) func() error {
+func probeCmd(fs *flag.FlagSet, stdout, stderr io.Writer) func() error {
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: mediarecorder probe FILE\n\n"+
-			"Prints what FILE holds as JSON: container, tracks, duration, whether it is seekable,\n"+
-			"and the problems found.\n")
+		fmt.Fprintf(fs.Output(), "usage: mediarecorder probe FILE...\n\n"+
+			"Prints what each FILE holds as JSON: container, tracks, duration, whether it is seekable,\n"+
+			"and the problems found. One FILE: an object; several: an array of them, in order.\n"+
+			"A FILE that cannot be read is named on stderr (exit status 1); the others are printed.\n")
 		fs.PrintDefaults()
 	}
 	return func() error {
-		if fs.NArg() != 1 {
-			return usageError{"probe takes one FILE"}
+		if fs.NArg() == 0 {
+			return usageError{"probe takes one or more FILEs"}
 		}
-		res, err := probe(fs.Arg(0))
-		if err != nil {
+		if fs.NArg() == 1 {
+			res, err := probe(fs.Arg(0))
+			if err != nil {
+				return err
+			}
+			return printJSON(stdout, res)
+		}
+		results := []probeResult{}
+		var failed []error
+		for _, path := range fs.Args() {
+			res, err := probe(path)
+			if err != nil {
+				failed = append(failed, err)
+				continue
+			}
+			results = append(results, res)
+		}
+		if err := printJSON(stdout, results); err != nil {
 			return err
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		for _, err := range failed[:max(0, len(failed)-1)] {
+			fmt.Fprintf(stderr, "mediarecorder probe: %s\n", oneLine(err.Error()))
+		}
+		if len(failed) > 0 {
+			return failed[len(failed)-1] // printed by run, exit status 1
+		}
+		return nil
 	}
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // webmCodecs names Matroska codec IDs the way MIME types do.
