@@ -381,3 +381,31 @@ func TestRangeReads(t *testing.T) {
 		sameBytes(t, "pre-signed range", body, r.m.b[100:200])
 	})
 }
+
+// Truncate (the recorder cuts back a partial element after a failed
+// write) makes the parts past the cut go up again.
+func TestTruncate(t *testing.T) {
+	eachBackend(t, false, func(t *testing.T, b backend) {
+		st := newStore(t, b, t.TempDir(), nil)
+		w := create(t, st, "t.webm")
+		sw := s3w(t, w)
+		r := newRecorder(t, w)
+		r.header()
+		r.clusters(3*ps, nil)
+		waitFor(t, "part 2", func() bool { return sw.Stored() >= 2*ps })
+		cut := int64(ps + ps/2)
+		if err := w.Truncate(cut); err != nil {
+			t.Fatal(err)
+		}
+		r.m.b = r.m.b[:cut]
+		if _, err := w.Seek(cut, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		r.clusters(2*ps+ps/4, nil)
+		r.finish()
+		if err := w.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		sameBytes(t, "object", readObject(t, st, "t.webm"), r.m.b)
+	})
+}
