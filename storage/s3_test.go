@@ -337,7 +337,9 @@ func TestTakeover(t *testing.T) {
 				t.Fatalf("object of %d bytes (complete said %d), want %d", len(got), size, want)
 			}
 			sameBytes(t, "object", got, r.m.b[:want])
-			w.Abort(ctx) // the dead node's writer: nothing reaches the store
+			actx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+			w.Abort(actx) // the dead node's writer: nothing reaches the store
+			cancel()
 		}
 	})
 }
