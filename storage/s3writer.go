@@ -553,6 +553,12 @@ func (w *S3Writer) Commit(ctx context.Context) error {
 
 // finish uploads what the store lacks and completes the upload.
 func (w *S3Writer) finish(ctx context.Context) error {
+	w.mu.Lock()
+	empty, id, ct := w.size == 0, w.m.UploadID, w.m.ContentType
+	w.mu.Unlock()
+	if empty {
+		return w.s.putEmpty(ctx, w.key, id, ct)
+	}
 	if w.UploadID() == "" {
 		if err := w.createJob(ctx); err != nil {
 			return err
@@ -585,7 +591,7 @@ func (w *S3Writer) finish(ctx context.Context) error {
 		etags[i-1] = st.etag
 	}
 	w.mu.Lock()
-	id, ct := w.m.UploadID, w.m.ContentType
+	id = w.m.UploadID
 	w.mu.Unlock()
 	return w.s.complete(ctx, w.key, id, ct, etags)
 }
