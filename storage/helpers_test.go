@@ -140,18 +140,18 @@ type recorder struct {
 	t   testing.TB
 	w   storage.Writer
 	m   model
+	src *rand.ChaCha8
 	rng *rand.Rand
 }
 
 func newRecorder(t testing.TB, w storage.Writer) *recorder {
-	return &recorder{t: t, w: w, rng: rand.New(rand.NewPCG(1, 2))}
+	src := rand.NewChaCha8([32]byte{1, 2})
+	return &recorder{t: t, w: w, src: src, rng: rand.New(src)}
 }
 
 func (r *recorder) bytes(n int) []byte {
 	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.rng.Uint32())
-	}
+	r.src.Read(b)
 	return b
 }
 

@@ -96,6 +96,22 @@ func (s *S3) complete(ctx context.Context, key, uploadID, contentType string, et
 	return nil
 }
 
+// putEmpty stores key as an empty object (S3 refuses an empty part) and
+// aborts its upload.
+func (s *S3) putEmpty(ctx context.Context, key, uploadID, contentType string) error {
+	_, err := s.core.PutObject(ctx, s.opts.Bucket, s.objKey(key), bytes.NewReader(nil), 0, "", "",
+		minio.PutObjectOptions{ContentType: contentType, DisableMultipart: true, DisableContentSha256: true})
+	if err != nil {
+		return fmt.Errorf("storage: storing an empty object: %w", err)
+	}
+	if uploadID != "" {
+		if err := s.core.AbortMultipartUpload(ctx, s.opts.Bucket, s.objKey(key), uploadID); err != nil && !isNotFound(err) {
+			return fmt.Errorf("storage: aborting the upload: %w", err)
+		}
+	}
+	return nil
+}
+
 // Upload is an unfinished multipart upload in the store.
 type Upload struct {
 	Key      string // the recording's key (without the store's prefix)

@@ -217,6 +217,13 @@ func (s *S3) uploadSpool(ctx context.Context, m manifest) error {
 		return err
 	}
 	size := fi.Size()
+	if size == 0 {
+		if err := s.putEmpty(ctx, m.Key, m.UploadID, m.ContentType); err != nil {
+			return err
+		}
+		s.cleanup(ctx, m.Key)
+		return nil
+	}
 	var have map[int]Part
 	if m.UploadID != "" {
 		have, err = s.listParts(ctx, m.Key, m.UploadID)
@@ -265,12 +272,18 @@ func (s *S3) uploadSpool(ctx context.Context, m manifest) error {
 	if err := s.complete(ctx, m.Key, m.UploadID, m.ContentType, etags); err != nil {
 		return err
 	}
-	s.removeInterim(ctx, m.Key)
-	os.Remove(manifestPath(s.opts.SpoolDir, m.Key))
-	if !s.opts.KeepSpool {
-		os.Remove(spoolPath(s.opts.SpoolDir, m.Key))
-	}
+	s.cleanup(ctx, m.Key)
 	return nil
+}
+
+// cleanup removes what a stored object leaves behind: its interim objects,
+// manifest and (unless KeepSpool) spool file.
+func (s *S3) cleanup(ctx context.Context, key string) {
+	s.removeInterim(ctx, key)
+	os.Remove(manifestPath(s.opts.SpoolDir, key))
+	if !s.opts.KeepSpool {
+		os.Remove(spoolPath(s.opts.SpoolDir, key))
+	}
 }
 
 // numParts is how many parts a file of size bytes takes (at least one:

@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -279,24 +280,32 @@ func TestDeleteAbortsUpload(t *testing.T) {
 // parts and interim objects in the store, downloading only those.
 func TestTakeover(t *testing.T) {
 	eachBackend(t, false, func(t *testing.T, b backend) {
-		for _, flush := range []time.Duration{0, 50 * time.Millisecond} {
+		for i, tc := range []struct {
+			size  int64
+			flush time.Duration
+		}{
+			{ps + ps/2, 0},                       // the head alone is stored
+			{3*ps + ps/3, 0},                     // the head and parts 2 and 3
+			{3*ps + ps/3, 50 * time.Millisecond}, // and the tail
+		} {
+			flush := tc.flush
 			ctx := context.Background()
-			key := "h" + flush.String() + ".webm"
+			key := fmt.Sprintf("h%d.webm", i)
 			cut := &cutTransport{}
 			st := newStore(t, b, t.TempDir(), func(o *storage.S3Options) { o.Transport, o.FlushInterval = cut, flush })
 			w := create(t, st, key)
 			sw := s3w(t, w)
 			r := newRecorder(t, w)
 			r.header()
-			r.clusters(3*ps+ps/3, nil)
-			want := int64(3 * ps) // parts 2 and 3, the head: the tail is lost
+			r.clusters(tc.size, nil)
+			want := tc.size / ps * ps // whole parts: the tail is lost
 			if flush > 0 {
 				want = int64(len(r.m.b)) // all of it, once flushed
 			}
 			waitFor(t, "the store to hold the recording", func() bool { return sw.Recoverable() >= want })
 			cut.dead.Store(true) // node and disk lost
 			lost := sw.Size() - sw.Recoverable()
-			t.Logf("flush %v: %d bytes, %d lost (%.0f s at 1 Mb/s)", flush, sw.Size(), lost, float64(lost)*8/1e6)
+			t.Logf("%s, flush %v: %d bytes, %d lost (%.0f s at 1 Mb/s)", key, flush, sw.Size(), lost, float64(lost)*8/1e6)
 
 			other := newStore(t, b, t.TempDir(), nil)
 			ups, err := other.Unfinished(ctx, "")
@@ -316,8 +325,8 @@ func TestTakeover(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if to.PartSize != ps || len(to.Parts()) != 2 {
-				t.Fatalf("part size %d, parts %v", to.PartSize, to.Parts())
+			if parts := int(want/ps) - 1; len(to.Parts()) != parts || (parts > 0 && to.PartSize != ps) {
+				t.Fatalf("part size %d, parts %v, want %d parts", to.PartSize, to.Parts(), parts)
 			}
 			size, err := to.CompleteAsIs(ctx)
 			if err != nil {
@@ -328,7 +337,9 @@ func TestTakeover(t *testing.T) {
 				t.Fatalf("object of %d bytes (complete said %d), want %d", len(got), size, want)
 			}
 			sameBytes(t, "object", got, r.m.b[:want])
-			w.Abort(ctx) // the dead node's writer: nothing reaches the store
+			actx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+			w.Abort(actx) // the dead node's writer: nothing reaches the store
+			cancel()
 		}
 	})
 }
@@ -379,5 +390,33 @@ func TestRangeReads(t *testing.T) {
 			t.Fatalf("pre-signed range GET: %s %s", resp.Status, body)
 		}
 		sameBytes(t, "pre-signed range", body, r.m.b[100:200])
+	})
+}
+
+// Truncate (the recorder cuts back a partial element after a failed
+// write) makes the parts past the cut go up again.
+func TestTruncate(t *testing.T) {
+	eachBackend(t, false, func(t *testing.T, b backend) {
+		st := newStore(t, b, t.TempDir(), nil)
+		w := create(t, st, "t.webm")
+		sw := s3w(t, w)
+		r := newRecorder(t, w)
+		r.header()
+		r.clusters(3*ps, nil)
+		waitFor(t, "part 2", func() bool { return sw.Stored() >= 2*ps })
+		cut := int64(ps + ps/2)
+		if err := w.Truncate(cut); err != nil {
+			t.Fatal(err)
+		}
+		r.m.b = r.m.b[:cut]
+		if _, err := w.Seek(cut, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		r.clusters(2*ps+ps/4, nil)
+		r.finish()
+		if err := w.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		sameBytes(t, "object", readObject(t, st, "t.webm"), r.m.b)
 	})
 }

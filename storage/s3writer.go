@@ -222,7 +222,7 @@ func (w *S3Writer) noteLocked(off, n int64) {
 		w.headGen++
 	}
 	w.tailGen++
-	if w.size >= 2*w.ps+w.lag {
+	if w.size >= w.ps+w.lag { // the head or a part may be due
 		w.poke()
 	}
 }
@@ -352,7 +352,7 @@ func (w *S3Writer) run() {
 
 // nextJobLocked picks the next upload: the multipart upload itself, a
 // part that is due (full, Lag behind the end, not uploaded or dirty), the
-// interim head once parts are stored, and with flush the interim objects.
+// interim head once it is full, and with flush the interim objects.
 func (w *S3Writer) nextJobLocked(flush bool) func(context.Context) error {
 	if w.m.UploadID == "" {
 		return w.createJob
@@ -365,7 +365,10 @@ func (w *S3Writer) nextJobLocked(flush bool) func(context.Context) error {
 		}
 		uploaded = true
 	}
-	if (uploaded || flush) && w.headGen != w.headPut {
+	// The head goes up once it is full and Lag behind (again if a later
+	// write changes it, which stops once the recording is a Cluster past
+	// it), or at each flush.
+	if (uploaded || flush || w.size >= w.ps+w.lag) && w.headGen != w.headPut {
 		return w.headJob
 	}
 	if flush && w.tailGen != w.tailPut && w.size > w.contiguous() {
@@ -550,6 +553,12 @@ func (w *S3Writer) Commit(ctx context.Context) error {
 
 // finish uploads what the store lacks and completes the upload.
 func (w *S3Writer) finish(ctx context.Context) error {
+	w.mu.Lock()
+	empty, id, ct := w.size == 0, w.m.UploadID, w.m.ContentType
+	w.mu.Unlock()
+	if empty {
+		return w.s.putEmpty(ctx, w.key, id, ct)
+	}
 	if w.UploadID() == "" {
 		if err := w.createJob(ctx); err != nil {
 			return err
@@ -582,7 +591,7 @@ func (w *S3Writer) finish(ctx context.Context) error {
 		etags[i-1] = st.etag
 	}
 	w.mu.Lock()
-	id, ct := w.m.UploadID, w.m.ContentType
+	id = w.m.UploadID
 	w.mu.Unlock()
 	return w.s.complete(ctx, w.key, id, ct, etags)
 }

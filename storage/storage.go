@@ -77,9 +77,10 @@
 //     which uploads what the store lacks, reusing the parts it has (ETags
 //     compared with the spool's MD5s), and completes.
 //   - A node lost together with its disk loses what is not yet in the store:
-//     at most PartSize+Lag bytes plus the part in flight. With the defaults
-//     (8 MiB parts, 1 MiB lag) that is 9 MiB, about 75 s of a 1 Mb/s
-//     recording (5 MiB parts: 50 s). S3Options.FlushInterval shrinks it to
+//     at most PartSize+Lag bytes, plus what is written while a part uploads
+//     (part 1 is held back, but a copy goes up as an interim object once the
+//     file is Lag past it). With the defaults (8 MiB parts, 1 MiB lag) that
+//     is 9 MiB, about 75 s of a 1 Mb/s recording (5 MiB parts: 50 s). S3Options.FlushInterval shrinks it to
 //     that interval: every FlushInterval the Writer also stores the bytes not
 //     yet in a part as a small interim object (and part 1 as another), which
 //     a takeover node completes the upload with (see Takeover). The cost is

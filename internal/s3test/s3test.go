@@ -288,6 +288,7 @@ func (p *proc) start() error {
 		"-s3", "-s3.port=" + port(0), "-s3.port.grpc=" + grpc(0),
 		"-s3.port.iceberg=0", "-s3.port.lance=0", "-s3.config=" + filepath.Join(p.dir, "s3.json"),
 		"-master.telemetry=false", "-master.volumeSizeLimitMB=64", "-volume.max=0", "-volume.preStopSeconds=0",
+		"-master.electionTimeout=1s", // a restarted master elects itself in a second, not ten
 	}
 	cmd := exec.Command(p.bin, args...)
 	cmd.Stdout, cmd.Stderr = p.log, p.log
