@@ -240,6 +240,7 @@ func (c *limitedConn) Close() error {
 func (s *Server) HTTPServer() *http.Server {
 	return &http.Server{
 		Handler:           s,
+		TLSConfig:         s.TLSConfig(),
 		ReadHeaderTimeout: s.lim.header,
 		IdleTimeout:       s.lim.idle,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
