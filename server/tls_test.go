@@ -92,8 +92,8 @@ func newTLSServer(t *testing.T, cfg Config) (*Server, string) {
 }
 
 // tlsGet fetches url over HTTP/2 (when the server offers it), trusting
-// no certificate but reporting the one the server sent.
-func tlsGet(t *testing.T, url string) (*http.Response, *x509.Certificate) {
+// no certificate but reporting the one the server sent, and the body.
+func tlsGet(t *testing.T, url string) (*http.Response, *x509.Certificate, []byte) {
 	t.Helper()
 	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: true}
 	defer tr.CloseIdleConnections()
@@ -101,9 +101,12 @@ func tlsGet(t *testing.T, url string) (*http.Response, *x509.Certificate) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _ = io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	return resp, resp.TLS.PeerCertificates[0]
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, resp.TLS.PeerCertificates[0], body
 }
 
 // TestTLSReload: the page and the API over HTTPS and HTTP/2; a renewed
@@ -114,7 +117,7 @@ func TestTLSReload(t *testing.T) {
 	writeCert(t, certFile, keyFile, "first")
 	_, base := newTLSServer(t, Config{TLSCert: certFile, TLSKey: keyFile})
 	for _, path := range []string{"/", "/api/recordings", "/healthz"} {
-		resp, cert := tlsGet(t, base+path)
+		resp, cert, _ := tlsGet(t, base+path)
 		if resp.StatusCode != 200 || resp.ProtoMajor != 2 || cert.Subject.CommonName != "first" {
 			t.Errorf("GET %s: %d %s, certificate %q; want 200 over HTTP/2 with \"first\"", path, resp.StatusCode, resp.Proto, cert.Subject.CommonName)
 		}
@@ -125,7 +128,7 @@ func TestTLSReload(t *testing.T) {
 	_ = os.Chtimes(certFile, later, later)
 	deadline := time.Now().Add(20 * time.Second) // a hang guard; the reload takes about a second
 	for {
-		_, cert := tlsGet(t, base+"/healthz")
+		_, cert, _ := tlsGet(t, base+"/healthz")
 		if cert.Subject.CommonName == "second" {
 			break
 		}
@@ -139,7 +142,7 @@ func TestTLSReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(1100 * time.Millisecond) // past checkEvery, so the broken file is read
-	if _, cert := tlsGet(t, base+"/healthz"); cert.Subject.CommonName != "second" {
+	if _, cert, _ := tlsGet(t, base+"/healthz"); cert.Subject.CommonName != "second" {
 		t.Errorf("after a broken renewal: %q, want the previous \"second\"", cert.Subject.CommonName)
 	}
 }

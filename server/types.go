@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -55,6 +56,9 @@ func typesFor(tracks []trackView) []string {
 	}
 	video := false
 	var codecs []string
+	// Video first, whatever order the tracks arrived in.
+	tracks = slices.Clone(tracks)
+	slices.SortStableFunc(tracks, func(a, b trackView) int { return strings.Compare(b.Kind, a.Kind) })
 	for _, t := range tracks {
 		n := codecName(t.Codec)
 		if n == "" {
