@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/pion/ice/v4"
-	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -94,7 +93,7 @@ func openICENet(cfg Config) (*iceNet, error) {
 			return nil, fmt.Errorf("ICE TCP port %d: %w", cfg.UDPPort, err)
 		}
 		n.tln = ln
-		n.tcp = webrtc.NewICETCPMux(logging.NewDefaultLoggerFactory().NewLogger("ice-tcp"), ln, 32)
+		n.tcp = webrtc.NewICETCPMux(nil, ln, 32) // nil: pion's default logger
 	}
 	return n, nil
 }
