@@ -20,7 +20,8 @@ import (
 //	turn:user:secret@turn.example.com:3478?transport=udp
 //	turns:user:secret@turn.example.com:5349
 //
-// The password may itself hold ':' (the user name cannot) but not '@' or ','.
+// The password may itself hold ':' and '@' (the user name cannot), not
+// ',' or spaces, which separate the URLs.
 func ParseICEServers(s string) ([]webrtc.ICEServer, error) {
 	var out []webrtc.ICEServer
 	for _, raw := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {

@@ -136,3 +136,42 @@ func TestClientConfig(t *testing.T) {
 		t.Errorf("iceServers %s, want %s", got, want)
 	}
 }
+
+// FuzzParseICEServers: no panic; every server parsed has one URL that
+// pion accepts, TURN with credentials, STUN without; an error never shows
+// a password.
+func FuzzParseICEServers(f *testing.F) {
+	for _, seed := range []string{"stun:h:3478", "turn:u:p@h:3478?transport=tcp", "turns:u:p:q@h", "turn:h", "stun:u:p@h", "a,b c", ":@:", "turn:u:@h"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		servers, err := ParseICEServers(s)
+		if err != nil {
+			for _, raw := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+				at := strings.LastIndex(raw, "@")
+				if at < 0 {
+					continue
+				}
+				_, rest, _ := strings.Cut(raw[:at], ":")
+				_, pass, ok := strings.Cut(rest, ":")
+				if ok && len(pass) >= 4 && strings.Contains(err.Error(), pass) && !strings.Contains(raw[at:], pass) {
+					t.Fatalf("the error %q shows the password %q", err, pass)
+				}
+			}
+			return
+		}
+		for _, srv := range servers {
+			if len(srv.URLs) != 1 {
+				t.Fatalf("%+v", srv)
+			}
+			u, err := ice.ParseURL(srv.URLs[0])
+			if err != nil {
+				t.Fatalf("%q: %v", srv.URLs[0], err)
+			}
+			turn := u.Scheme == ice.SchemeTypeTURN || u.Scheme == ice.SchemeTypeTURNS
+			if turn != (srv.Username != "") {
+				t.Fatalf("%+v", srv)
+			}
+		}
+	})
+}

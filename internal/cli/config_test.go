@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"io"
 	"os"
@@ -133,4 +134,33 @@ func TestServeHelpEnv(t *testing.T) {
 			t.Errorf("serve -h lacks %q", want)
 		}
 	}
+}
+
+// FuzzParseConfigFile: any file parses or fails with a settingError that
+// names a line; parsed keys and values carry no surrounding space, and a
+// key appears once.
+func FuzzParseConfigFile(f *testing.F) {
+	for _, seed := range []string{
+		"addr = 127.0.0.1:80\n# c\n\ntoken = \"a b\"\n",
+		"x=1\nx=2\n", "=1\n", "k = \"unterminated\n", "k = v = w\n", "\xff\xfe = \x00\n",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		kv, err := parseConfigFile(strings.NewReader(text), "f")
+		if err != nil {
+			var se settingError
+			if !errors.As(err, &se) || !strings.HasPrefix(se.msg, "f") {
+				t.Fatalf("error %v", err)
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for _, e := range kv {
+			if e.key == "" || e.key != strings.TrimSpace(e.key) || seen[strings.ReplaceAll(e.key, "_", "-")] {
+				t.Fatalf("entry %+v", e)
+			}
+			seen[strings.ReplaceAll(e.key, "_", "-")] = true
+		}
+	})
 }
