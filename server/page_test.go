@@ -16,7 +16,8 @@ import (
 
 // TestPageHTTPS: Chromium publishes from the page over HTTPS (a
 // certificate made by the test; Chromium told to accept it), under a base
-// path, through the one UDP port; the recording decodes.
+// path, through the one UDP port, over HTTP/2 (the events too); the
+// recording decodes.
 func TestPageHTTPS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
@@ -33,6 +34,8 @@ func TestPageHTTPS(t *testing.T) {
 		ID       string `json:"id"`
 		State    string `json:"state"`
 		Types    []string
+		Events   []string `json:"events"`
+		H2       string   `json:"h2"`
 	}
 	const script = `(async () => {
 		const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -42,11 +45,15 @@ func TestPageHTTPS(t *testing.T) {
 		await app.record({mimeType: 'video/webm;codecs=vp8,opus', timeslice: 1000, name: 'over https'});
 		await sleep(3000);
 		const r = await app.stop();
+		for (let i = 0; i < 50 && !app.state.events.some((e) => e.name === 'stop'); i++) await sleep(100);
+		const events = app.state.events.map((e) => e.name).filter((n) => n !== 'dataavailable');
+		const h2 = performance.getEntriesByType('navigation')[0].nextHopProtocol;
 		await app.unpublish();
-		return {protocol: window.location.protocol, location, id: r.id, state: r.state, types};
+		return {protocol: window.location.protocol, h2, location, id: r.id, state: r.state, types, events};
 	})()`
 	b.Eval(t, base+"/rec/", script, &out)
-	if out.Protocol != "https:" || !strings.HasPrefix(out.Location, "/rec/whip/") || out.State != "inactive" {
+	if out.Protocol != "https:" || out.H2 != "h2" || !strings.HasPrefix(out.Location, "/rec/whip/") || out.State != "inactive" ||
+		strings.Join(out.Events, ",") != "start,stop" {
 		t.Errorf("page result %+v", out)
 	}
 	if got := strings.Join(out.Types, " | "); got != " | video/webm;codecs=vp8,opus | video/x-matroska;codecs=vp8,opus" {
