@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/tls"
 	"fmt"
+	"net"
 	"os"
 	"sync"
 	"time"
@@ -88,5 +89,41 @@ func (s *Server) TLSConfig() *tls.Config {
 		MinVersion:     tls.VersionTLS12,
 		GetCertificate: s.certs.GetCertificate,
 		NextProtos:     []string{"h2", "http/1.1"},
+	}
+}
+
+// refusalTLS is the TLS configuration of the answers to connections over
+// Config.ConnsPerAddr: HTTP/1.1 only, whatever the client offers, since
+// the answer is one HTTP/1.1 response. Nil for plain HTTP.
+func (s *Server) refusalTLS() *tls.Config {
+	c := s.TLSConfig()
+	if c != nil {
+		c.NextProtos = []string{"http/1.1"}
+	}
+	return c
+}
+
+// refuseTLS answers a TLS connection over the bound: the handshake, then
+// the 503 of refuse inside TLS, then close.
+func refuseTLS(c net.Conn, conf *tls.Config, limit int) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	tc := tls.Server(c, conf)
+	if err := tc.Handshake(); err != nil {
+		return
+	}
+	body := fmt.Sprintf(`{"error":{"name":"QuotaExceededError","message":"more than %d connections from this address"}}`+"\n", limit)
+	_, _ = fmt.Fprintf(tc, tooMany, len(body), body)
+	_ = tc.CloseWrite() // close_notify
+	if tcp, ok := c.(*net.TCPConn); ok {
+		// As in refuse: read what the client sent, so that closing does
+		// not reset the connection before it reads the answer.
+		_ = tcp.CloseWrite()
+		var buf [512]byte
+		for {
+			if _, err := c.Read(buf[:]); err != nil {
+				break
+			}
+		}
 	}
 }

@@ -157,3 +157,36 @@ func TestTLSBadFiles(t *testing.T) {
 		t.Error("no key: no error")
 	}
 }
+
+// TestTLSConnsPerAddr: over HTTPS, a connection beyond -conns-per-ip gets
+// its 503 over TLS. Before, the 503 was written in plain text into the
+// TLS connection and the client saw only a handshake error.
+func TestTLSConnsPerAddr(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writeCert(t, certFile, keyFile, "limits")
+	_, base := newTLSServer(t, Config{TLSCert: certFile, TLSKey: keyFile, ConnsPerAddr: 1})
+	first, err := tls.Dial("tcp", base[len("https://"):], &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: true}
+	defer tr.CloseIdleConnections()
+	var resp *http.Response
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		// The server counts the first connection once it has accepted it.
+		resp, err = (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get(base + "/healthz")
+		if err != nil {
+			t.Fatalf("the connection over the bound: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable || time.Now().After(deadline) {
+			break
+		}
+		tr.CloseIdleConnections()
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("over the bound: %d Retry-After %q, want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+}
