@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -76,7 +77,7 @@ type iceNet struct {
 }
 
 // openICENet opens the shared UDP (and TCP) port of cfg.UDPPort, if any.
-func openICENet(cfg Config) (*iceNet, error) {
+func openICENet(cfg Config, lg *slog.Logger) (*iceNet, error) {
 	n := &iceNet{}
 	if cfg.UDPPort <= 0 {
 		return n, nil
@@ -94,7 +95,7 @@ func openICENet(cfg Config) (*iceNet, error) {
 			return nil, fmt.Errorf("ICE TCP port %d: %w", cfg.UDPPort, err)
 		}
 		n.tln = ln
-		n.tcp = webrtc.NewICETCPMux(nil, ln, 32) // nil: pion's default logger
+		n.tcp = webrtc.NewICETCPMux(pionLogs{lg}.NewLogger("ice-tcp"), ln, 32)
 	}
 	return n, nil
 }

@@ -145,7 +145,7 @@ func openDeployment(cfg Config, lg *slog.Logger) (deployment, error) {
 		}
 		d.certs = c
 	}
-	n, err := openICENet(cfg)
+	n, err := openICENet(cfg, lg)
 	if err != nil {
 		return d, fmt.Errorf("server: %w", err)
 	}

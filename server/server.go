@@ -193,7 +193,10 @@ func New(cfg Config) (*Server, error) {
 		cat.close()
 		return nil, err
 	}
-	api, err := newWebRTCAPI(func(se *webrtc.SettingEngine) error { return dep.icenet.apply(cfg, se) })
+	api, err := newWebRTCAPI(func(se *webrtc.SettingEngine) error {
+		se.LoggerFactory = pionLogs{lg} // pionlog.go
+		return dep.icenet.apply(cfg, se)
+	})
 	if err != nil {
 		cat.close()
 		_ = dep.icenet.close()
