@@ -31,7 +31,7 @@ func (p pionLogger) Debug(msg string)                  { p.log(slog.LevelDebug-2
 func (p pionLogger) Debugf(format string, args ...any) { p.Debug(fmt.Sprintf(format, args...)) }
 func (p pionLogger) Info(msg string)                   { p.log(slog.LevelDebug, msg) }
 func (p pionLogger) Infof(format string, args ...any)  { p.Info(fmt.Sprintf(format, args...)) }
-func (p pionLogger) Warn(msg string)                   { p.log(slog.LevelWarn, msg) }
+func (p pionLogger) Warn(msg string)                   { p.log(slog.LevelDebug, msg) }
 func (p pionLogger) Warnf(format string, args ...any)  { p.Warn(fmt.Sprintf(format, args...)) }
 func (p pionLogger) Error(msg string)                  { p.log(slog.LevelError, msg) }
 func (p pionLogger) Errorf(format string, args ...any) { p.Error(fmt.Sprintf(format, args...)) }
