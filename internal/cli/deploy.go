@@ -37,7 +37,7 @@ func deployFlags(fs *flag.FlagSet) func() (deployConfig, error) {
 	fs.String("config", "", "read settings from this `file`: one key = value a line, keys being these flags' names (precedence: flag, environment, file, default)")
 	cert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate `file` (chain); reloaded when it changes")
 	key := fs.String("tls-key", "", "the PEM private key `file` of -tls-cert")
-	proxy := fs.Bool("trust-proxy", false, "honour X-Forwarded-Proto, -Host and -For from a reverse proxy (for WHIP Location headers and the per-address limits)")
+	proxy := fs.Bool("trust-proxy", false, "honour X-Forwarded-Proto, -Host and -For from a reverse proxy (for WHIP Location headers and the per-address session limit; -conns-per-ip then counts the proxy's connections)")
 	base := fs.String("base-path", "", "serve everything under this `path` prefix, e.g. /rec")
 	iceServers := fs.String("ice-servers", "", "STUN and TURN `urls`, comma-separated, for the server and the page: stun:host:3478, turn:user:pass@host:3478?transport=udp")
 	publicIP := fs.String("public-ip", "", "the public `addresses` (comma-separated) to put in the server's ICE candidates (NAT 1:1)")
