@@ -25,6 +25,7 @@ type entry struct {
 // meta is a recording as the API shows it.
 type meta struct {
 	ID        string     `json:"id"`
+	Name      string     `json:"name,omitempty"`
 	Session   string     `json:"session"`
 	State     string     `json:"state"`
 	MimeType  string     `json:"mimeType"`

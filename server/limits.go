@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -144,6 +145,7 @@ type Listener struct {
 	net.Listener
 	perAddr int
 	log     *slog.Logger
+	tls     *tls.Config // set with HTTPS: refusals are answered over TLS (tls.go)
 
 	mu     sync.Mutex
 	open   int
@@ -153,7 +155,7 @@ type Listener struct {
 // Listener wraps ln so that it bounds the connections per client address
 // (Config.ConnsPerAddr). Serve the HTTPServer on it.
 func (s *Server) Listener(ln net.Listener) *Listener {
-	return &Listener{Listener: ln, perAddr: s.lim.connsPerAddr, log: s.log, byAddr: map[string]int{}}
+	return &Listener{Listener: ln, perAddr: s.lim.connsPerAddr, log: s.log, byAddr: map[string]int{}, tls: s.refusalTLS()}
 }
 
 // tooMany is the answer to a connection over the bound.
@@ -176,7 +178,11 @@ func (l *Listener) Accept() (net.Conn, error) {
 		l.mu.Unlock()
 		if over {
 			l.log.Debug("http: too many connections", "remote", addr, "limit", l.perAddr)
-			go refuse(c, l.perAddr)
+			if l.tls != nil {
+				go refuseTLS(c, l.tls, l.perAddr)
+			} else {
+				go refuse(c, l.perAddr)
+			}
 			continue
 		}
 		return &limitedConn{Conn: c, l: l, addr: addr}, nil
@@ -240,6 +246,7 @@ func (c *limitedConn) Close() error {
 func (s *Server) HTTPServer() *http.Server {
 	return &http.Server{
 		Handler:           s,
+		TLSConfig:         s.TLSConfig(),
 		ReadHeaderTimeout: s.lim.header,
 		IdleTimeout:       s.lim.idle,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),

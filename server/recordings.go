@@ -105,6 +105,7 @@ func (rc *recording) wait(d time.Duration) {
 // createRequest is the body of POST /api/recordings.
 type createRequest struct {
 	Session            string  `json:"session"`
+	Name               string  `json:"name"` // the recording's name, free text
 	MimeType           string  `json:"mimeType"`
 	Timeslice          float64 `json:"timeslice"` // milliseconds
 	AudioBitsPerSecond uint64  `json:"audioBitsPerSecond"`
@@ -162,7 +163,7 @@ func (s *Server) createRecording(ss *session, req createRequest) (*recording, in
 	rc := &recording{
 		s: s, rec: r, f: f,
 		e: entry{meta: meta{
-			ID: id, Session: ss.id, State: string(mediarecorder.StateInactive),
+			ID: id, Name: req.Name, Session: ss.id, State: string(mediarecorder.StateInactive),
 			MimeType: req.MimeType, Created: time.Now().UTC().Truncate(time.Millisecond),
 		}, File: name},
 		changed: make(chan struct{}),
@@ -313,6 +314,10 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Session == "" {
 		writeError(w, http.StatusBadRequest, "TypeError", `"session" is required`)
+		return
+	}
+	if err := checkName(req.Name); err != nil {
+		writeError(w, http.StatusBadRequest, "TypeError", err.Error())
 		return
 	}
 	s.mu.Lock()

@@ -92,6 +92,36 @@ type Config struct {
 	// is renewed at each write, so that event streams and downloads go on
 	// as long as the client reads.
 	WriteTimeout time.Duration
+
+	// Deployment: TLS, reverse proxies, ICE and NAT (tls.go, proxy.go,
+	// ice.go, ops.go).
+
+	// TLSCert and TLSKey are PEM files; when both are set HTTPServer
+	// serves HTTPS (HTTP/2 where the client offers it) and the pair is
+	// read again whenever either file changes, so a renewal needs no
+	// restart.
+	TLSCert, TLSKey string
+	// TrustProxy honours X-Forwarded-Proto, X-Forwarded-Host (WHIP
+	// Location headers) and X-Forwarded-For (the client address of the
+	// per-address limits) set by a reverse proxy in front of the server.
+	TrustProxy bool
+	// BasePath, e.g. "/rec", puts the whole server (page, WHIP, API,
+	// metrics) under that prefix. "" or "/" is the root.
+	BasePath string
+	// ICEServers are the STUN and TURN servers of the server's
+	// PeerConnections, also handed to the page (GET /api/config).
+	ICEServers []webrtc.ICEServer
+	// PublicIPs are put in the server's host candidates instead of the
+	// addresses of its interfaces (NAT 1:1).
+	PublicIPs []string
+	// UDPPort, when set, carries every session's media on this one UDP
+	// port, and ICE over TCP on the same port number (unless NoICETCP).
+	UDPPort int
+	// NoICETCP turns off ICE over TCP on UDPPort.
+	NoICETCP bool
+	// UDPPortMin and UDPPortMax bound the UDP ports of the sessions when
+	// UDPPort is not set (one port per session and network interface).
+	UDPPortMin, UDPPortMax uint16
 }
 
 // Server is the recording server. Its methods are safe for concurrent use.
@@ -113,6 +143,12 @@ type Server struct {
 
 	m     metrics
 	slots slots // WHIP sessions held, answered or not
+
+	// Deployment (tls.go, proxy.go, ice.go, ops.go).
+	base   string        // Config.BasePath, normalized
+	certs  *certReloader // nil for plain HTTP
+	icenet *iceNet
+	ops    opsState
 }
 
 // metrics are the counters behind /metrics.
@@ -153,9 +189,18 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: catalog in %s: %w", cfg.Dir, err)
 	}
-	api, err := newWebRTCAPI()
+	dep, err := openDeployment(cfg, lg)
 	if err != nil {
 		cat.close()
+		return nil, err
+	}
+	api, err := newWebRTCAPI(func(se *webrtc.SettingEngine) error {
+		se.LoggerFactory = pionLogs{lg} // pionlog.go
+		return dep.icenet.apply(cfg, se)
+	})
+	if err != nil {
+		cat.close()
+		_ = dep.icenet.close()
 		return nil, fmt.Errorf("server: webrtc: %w", err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
@@ -163,10 +208,12 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg, lim: limitsOf(cfg), log: lg, cat: cat, api: api, ctx: ctx, stop: stop,
 		sessions: map[string]*session{},
 		recs:     map[string]*recording{},
+		base:     dep.base, certs: dep.certs, icenet: dep.icenet,
 	}
 	if err := s.loadCatalog(); err != nil {
 		stop()
 		cat.close()
+		_ = dep.icenet.close()
 		return nil, err
 	}
 	s.routes()
@@ -178,6 +225,10 @@ func (s *Server) Handler() http.Handler { return s }
 
 // ServeHTTP serves the WHIP endpoint, the API, /metrics and the page.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w, r, ok := s.underBase(w, r)
+	if !ok {
+		return
+	}
 	rc := http.NewResponseController(w)
 	if r.ContentLength != 0 && s.lim.body > 0 {
 		// Also bounds the discarding of a body that no handler reads.
@@ -208,13 +259,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if (guarded || r.URL.Path == "/metrics") && !s.authorized(r) {
+	if (guarded || r.URL.Path == "/metrics" || strings.HasPrefix(r.URL.Path, "/debug/")) && !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mediarecorder"`)
 		writeError(w, http.StatusUnauthorized, "NotAllowedError", "missing or wrong bearer token")
 		return
 	}
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	}
+	if s.refuseDraining(w, r) {
+		return
 	}
 	s.mux.ServeHTTP(w, r)
 }
@@ -246,7 +300,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/recordings/{id}/{action}", s.handleAction)
 	m.HandleFunc("GET /api/recordings/{id}/media", s.handleMedia)
 	m.HandleFunc("GET /api/recordings/{id}/events", s.handleEvents)
-	m.HandleFunc("GET /metrics", s.handleMetrics)
+	m.HandleFunc("GET /metrics", s.handleAllMetrics)
+	s.opsRoutes(m)
 	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NotFoundError", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	}
@@ -294,6 +349,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.stop()
 	if cerr := s.cat.close(); err == nil {
 		err = cerr
+	}
+	if ierr := s.icenet.close(); err == nil {
+		err = ierr
 	}
 	return err
 }

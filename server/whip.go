@@ -77,7 +77,7 @@ const maxBindingRequests = 7
 // newWebRTCAPI builds the pion API: Opus, VP8, VP9, AV1 and H.264, the
 // default interceptors (NACK every 20 ms, RTCP reports, TWCC), and ICE that works on
 // loopback without mDNS.
-func newWebRTCAPI() (*webrtc.API, error) {
+func newWebRTCAPI(configure func(*webrtc.SettingEngine) error) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	fb := []webrtc.RTCPFeedback{
 		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"},
@@ -122,6 +122,9 @@ func newWebRTCAPI() (*webrtc.API, error) {
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	if err := configure(&se); err != nil { // ice.go: ports, TCP, NAT
+		return nil, err
+	}
 	se.SetICETimeouts(iceDisconnected, iceFailed, iceKeepAlive)
 	se.SetICEMaxBindingRequests(maxBindingRequests)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
@@ -239,7 +242,7 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, mediarecorder.NameInvalidState, "the server is shutting down")
 		return
 	}
-	addr := addrOf(r.RemoteAddr)
+	addr := s.clientAddr(r)
 	if err := s.slots.take(addr, s.lim); err != nil {
 		msg := fmt.Sprintf("the server is at capacity (%d sessions)", s.lim.capacity)
 		if errors.Is(err, errPerAddr) {
@@ -250,7 +253,7 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "QuotaExceededError", msg)
 		return
 	}
-	pc, err := s.api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := s.api.NewPeerConnection(webrtc.Configuration{ICEServers: s.cfg.ICEServers})
 	if err != nil {
 		s.slots.give(addr)
 		writeError(w, http.StatusInternalServerError, mediarecorder.NameUnknown, err.Error())

@@ -119,6 +119,14 @@ var flags = []chromedp.ExecAllocatorOption{
 // the test.
 func New(t testing.TB) *Browser {
 	t.Helper()
+	return NewWithFlags(t)
+}
+
+// NewWithFlags is New with more Chromium flags, e.g.
+// chromedp.Flag("ignore-certificate-errors", true) for a server whose
+// certificate a test made.
+func NewWithFlags(t testing.TB, extra ...chromedp.ExecAllocatorOption) *Browser {
+	t.Helper()
 	exe := ExecPath()
 	if exe == "" {
 		msg := "browsertest: Chromium not found (set CHROMIUM or install /usr/bin/chromium)"
@@ -136,6 +144,7 @@ func New(t testing.TB) *Browser {
 		chromedp.ExecPath(exe),
 		chromedp.UserDataDir(dataDir),
 	}, flags...)
+	opts = append(opts, extra...)
 	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	lg := &logger{t: t}
 	ctx, cancel := chromedp.NewContext(allocCtx,
@@ -439,4 +448,22 @@ func (b *Browser) Eval(t testing.TB, url, js string, out any) {
 	if err := json.Unmarshal(raw, out); err != nil {
 		t.Fatalf("browsertest: decoding the result %s: %v", raw, err)
 	}
+}
+
+// Tab opens url in a new tab, waits for it to load and returns the tab's
+// chromedp context, for chromedp.Run and chromedp.Do (screenshots,
+// viewport changes, evaluations). The context ends after timeout, with
+// the test's context, or when close is called; a failed load fails the
+// test.
+func (b *Browser) Tab(t testing.TB, url string, timeout time.Duration) (ctx context.Context, close func()) {
+	t.Helper()
+	tab, closeTab := chromedp.NewContext(b.ctx)
+	ctx, cancel := context.WithTimeout(tab, timeout)
+	stop := context.AfterFunc(t.Context(), cancel)
+	close = func() { stop(); cancel(); closeTab() }
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		close()
+		t.Fatalf("browsertest: opening %s: %v", url, err)
+	}
+	return ctx, close
 }

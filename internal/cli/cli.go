@@ -89,9 +89,13 @@ func run(name string, args []string, stderr io.Writer, setup func(*flag.FlagSet)
 	}
 	err := body()
 	var ue usageError
+	var se settingError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &se): // an invalid setting: one line (config.go)
+		fmt.Fprintf(stderr, "mediarecorder %s: %s\n", name, oneLine(se.msg))
+		return exitUsage
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "mediarecorder %s: %s\n%s", name, ue.msg, helpHint(name))
 		return exitUsage

@@ -6,11 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,19 +25,28 @@ func serveCmd(fs *flag.FlagSet, stdout, stderr io.Writer) func() error {
 	cors := fs.String("cors-origin", "*", "Access-Control-Allow-Origin for WHIP and the API")
 	auto := fs.Bool("autorecord", false, "start a recording for every new WHIP session")
 	lim := limitFlags(fs)
+	dep := deployFlags(fs) // deploy.go
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: mediarecorder serve [flags]\n\n"+
 			"Runs the recording server: WHIP ingest, the MediaRecorder HTTP API, live events and a web page.\n"+
-			"Limits and timeouts of 0 mean none.\n\n")
-		fs.PrintDefaults()
+			"Limits and timeouts of 0 mean none. Every setting may also come from its environment variable\n"+
+			"or from the -config file; a flag wins over the environment, which wins over the file.\n\n")
+		printSettings(fs) // config.go
 	}
 	return func() error {
 		if fs.NArg() != 0 {
 			return usageError{"serve takes no arguments"}
 		}
+		if _, err := layerSettings(fs, os.LookupEnv); err != nil { // config.go
+			return err
+		}
+		dc, err := dep()
+		if err != nil {
+			return err
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		return serve(ctx, serveConfig{addr: *addr, dir: *dir, token: *token, cors: *cors, auto: *auto, limits: lim(), stdout: stdout, stderr: stderr})
+		return serve(ctx, serveConfig{addr: *addr, dir: *dir, token: *token, cors: *cors, auto: *auto, limits: lim(), deploy: dc, stdout: stdout, stderr: stderr})
 	}
 }
 
@@ -78,14 +87,16 @@ type serveConfig struct {
 	addr, dir, token, cors string
 	auto                   bool
 	limits                 server.Config // its limit and timeout fields only
+	deploy                 deployConfig
 	stdout, stderr         io.Writer
 }
 
 // serve runs the server until ctx ends, then stops every recorder and
 // finishes every file before returning.
 func serve(ctx context.Context, c serveConfig) error {
-	log := slog.New(slog.NewTextHandler(c.stderr, nil))
+	log := newLogger(c.stderr, c.deploy)
 	cfg := c.limits
+	c.deploy.apply(&cfg)
 	cfg.Dir, cfg.Token, cfg.CORSOrigin, cfg.AutoRecord, cfg.Logger = c.dir, c.token, c.cors, c.auto, log
 	srv, err := server.New(cfg)
 	if err != nil {
@@ -97,17 +108,29 @@ func serve(ctx context.Context, c serveConfig) error {
 		return err
 	}
 	hs := srv.HTTPServer()
-	fmt.Fprintf(c.stdout, "mediarecorder: serving http://%s/ (recordings in %s)\n", ln.Addr(), c.dir)
+	scheme := "http"
+	if hs.TLSConfig != nil {
+		scheme = "https"
+	}
+	fmt.Fprintf(c.stdout, "mediarecorder: serving %s://%s%s/ (recordings in %s)\n", scheme, ln.Addr(), strings.TrimRight(cfg.BasePath, "/"), c.dir)
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(srv.Listener(ln)) }()
+	go func() {
+		if hs.TLSConfig != nil {
+			errc <- hs.ServeTLS(srv.Listener(ln), "", "")
+			return
+		}
+		errc <- hs.Serve(srv.Listener(ln))
+	}()
+	var drained time.Duration
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
-		log.Info("shutting down: finishing recordings")
+		drained = drain(srv, c.deploy, log)
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), finishBound)
 	defer cancel()
 	serr := srv.Shutdown(sctx)
+	log.Info("shut down", "drained", drained.Round(time.Millisecond).String())
 	_ = hs.Shutdown(sctx)
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil

@@ -1,0 +1,313 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
+)
+
+// freeTCPUDPPort returns a port free a moment ago for both TCP and UDP on
+// every interface.
+func freeTCPUDPPort(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		ln, err := net.Listen("tcp", ":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		uc, err := net.ListenPacket("udp", fmt.Sprintf(":%d", port))
+		ln.Close()
+		if err == nil {
+			uc.Close()
+			return port
+		}
+	}
+	t.Fatal("no port free for both TCP and UDP")
+	return 0
+}
+
+// publishNet is publish with the publisher's ICE network types chosen: a
+// pion peer sending VP8 and Opus (or Opus only) in real time until the
+// test ends. It returns the publisher and the server's answer.
+// netOpts shape a publisher of publishNet.
+type netOpts struct {
+	hold      <-chan struct{}      // send from when it is closed; nil: at once
+	networks  []webrtc.NetworkType // the ICE network types; nil: UDP4
+	audioOnly bool                 // send Opus only
+}
+
+func publishNet(t *testing.T, base string, o netOpts) (*publisher, string) {
+	hold, networks := o.hold, o.networks
+	t.Helper()
+	if len(networks) == 0 {
+		networks = []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+	}
+	vp8Frames := mediatest.IVFFrames(t, mediatest.Testdata(t, "vp8.ivf"))
+	opusPackets := readOpus(t, mediatest.Testdata(t, "opus-stereo.ogg"))
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	var se webrtc.SettingEngine
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes(networks)
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		t.Fatal(err)
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se), webrtc.WithInterceptorRegistry(ir))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	video, _ := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "pub")
+	audio, _ := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "pub")
+	tracks := []webrtc.TrackLocal{video, audio}
+	if o.audioOnly {
+		tracks = tracks[1:]
+	}
+	for _, tr := range tracks {
+		sender, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			buf := make([]byte, 1500)
+			for {
+				if _, _, err := sender.Sender().Read(buf); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	r := do(t, "POST", base+"/whip", []byte(pc.LocalDescription().SDP), "Content-Type", "application/sdp")
+	if r.status != http.StatusCreated {
+		t.Fatalf("POST /whip: %d %s", r.status, r.body)
+	}
+	loc := r.header.Get("Location")
+	session := loc[strings.LastIndex(loc, "/")+1:]
+	connected := make(chan struct{})
+	var once sync.Once
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		if st == webrtc.PeerConnectionStateConnected {
+			once.Do(func() { close(connected) })
+		}
+	})
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(r.body)}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-connected:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the publisher (%v) did not connect", networks)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	send := func(tr *webrtc.TrackLocalStaticSample, samples [][]byte, d time.Duration) {
+		defer wg.Done()
+		if hold != nil {
+			select {
+			case <-hold:
+			case <-ctx.Done():
+				return
+			}
+		}
+		tick := time.NewTicker(d)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			if err := tr.WriteSample(media.Sample{Data: samples[i%len(samples)], Duration: d}); err != nil && !errors.Is(err, io.ErrClosedPipe) {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}
+	wg.Add(1)
+	go send(audio, opusPackets, 20*time.Millisecond)
+	if !o.audioOnly {
+		wg.Add(1)
+		go send(video, vp8Frames, time.Second/30)
+	}
+	return &publisher{pc: pc, session: session, location: loc}, string(r.body)
+}
+
+func mustJSON(t *testing.T, b []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+}
+
+// candidatePorts returns the transport and port of each candidate of an
+// SDP.
+func candidatePorts(sdp string) []string {
+	var out []string
+	for _, l := range strings.Split(sdp, "\n") {
+		l = strings.TrimSpace(l)
+		if !strings.HasPrefix(l, "a=candidate:") {
+			continue
+		}
+		// a=candidate:foundation component transport priority address port typ ...
+		f := strings.Fields(l)
+		if len(f) >= 6 {
+			out = append(out, strings.ToLower(f[2])+"/"+f[5])
+		}
+	}
+	return out
+}
+
+// recordAndCheck records every session as mimeType for about d through
+// the API (created and stopped all at once), then checks that each file
+// has streams streams and that ffmpeg decodes it without a word.
+func recordAndCheck(t *testing.T, base string, pubs []*publisher, mimeType string, streams int, d time.Duration) {
+	t.Helper()
+	ids := make([]string, len(pubs))
+	all := func(f func(i int) error) {
+		var wg sync.WaitGroup
+		errs := make([]error, len(pubs))
+		for i := range pubs {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[i] = f(i) }()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	post := func(url, body string) (int, []byte, error) {
+		resp, err := http.Post(url, "application/json", strings.NewReader(body))
+		if err != nil {
+			return 0, nil, err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, b, err
+	}
+	all(func(i int) error {
+		st, b, err := post(base+"/api/recordings", `{"session":"`+pubs[i].session+`","mimeType":"`+mimeType+`"}`)
+		if err != nil || st != http.StatusCreated {
+			return fmt.Errorf("create %d: %d %s %v", i, st, b, err)
+		}
+		var rec struct{ ID string }
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return err
+		}
+		ids[i] = rec.ID
+		return nil
+	})
+	time.Sleep(d)
+	all(func(i int) error {
+		if st, b, err := post(base+"/api/recordings/"+ids[i]+"/stop", ""); err != nil || st != 200 {
+			return fmt.Errorf("stop %d: %d %s %v", i, st, b, err)
+		}
+		return nil
+	})
+	dir := t.TempDir()
+	for i, id := range ids {
+		r := do(t, "GET", base+"/api/recordings/"+id+"/media", nil)
+		path := filepath.Join(dir, fmt.Sprintf("%d.webm", i))
+		if err := os.WriteFile(path, r.body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if msg := mediatest.DecodeVFR(t, path); msg != "" {
+			t.Errorf("session %d: ffmpeg: %s", i, msg)
+		}
+		if p := mediatest.FFprobe(t, path); len(p.Streams) != streams || p.Duration < d.Seconds()/2 {
+			t.Errorf("session %d: %d streams, %.2f s; want %d streams, about %v", i, len(p.Streams), p.Duration, streams, d)
+		}
+	}
+}
+
+// TestOneUDPPort: 50 pion publishers at once, every session's media on
+// the one UDP port of -udp-port (the answers carry no other), every
+// recording clean.
+func TestOneUDPPort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	mediatest.RequireTool(t, "ffmpeg")
+	port := freeTCPUDPPort(t)
+	_, hs := newTestServer(t, Config{UDPPort: port, SessionsPerAddr: -1})
+	const n = 50
+	// Connect them all first, then send: the box running the test need
+	// not carry 50 streams while the later ones connect.
+	hold := make(chan struct{})
+	pubs := make([]*publisher, n)
+	for i := range pubs {
+		var answer string
+		pubs[i], answer = publishNet(t, hs.URL, netOpts{hold: hold, audioOnly: true})
+		cands := candidatePorts(answer)
+		if len(cands) == 0 {
+			t.Fatalf("answer %d has no candidates", i)
+		}
+		for _, c := range cands {
+			if c != fmt.Sprintf("udp/%d", port) && c != fmt.Sprintf("tcp/%d", port) {
+				t.Fatalf("answer %d: candidate %s, want every one on port %d", i, c, port)
+			}
+		}
+	}
+	close(hold)
+	for _, p := range pubs { // until the tracks are in
+		var v sessionView
+		mustJSON(t, do(t, "GET", hs.URL+"/api/sessions/"+p.session, nil).body, &v)
+		if len(v.Tracks) != 1 {
+			t.Fatalf("session %s: tracks %v", p.session, v.Tracks)
+		}
+	}
+	recordAndCheck(t, hs.URL, pubs, "audio/webm", 1, 3*time.Second)
+}
+
+// TestICETCP: a publisher that can only use TCP records through ICE over
+// TCP on the port of -udp-port.
+func TestICETCP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	mediatest.RequireTool(t, "ffmpeg")
+	port := freeTCPUDPPort(t)
+	_, hs := newTestServer(t, Config{UDPPort: port})
+	pub, answer := publishNet(t, hs.URL, netOpts{networks: []webrtc.NetworkType{webrtc.NetworkTypeTCP4}})
+	if !strings.Contains(strings.Join(candidatePorts(answer), " "), fmt.Sprintf("tcp/%d", port)) {
+		t.Fatalf("the answer has no TCP candidate on port %d: %v", port, candidatePorts(answer))
+	}
+	pair, err := pub.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil || pair == nil {
+		t.Fatalf("selected pair: %v %v", pair, err)
+	}
+	if pair.Local.Protocol != webrtc.ICEProtocolTCP || pair.Remote.Port != uint16(port) {
+		t.Errorf("selected pair %s, want TCP to port %d", pair, port)
+	}
+	recordAndCheck(t, hs.URL, []*publisher{pub}, "video/webm", 2, 3*time.Second)
+}
