@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomediarecorder/mediarecorder/catalog"
 	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 )
 
@@ -155,11 +156,11 @@ func TestGStreamerWHIP(t *testing.T) {
 		t.Errorf("mimeType %q, want video/x-matroska;codecs=avc1,opus", rec.MimeType)
 	}
 
-	entries, err := s.cat.all()
+	entries, err := s.cat.List(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := slices.IndexFunc(entries, func(e entry) bool { return e.ID == rec.ID })
+	i := slices.IndexFunc(entries, func(e catalog.Recording) bool { return e.ID == rec.ID })
 	if i < 0 {
 		t.Fatalf("recording %s is not in the catalog", rec.ID)
 	}
