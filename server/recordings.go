@@ -187,6 +187,7 @@ func (s *Server) createRecording(ss *session, req createRequest) (*recording, in
 	e := catalog.Recording{
 		ID: id, Session: ss.id, State: string(mediarecorder.StateInactive),
 		MimeType: req.MimeType, Created: time.Now().UTC().Truncate(time.Millisecond), File: key,
+		Owner: s.node.id,
 	}
 	if s.s3 != nil {
 		e.ObjectKey = key

@@ -284,8 +284,10 @@ func publish(t *testing.T, base, token string) *publisher {
 		t.Errorf("answer Content-Type %q", ct)
 	}
 	loc := r.header.Get("Location")
-	session, ok := strings.CutPrefix(loc, "/whip/")
-	if !ok || !validID(session) {
+	// Relative on a single node; absolute, with the node's prefix, in a
+	// cluster.
+	_, session, ok := strings.Cut(loc, "/whip/")
+	if !ok || !validID(session[strings.LastIndex(session, "-")+1:]) {
 		t.Fatalf("Location %q", loc)
 	}
 	if !strings.Contains(string(r.body), "a=candidate") {
