@@ -11,7 +11,8 @@
 # SIGKILL mid-recording until every one of its recordings is finished by
 # another node.
 #
-# Usage: bench/cluster-load.sh [-n N] [-seconds S]
+# Usage: bench/cluster-load.sh [-n N] [-seconds S] [-flush D]
+#   -flush: the nodes' -flush-interval (default 1s in a cluster; -1s: none)
 # Needs PostgreSQL (scripts/setup-postgres.sh) and SeaweedFS
 # (scripts/setup-seaweedfs.sh). The driver is bench/clusterload (a Go test,
 # to reuse internal/pgtest and internal/s3test). The report also goes to
@@ -20,10 +21,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=12
 seconds=30
+flush=0s
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) n=$2; shift 2 ;;
     -seconds) seconds=$2; shift 2 ;;
+    -flush) flush=$2; shift 2 ;;
     *) sed -n '/^# Usage/,/^# bench/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
@@ -31,5 +34,5 @@ out=bench/.data/cluster-load
 mkdir -p "$out"
 report="$PWD/$out/report-$(date -u +%Y%m%dT%H%M%S).txt"
 CLUSTERLOAD=1 go test -count=1 -v -timeout 60m -run '^TestClusterLoad$' ./bench/clusterload \
-  -args -n "$n" -seconds "$seconds" -out "$report" | grep -v '^=== RUN'
+  -args -n "$n" -seconds "$seconds" -flush "$flush" -out "$report" | grep -v '^=== RUN'
 echo "report: $report"

@@ -42,6 +42,7 @@ var (
 	flagN       = flag.Int("n", 12, "recordings (publishers) per configuration")
 	flagSeconds = flag.Int("seconds", 30, "how long every recording runs")
 	flagOut     = flag.String("out", "", "write the report here too")
+	flagFlush   = flag.Duration("flush", 0, "the nodes' -flush-interval (0: the default, 1 s in a cluster)")
 )
 
 const token = "bench"
@@ -305,17 +306,19 @@ func (p *publisher) close() {
 
 // result is what one configuration measured.
 type result struct {
-	name                 string
-	recordings           int
-	seconds              float64 // recording window
-	cpuPerRec            float64 // CPU seconds per recording-second (all server processes)
-	rssPerRec            float64 // MiB of resident memory growth per live recording
-	mbps                 float64 // recorded (and, for S3, uploaded) megabits per second, all recordings
-	stopMedian, stopMax  time.Duration
-	failover             time.Duration
-	failoverRecs         int
-	failoverLost         []float64
-	errors               []string
+	name                string
+	recordings          int
+	seconds             float64 // recording window
+	cpuPerRec           float64 // CPU seconds per recording-second (all server processes)
+	cpuIdle             float64 // CPU seconds per second of the idle nodes, before the publishers
+	cpuPerRecNet        float64 // cpuPerRec less the idle nodes' share
+	rssPerRec           float64 // MiB of resident memory growth per live recording
+	mbps                float64 // recorded (and, for S3, uploaded) megabits per second, all recordings
+	stopMedian, stopMax time.Duration
+	failover            time.Duration
+	failoverRecs        int
+	failoverLost        []float64
+	errors              []string
 }
 
 // run records n recordings spread over nodes for d, and measures.
@@ -323,6 +326,15 @@ func run(t *testing.T, name string, nodes []*node, n int, d time.Duration, c cli
 	res := &result{name: name, recordings: n}
 	api := newAPI()
 	time.Sleep(2 * time.Second) // let start-up settle
+	var idle0, idle1 time.Duration
+	for _, nd := range nodes {
+		idle0 += nd.cpu()
+	}
+	time.Sleep(5 * time.Second)
+	for _, nd := range nodes {
+		idle1 += nd.cpu()
+	}
+	res.cpuIdle = (idle1 - idle0).Seconds() / 5
 	rss0 := map[*node]int64{}
 	for _, nd := range nodes {
 		rss0[nd] = nd.rss()
@@ -382,6 +394,7 @@ func run(t *testing.T, name string, nodes []*node, n int, d time.Duration, c cli
 	res.seconds = window.Seconds()
 	if live > 0 {
 		res.cpuPerRec = (cpu1 - cpu0).Seconds() / window.Seconds() / float64(live)
+		res.cpuPerRecNet = ((cpu1-cpu0).Seconds()/window.Seconds() - res.cpuIdle) / float64(live)
 		res.rssPerRec = float64(rss) / float64(live) / (1 << 20)
 	}
 
@@ -455,14 +468,14 @@ func run(t *testing.T, name string, nodes []*node, n int, d time.Duration, c cli
 	if len(stops) > 0 {
 		res.stopMedian, res.stopMax = stops[len(stops)/2], stops[len(stops)-1]
 	}
-	res.mbps = float64(bytes) * 8 / 1e6 / window.Seconds()
+	res.mbps = float64(bytes) * 8 / 1e6 / time.Since(start).Seconds()
 	return res
 }
 
 func (r *result) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-28s %3d rec  CPU %.4f s/s per rec  RSS %+.2f MiB per rec  %.2f Mb/s recorded  stop→finished median %v max %v",
-		r.name, r.recordings, r.cpuPerRec, r.rssPerRec, r.mbps, r.stopMedian.Round(time.Millisecond), r.stopMax.Round(time.Millisecond))
+	fmt.Fprintf(&b, "%-30s %3d rec  CPU %.4f s/s per rec (%.4f less the idle nodes' %.4f s/s)  RSS %+.2f MiB per rec  %.2f Mb/s stored  stop→finished median %v max %v",
+		r.name, r.recordings, r.cpuPerRec, r.cpuPerRecNet, r.cpuIdle, r.rssPerRec, r.mbps, r.stopMedian.Round(time.Millisecond), r.stopMax.Round(time.Millisecond))
 	if r.failoverRecs > 0 {
 		fmt.Fprintf(&b, "  failover of %d rec: %v (lost by catalog ≥ %v s)", r.failoverRecs, r.failover.Round(100*time.Millisecond), r.failoverLost)
 	}
@@ -494,12 +507,12 @@ func TestClusterLoad(t *testing.T) {
 	}
 	var nodes []*node
 	for i := range 3 {
-		nodes = append(nodes, startNode(t, bin, fmt.Sprintf("node%d", i), []string{"-store", "s3://" + s3.Bucket + "/bench/", "-catalog", dsn}, env))
+		nodes = append(nodes, startNode(t, bin, fmt.Sprintf("node%d", i), []string{"-store", "s3://" + s3.Bucket + "/bench/", "-catalog", dsn, "-flush-interval", flagFlush.String()}, env))
 	}
 	r3 := run(t, "3 nodes, SeaweedFS+PostgreSQL", nodes, *flagN, d, c)
 
-	report := fmt.Sprintf("cluster-load: %d recordings of %d s each (VP8+Opus test clip)\n%s\n%s\nCPU per recording, cluster vs local: %+.0f %%\n",
-		*flagN, *flagSeconds, r1, r3, 100*(r3.cpuPerRec/r1.cpuPerRec-1))
+	report := fmt.Sprintf("cluster-load: %d recordings of %d s each (VP8+Opus test clip), flush interval %v\n%s\n%s\nCPU per recording, cluster vs local: %+.0f %% (less idle: %+.0f %%)\n",
+		*flagN, *flagSeconds, *flagFlush, r1, r3, 100*(r3.cpuPerRec/r1.cpuPerRec-1), 100*(r3.cpuPerRecNet/r1.cpuPerRecNet-1))
 	// Commit times, from the nodes' logs.
 	for _, nd := range append([]*node{local}, nodes...) {
 		f, err := os.Open(nd.log)
