@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -417,5 +418,97 @@ func TestCluster(t *testing.T) {
 	}
 	if r := api("GET", nodes[0], "/api/recordings/"+recs[0].id+"/media", ""); r.status != http.StatusNotFound {
 		t.Errorf("media after delete: %d", r.status)
+	}
+
+	// A node killed (SIGKILL) and restarted with its spool recovers its
+	// own recording at once: the spool file repaired as fix does it, the
+	// upload resumed from the parts already stored.
+	pub := publish(t, nodes[1].url, testToken)
+	r := api("POST", nodes[0], "/api/recordings", `{"session":"`+pub.session+`"}`)
+	if r.status != http.StatusCreated {
+		t.Fatalf("create through node0: %d %s", r.status, r.body)
+	}
+	m3 := decodeJSON[meta](t, r.body)
+	started3 := time.Now()
+	time.Sleep(5 * time.Second)
+	nodes[1].kill(syscall.SIGKILL)
+	recorded3 := time.Since(started3).Seconds()
+	restarted := time.Now()
+	nodes[1].start(bin)
+	var after meta
+	waitFor(t, 30*time.Second, "the restarted node to recover its recording", func() bool {
+		after = decodeJSON[meta](t, api("GET", nodes[0], "/api/recordings/"+m3.ID, "").body)
+		return after.State == "inactive" && after.Recovered
+	})
+	t.Logf("restarted node recovered %s (node %s, was %s) %.1f s after its restart: %.3f s of %.1f s recorded",
+		after.ID, after.Node, m3.Node, time.Since(restarted).Seconds(), after.Duration, recorded3)
+	if after.Node != m3.Node {
+		t.Errorf("recovered by node %s, not by its own node %s", after.Node, m3.Node)
+	}
+	if lost := recorded3 - after.Duration - offset; lost > 2.5 {
+		t.Errorf("the restart lost %.3f s", lost)
+	}
+	path := filepath.Join(t.TempDir(), m3.ID+".webm")
+	resp := do(t, "GET", nodes[0].url+"/api/recordings/"+m3.ID+"/media", nil, auth...)
+	if resp.status != 200 {
+		t.Fatalf("media of %s: %d %s", m3.ID, resp.status, resp.body)
+	}
+	if err := os.WriteFile(path, resp.body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := mediatest.DecodeVFR(t, path); out != "" {
+		t.Errorf("restart-recovered recording: ffmpeg: %s", out)
+	}
+}
+
+// clusterServer starts an in-process node of a cluster on catalog dsn,
+// recording into a local directory.
+func clusterServer(t *testing.T, dsn string, capacity int) (*Server, string) {
+	t.Helper()
+	hs := httptest.NewUnstartedServer(nil)
+	url := "http://" + hs.Listener.Addr().String()
+	s, err := New(Config{Dir: t.TempDir(), Catalog: dsn, Advertise: url, Capacity: capacity, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs.Config.Handler = s.Handler()
+	hs.Start()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		hs.Close()
+	})
+	return s, url
+}
+
+// TestClusterRedirect: a node at capacity answers a WHIP offer with 307
+// to a node with room, whose session's Location is absolute; a session
+// ID names its node, so POST /api/recordings for it works on any node.
+func TestClusterRedirect(t *testing.T) {
+	dsn := pgtest.NewDB(t)
+	_, full := clusterServer(t, dsn, 1)
+	_, roomy := clusterServer(t, dsn, 10)
+	first := publish(t, full, "")
+	if !strings.HasPrefix(first.location, full+"/whip/") {
+		t.Errorf("first session at %q, want on %s", first.location, full)
+	}
+	// net/http follows the 307 with the offer again.
+	second := publish(t, full, "")
+	if !strings.HasPrefix(second.location, roomy+"/whip/") {
+		t.Errorf("second session at %q, want on %s (the node with room)", second.location, roomy)
+	}
+	r := do(t, "POST", full+"/api/recordings", []byte(`{"session":"`+second.session+`"}`))
+	if r.status != http.StatusCreated {
+		t.Fatalf("create through the other node: %d %s", r.status, r.body)
+	}
+	m := decodeJSON[meta](t, r.body)
+	if r := do(t, "POST", full+"/api/recordings/"+m.ID+"/stop", nil); r.status != 200 {
+		t.Errorf("stop through the other node: %d %s", r.status, r.body)
+	}
+	if r := do(t, "DELETE", full+"/whip/"+second.session, nil); r.status != 200 {
+		t.Errorf("DELETE /whip through the other node: %d %s", r.status, r.body)
 	}
 }
