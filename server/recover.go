@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -358,4 +359,7 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	metric("mediarecorder_recorded_bytes_total", "counter", "Bytes delivered in dataavailable blobs.", fmt.Sprintf(" %d", s.m.bytesWritten.Load()))
 	metric("mediarecorder_dropped_frames_total", "counter", "Samples dropped because a recorder fell behind.", fmt.Sprintf(" %d", dropped))
 	metric("mediarecorder_keyframe_requests_total", "counter", "Key frames asked of the publishers.", fmt.Sprintf(" %d", keyReqs))
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	metric("go_memstats_heap_inuse_bytes", "gauge", "Bytes in in-use heap spans.", fmt.Sprintf(" %d", ms.HeapInuse))
 }

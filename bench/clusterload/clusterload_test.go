@@ -130,6 +130,21 @@ func (n *node) cpu() time.Duration {
 	return time.Duration(u+s) * time.Second / 100 // USER_HZ
 }
 
+// heap is the process's in-use heap (its /metrics), in bytes.
+func (n *node) heap() int64 {
+	b, err := get(n.url + "/metrics")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "go_memstats_heap_inuse_bytes "); ok {
+			h, _ := strconv.ParseInt(v, 10, 64)
+			return h
+		}
+	}
+	return 0
+}
+
 // rss is the process's resident memory in bytes.
 func (n *node) rss() int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", n.cmd.Process.Pid))
@@ -313,6 +328,7 @@ type result struct {
 	cpuIdle             float64 // CPU seconds per second of the idle nodes, before the publishers
 	cpuPerRecNet        float64 // cpuPerRec less the idle nodes' share
 	rssPerRec           float64 // MiB of resident memory growth per live recording
+	heapPerRec          float64 // MiB of in-use heap growth per live recording (mean of 5 samples)
 	mbps                float64 // recorded (and, for S3, uploaded) megabits per second, all recordings
 	stopMedian, stopMax time.Duration
 	failover            time.Duration
@@ -335,9 +351,9 @@ func run(t *testing.T, name string, nodes []*node, n int, d time.Duration, c cli
 		idle1 += nd.cpu()
 	}
 	res.cpuIdle = (idle1 - idle0).Seconds() / 5
-	rss0 := map[*node]int64{}
+	rss0, heap0 := map[*node]int64{}, map[*node]int64{}
 	for _, nd := range nodes {
-		rss0[nd] = nd.rss()
+		rss0[nd], heap0[nd] = nd.rss(), nd.heap()
 	}
 	pubs := make([]*publisher, n)
 	ids := make([]string, n)
@@ -377,7 +393,14 @@ func run(t *testing.T, name string, nodes []*node, n int, d time.Duration, c cli
 		cpu0 += nd.cpu()
 	}
 	start := time.Now()
-	time.Sleep(d)
+	var heapSum int64
+	for i := range 5 {
+		time.Sleep(d / 5)
+		_ = i
+		for _, nd := range nodes {
+			heapSum += nd.heap() - heap0[nd]
+		}
+	}
 	var cpu1 time.Duration
 	var rss int64
 	for _, nd := range nodes {
@@ -396,6 +419,7 @@ func run(t *testing.T, name string, nodes []*node, n int, d time.Duration, c cli
 		res.cpuPerRec = (cpu1 - cpu0).Seconds() / window.Seconds() / float64(live)
 		res.cpuPerRecNet = ((cpu1-cpu0).Seconds()/window.Seconds() - res.cpuIdle) / float64(live)
 		res.rssPerRec = float64(rss) / float64(live) / (1 << 20)
+		res.heapPerRec = float64(heapSum) / 5 / float64(live) / (1 << 20)
 	}
 
 	// Failover (cluster only): lose the last node with its disk.
@@ -474,8 +498,8 @@ func run(t *testing.T, name string, nodes []*node, n int, d time.Duration, c cli
 
 func (r *result) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-30s %3d rec  CPU %.4f s/s per rec (%.4f less the idle nodes' %.4f s/s)  RSS %+.2f MiB per rec  %.2f Mb/s stored  stop→finished median %v max %v",
-		r.name, r.recordings, r.cpuPerRec, r.cpuPerRecNet, r.cpuIdle, r.rssPerRec, r.mbps, r.stopMedian.Round(time.Millisecond), r.stopMax.Round(time.Millisecond))
+	fmt.Fprintf(&b, "%-30s %3d rec  CPU %.4f s/s per rec (%.4f less the idle nodes' %.4f s/s)  heap %+.2f MiB, RSS %+.2f MiB per rec  %.2f Mb/s stored  stop→finished median %v max %v",
+		r.name, r.recordings, r.cpuPerRec, r.cpuPerRecNet, r.cpuIdle, r.heapPerRec, r.rssPerRec, r.mbps, r.stopMedian.Round(time.Millisecond), r.stopMax.Round(time.Millisecond))
 	if r.failoverRecs > 0 {
 		fmt.Fprintf(&b, "  failover of %d rec: %v (lost by catalog ≥ %v s)", r.failoverRecs, r.failover.Round(100*time.Millisecond), r.failoverLost)
 	}
