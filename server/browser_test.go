@@ -1,13 +1,16 @@
 package server
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gomediarecorder/mediarecorder/internal/browsertest"
 	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
+	"github.com/gomediarecorder/mediarecorder/internal/s3test"
 )
 
 // TestPageChromium drives the page in headless Chromium with its fake
@@ -86,4 +89,40 @@ func TestPageChromium(t *testing.T) {
 		t.Errorf("duration %.3f s, want %.3f to %.3f s (± 0.5)", p.Duration, out.Min, out.Max)
 	}
 	checkIncreasing(t, path)
+}
+
+// TestStoredMediaChromium: a recording kept in S3 (SeaweedFS) plays and
+// seeks in Chromium through GET .../media, which answers its Range
+// requests with ranged GETs on the object (no local copy is left).
+func TestStoredMediaChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	mediatest.RequireTool(t, "ffmpeg")
+	s3 := s3test.Shared(t)
+	b := browsertest.New(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", s3test.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.SecretKey)
+	t.Setenv("AWS_REGION", s3test.Region)
+	t.Setenv("AWS_ENDPOINT_URL_S3", s3.Endpoint)
+	s, hs := newTestServer(t, Config{Store: "s3://" + s3.Bucket + "/" + s3.Prefix})
+	pub := publish(t, hs.URL, "")
+	r := do(t, "POST", hs.URL+"/api/recordings", []byte(`{"session":"`+pub.session+`"}`))
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	m := decodeJSON[meta](t, r.body)
+	time.Sleep(4 * time.Second)
+	if r := do(t, "POST", hs.URL+"/api/recordings/"+m.ID+"/stop", nil); r.status != 200 {
+		t.Fatalf("stop: %d %s", r.status, r.body)
+	}
+	if _, err := os.Stat(filepath.Join(s.cfg.Dir, m.ID+".webm")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the spool file is still there (%v): the media would not come from the store", err)
+	}
+	checkMedia(t, hs.URL, m.ID, 4, 0.7)
+	res := b.PlayAndSeek(t, hs.URL+"/api/recordings/"+m.ID+"/media")
+	t.Logf("Chromium: %+v", res)
+	if res.Error != "" || !res.Seekable || !res.Seeked || res.Duration < 3.3 || res.Duration > 4.7 {
+		t.Errorf("Chromium did not play and seek the stored recording: %+v", res)
+	}
 }

@@ -1,28 +1,21 @@
 package server
 
 import (
-	"encoding/json"
-	"errors"
+	"context"
+	"path"
+	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/gomediarecorder/mediarecorder/catalog"
 )
 
-var bucketRecordings = []byte("recordings")
+// catalogTimeout bounds one catalog call made on behalf of a recording
+// (a row written, an event published), so that a catalog that is away
+// does not hold a recorder's callbacks for long.
+const catalogTimeout = 5 * time.Second
 
-// catalog is the bbolt database of recordings, one JSON entry per id.
-type catalog struct {
-	db *bolt.DB
-}
-
-// entry is what the catalog keeps about a recording.
-type entry struct {
-	meta
-	File     string `json:"file"`     // base name inside Dir
-	Finished bool   `json:"finished"` // the file was finished by the recorder (or recovery)
-}
-
-// meta is a recording as the API shows it.
+// meta is a recording as the API shows it: the catalog row's public
+// fields.
 type meta struct {
 	ID        string     `json:"id"`
 	Name      string     `json:"name,omitempty"`
@@ -34,57 +27,57 @@ type meta struct {
 	Created   time.Time  `json:"created"`
 	Error     *errorBody `json:"error,omitempty"`
 	Recovered bool       `json:"recovered,omitempty"`
+	// Lost is how many seconds a crash or a takeover lost (an estimate:
+	// the duration last known to the catalog beyond what was recovered).
+	Lost float64 `json:"lost,omitempty"`
+	// Node is the ID of the node that records (or recorded) it, in a
+	// cluster.
+	Node string `json:"node,omitempty"`
 }
 
-func openCatalog(path string) (*catalog, error) {
-	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 2 * time.Second})
-	if err != nil {
-		return nil, err
+// viewOf is the API's view of a catalog row.
+func viewOf(r catalog.Recording, cluster bool) meta {
+	m := meta{
+		ID: r.ID, Session: r.Session, State: r.State, MimeType: r.MimeType, Size: r.Size,
+		Duration: r.Duration, Created: r.Created, Recovered: r.Recovered, Lost: r.Lost,
 	}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketRecordings)
-		return err
-	}); err != nil {
-		db.Close()
-		return nil, err
+	if r.Error != nil {
+		m.Error = &errorBody{Name: r.Error.Name, Message: r.Error.Message}
 	}
-	return &catalog{db: db}, nil
-}
-
-func (c *catalog) put(e entry) error {
-	data, err := json.Marshal(e)
-	if err != nil {
-		return err
+	if cluster {
+		m.Node = r.Owner
 	}
-	return c.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketRecordings).Put([]byte(e.ID), data)
-	})
+	return m
 }
 
-func (c *catalog) delete(id string) error {
-	return c.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketRecordings).Delete([]byte(id))
-	})
-}
-
-// all returns every entry; entries that do not decode are skipped.
-func (c *catalog) all() ([]entry, error) {
-	var out []entry
-	err := c.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketRecordings).ForEach(func(k, v []byte) error {
-			var e entry
-			if json.Unmarshal(v, &e) == nil && e.ID == string(k) {
-				out = append(out, e)
-			}
-			return nil
-		})
-	})
-	return out, err
-}
-
-func (c *catalog) close() error {
-	if c == nil || c.db == nil {
-		return errors.New("server: catalog closed")
+// keyOf is the store key of a recording's media.
+func keyOf(r catalog.Recording) string {
+	if r.ObjectKey != "" {
+		return r.ObjectKey
 	}
-	return c.db.Close()
+	return r.File
+}
+
+// validRow reports whether a row's id and key may reach the filesystem
+// or the store: an id from newID and a key that is the id with an
+// extension (or a recovered copy's suffix).
+func validRow(r catalog.Recording) bool {
+	k := keyOf(r)
+	return validID(r.ID) && strings.HasPrefix(k, r.ID) && path.Base(k) == k && !strings.Contains(k, "..")
+}
+
+// put writes a row with a bounded wait, logging a failure.
+func (s *Server) put(r catalog.Recording) {
+	ctx, cancel := context.WithTimeout(context.Background(), catalogTimeout)
+	defer cancel()
+	if err := s.cat.Put(ctx, r); err != nil {
+		s.log.Error("catalog write failed", "recording", r.ID, "err", err)
+	}
+}
+
+// row returns a recording's catalog row.
+func (s *Server) row(ctx context.Context, id string) (catalog.Recording, error) {
+	ctx, cancel := context.WithTimeout(ctx, catalogTimeout)
+	defer cancel()
+	return s.cat.Get(ctx, id)
 }

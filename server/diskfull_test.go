@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
+	"github.com/gomediarecorder/mediarecorder/storage"
 )
 
 // TestDiskFull: the disk fills during a recording. The recorder fires
@@ -16,8 +17,16 @@ import (
 func TestDiskFull(t *testing.T) {
 	mediatest.RequireTool(t, "ffmpeg")
 	const limit = 150_000
-	recordingFile = func(f *os.File) io.WriteSeeker { return &mediatest.FullDisk{File: f, Limit: limit} }
-	t.Cleanup(func() { recordingFile = func(f *os.File) io.WriteSeeker { return f } })
+	recordingFile = func(w storage.Writer) io.WriteSeeker {
+		f, err := os.OpenFile(w.Name(), os.O_RDWR, 0)
+		if err != nil {
+			t.Error(err)
+			return w
+		}
+		t.Cleanup(func() { f.Close() })
+		return &mediatest.FullDisk{File: f, Limit: limit}
+	}
+	t.Cleanup(func() { recordingFile = func(w storage.Writer) io.WriteSeeker { return w } })
 	_, hs := newTestServer(t, Config{AutoRecord: true})
 	pub := publish(t, hs.URL, "")
 	rec := autoRecording(t, hs.URL)
@@ -69,7 +78,7 @@ func TestDiskFull(t *testing.T) {
 	}
 	// The server is fine: the session is still there and can record again
 	// once there is room.
-	recordingFile = func(f *os.File) io.WriteSeeker { return f }
+	recordingFile = func(w storage.Writer) io.WriteSeeker { return w }
 	if r := do(t, "POST", hs.URL+"/api/recordings", []byte(`{"session":"`+pub.session+`"}`)); r.status != 201 {
 		t.Errorf("a new recording after the full disk: %d %s", r.status, r.body)
 	}

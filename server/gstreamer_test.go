@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomediarecorder/mediarecorder/catalog"
 	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 )
 
@@ -148,11 +149,11 @@ func TestGStreamerWHIP(t *testing.T) {
 		}
 		// The state is "inactive" from the spec's stop on; the file and
 		// its catalog entry are finished by the stop event a moment later.
-		entries, err := s.cat.all()
+		entries, err := s.cat.List(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		i := slices.IndexFunc(entries, func(e entry) bool { return e.ID == rec.ID })
+		i := slices.IndexFunc(entries, func(e catalog.Recording) bool { return e.ID == rec.ID })
 		if i >= 0 && entries[i].Finished {
 			rec = decodeJSON[struct{ Recordings []meta }](t, do(t, "GET", hs.URL+"/api/recordings", nil, auth...).body).Recordings[0]
 			return true
@@ -169,11 +170,11 @@ func TestGStreamerWHIP(t *testing.T) {
 		t.Errorf("mimeType %q, want video/x-matroska;codecs=avc1,opus", rec.MimeType)
 	}
 
-	entries, err := s.cat.all()
+	entries, err := s.cat.List(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := slices.IndexFunc(entries, func(e entry) bool { return e.ID == rec.ID })
+	i := slices.IndexFunc(entries, func(e catalog.Recording) bool { return e.ID == rec.ID })
 	if i < 0 {
 		t.Fatalf("recording %s is not in the catalog", rec.ID)
 	}

@@ -168,7 +168,12 @@ func serveFile(w http.ResponseWriter, r *http.Request, name string, f *os.File) 
 		writeError(w, http.StatusInternalServerError, mediarecorder.NameUnknown, err.Error())
 		return
 	}
-	size, modtime := fi.Size(), fi.ModTime()
+	serveReaderAt(w, r, name, f, fi.Size(), fi.ModTime())
+}
+
+// serveReaderAt is serveFile for the first size bytes of ra, modified at
+// modtime (a file, or an object in the store read by ranged GETs).
+func serveReaderAt(w http.ResponseWriter, r *http.Request, name string, ra io.ReaderAt, size int64, modtime time.Time) {
 	h := r.Header.Get("Range")
 	if h != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && ifRangeHolds(r.Header.Get("If-Range"), modtime) {
 		ranges, err := parseRange(h, size)
@@ -192,5 +197,5 @@ func serveFile(w http.ResponseWriter, r *http.Request, name string, f *os.File) 
 			r.Header.Set("Range", "bytes="+strings.Join(specs, ","))
 		}
 	}
-	http.ServeContent(w, r, name, modtime, io.NewSectionReader(f, 0, size))
+	http.ServeContent(w, r, name, modtime, io.NewSectionReader(ra, 0, size))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"fmt"
+	"github.com/gomediarecorder/mediarecorder/catalog"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -28,9 +29,9 @@ func fakeRecording(t *testing.T, s *Server, size int, live bool) *recording {
 	if err := os.WriteFile(filepath.Join(s.cfg.Dir, id+".webm"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rc := &recording{s: s, changed: make(chan struct{}), e: entry{meta: meta{
+	rc := &recording{s: s, e: catalog.Recording{
 		ID: id, State: "inactive", MimeType: "video/webm", Size: int64(size), Created: time.Now().UTC(),
-	}, File: id + ".webm", Finished: true}}
+		File: id + ".webm", Finished: true}}
 	if live {
 		r, err := mediarecorder.New(mediarecorder.NewStream(mediarecorder.NewSampleTrack(mediarecorder.Codec{MimeType: "video/VP8", ClockRate: 90000})), mediarecorder.Options{})
 		if err != nil {

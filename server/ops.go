@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
-	bolt "go.etcd.io/bbolt"
 )
 
 // A readinessCheck is one thing /readyz checks: it returns nil when the
@@ -52,14 +51,9 @@ func (s *Server) readinessChecks() []readinessCheck {
 			os.Remove(f.Name())
 			return errors.Join(werr, cerr)
 		}},
-		checkFunc{"catalog", func(context.Context) error {
-			return s.cat.db.Update(func(tx *bolt.Tx) error {
-				b, err := tx.CreateBucketIfNotExists([]byte("ready"))
-				if err != nil {
-					return err
-				}
-				return b.Put([]byte("checked"), []byte(time.Now().UTC().Format(time.RFC3339Nano)))
-			})
+		checkFunc{"catalog", func(ctx context.Context) error {
+			// A heartbeat is a write to the catalog (bbolt or PostgreSQL).
+			return s.heartbeat(ctx)
 		}},
 	}
 }

@@ -1,55 +1,64 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gomediarecorder/mediarecorder"
+	"github.com/gomediarecorder/mediarecorder/catalog"
+	"github.com/gomediarecorder/mediarecorder/storage"
+	"github.com/gomediarecorder/mediarecorder/webm"
 )
 
 // stopWait is how long POST .../stop and DELETE wait for the file to be
 // finished before answering.
 const stopWait = 15 * time.Second
 
-// sseEvent is one event of a recording, as sent over SSE.
-type sseEvent struct {
-	name string
-	data string
-}
+// commitTimeout bounds the upload that finishes a recording in the
+// store; past it the upload is queued (storage.ErrQueued) and finished
+// by the store's queue.
+const commitTimeout = 10 * time.Second
 
-// recording is one recording: its catalog entry and, while it runs, its
-// recorder and file.
+// recording is one recording of this node: its catalog row and, while it
+// runs, its recorder and the store's writer.
 type recording struct {
 	s *Server
 
 	mu       sync.Mutex
-	e        entry
+	e        catalog.Recording
 	rec      *mediarecorder.Recorder // nil once stopped
-	f        *os.File
-	segStart time.Time     // when the current recording stretch began
-	active   time.Duration // recorded time before segStart
-	running  bool          // recording, not paused
-	events   []sseEvent
-	changed  chan struct{} // closed and replaced at each event
-	done     chan struct{} // closed when the file is finished
+	w        storage.Writer          // nil once finished
+	segStart time.Time               // when the current recording stretch began
+	active   time.Duration           // recorded time before segStart
+	running  bool                    // recording, not paused
+	done     chan struct{}           // closed when the file is finished
 }
 
-func (rc *recording) path() string { return filepath.Join(rc.s.cfg.Dir, rc.e.File) }
+// path is the recording's file in a local store (or the spool).
+func (rc *recording) path() string { return filepath.Join(rc.s.cfg.Dir, keyOf(rc.e)) }
 
 // view returns the recording as the API shows it.
 func (rc *recording) view() meta {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	m := rc.e.meta
+	return rc.viewLocked()
+}
+
+// viewLocked is view with rc.mu held.
+func (rc *recording) viewLocked() meta {
+	m := viewOf(rc.e, rc.s.node.cluster)
 	if rc.rec != nil {
 		m.State = string(rc.rec.State())
 		d := rc.active
@@ -57,29 +66,27 @@ func (rc *recording) view() meta {
 			d += time.Since(rc.segStart)
 		}
 		m.Duration = d.Seconds()
-		if rc.f != nil {
-			if st, err := rc.f.Stat(); err == nil {
-				m.Size = st.Size()
-			}
+		if rc.w != nil {
+			m.Size = rc.w.Size()
 		}
 	}
 	return m
 }
 
-// emit records an event and wakes the SSE streams. rc.mu is held.
+// emit publishes an event through the catalog, which delivers it to the
+// event streams on every node. rc.mu is held, so that events keep their
+// order.
 func (rc *recording) emit(name string, data any) {
 	b, _ := json.Marshal(data)
-	rc.events = append(rc.events, sseEvent{name: name, data: string(b)})
-	close(rc.changed)
-	rc.changed = make(chan struct{})
-}
-
-// save writes the entry to the catalog. rc.mu is held.
-func (rc *recording) save() {
-	if err := rc.s.cat.put(rc.e); err != nil {
-		rc.s.log.Error("catalog write failed", "recording", rc.e.ID, "err", err)
+	ctx, cancel := context.WithTimeout(context.Background(), catalogTimeout)
+	defer cancel()
+	if _, err := rc.s.cat.Publish(ctx, rc.e.ID, name, b); err != nil {
+		rc.s.log.Error("publishing an event failed", "recording", rc.e.ID, "event", name, "err", err)
 	}
 }
+
+// save writes the row to the catalog. rc.mu is held.
+func (rc *recording) save() { rc.s.put(rc.e) }
 
 // stopRecorder stops the recorder, if it runs.
 func (rc *recording) stopRecorder() {
@@ -135,9 +142,9 @@ func domMessage(err error) string {
 	return err.Error()
 }
 
-// recordingFile is what a recorder writes into: the file itself (tests
-// put a full disk in between).
-var recordingFile = func(f *os.File) io.WriteSeeker { return f }
+// recordingFile is what a recorder writes into: the store's writer
+// itself (tests put a full disk in between).
+var recordingFile = func(w storage.Writer) io.WriteSeeker { return w }
 
 // createRecording constructs and starts a recorder on ss. It returns the
 // HTTP status to answer with on failure.
@@ -152,28 +159,33 @@ func (s *Server) createRecording(ss *session, req createRequest) (*recording, in
 		return nil, st, err
 	}
 	id := newID()
-	name := id + ".webm" // when ContainerFor fails, so will Start
+	key := id + ".webm" // when ContainerFor fails, so will Start
 	if _, ext, err := mediarecorder.ContainerFor(ss.stream, req.MimeType); err == nil {
-		name = id + ext
+		key = id + ext
 	}
-	f, err := os.OpenFile(filepath.Join(s.cfg.Dir, name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	ctype, _, _ := mime.ParseMediaType(req.MimeType)
+	w, err := s.st.Create(s.ctx, key, storage.CreateOptions{ContentType: contentType(ctype)})
 	if err != nil {
 		return nil, http.StatusInternalServerError, &mediarecorder.DOMException{Name: mediarecorder.NameUnknown, Message: "creating the file: " + err.Error()}
 	}
-	rc := &recording{
-		s: s, rec: r, f: f,
-		e: entry{meta: meta{
-			ID: id, Name: req.Name, Session: ss.id, State: string(mediarecorder.StateInactive),
-			MimeType: req.MimeType, Created: time.Now().UTC().Truncate(time.Millisecond),
-		}, File: name},
-		changed: make(chan struct{}),
-		done:    make(chan struct{}),
+	e := catalog.Recording{
+		ID: id, Name: req.Name, Session: ss.id, State: string(mediarecorder.StateInactive),
+		MimeType: req.MimeType, Created: time.Now().UTC().Truncate(time.Millisecond), File: key,
+		Owner: s.node.id,
+	}
+	if s.s3 != nil {
+		e.ObjectKey = key
+	}
+	rc := &recording{s: s, rec: r, w: w, e: e, done: make(chan struct{})}
+	abort := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+		defer cancel()
+		_ = w.Abort(ctx)
 	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		f.Close()
-		os.Remove(f.Name())
+		abort()
 		return nil, http.StatusServiceUnavailable, &mediarecorder.DOMException{Name: mediarecorder.NameInvalidState, Message: "the server is shutting down"}
 	}
 	s.recs[id] = rc
@@ -185,14 +197,15 @@ func (s *Server) createRecording(ss *session, req createRequest) (*recording, in
 	rc.save()
 	rc.mu.Unlock()
 	timeslice := time.Duration(max(req.Timeslice, 0) * float64(time.Millisecond))
-	if err := r.StartFile(recordingFile(f), timeslice); err != nil {
+	if err := r.StartFile(recordingFile(w), timeslice); err != nil {
 		s.mu.Lock()
 		delete(s.recs, id)
 		s.mu.Unlock()
 		s.wg.Done()
-		f.Close()
-		os.Remove(f.Name())
-		_ = s.cat.delete(id)
+		abort()
+		ctx, cancel := context.WithTimeout(context.Background(), catalogTimeout)
+		_ = s.cat.Delete(ctx, id)
+		cancel()
 		st, _ := domStatus(err)
 		return nil, st, err
 	}
@@ -201,7 +214,7 @@ func (s *Server) createRecording(ss *session, req createRequest) (*recording, in
 	rc.segStart, rc.running = time.Now(), true
 	rc.mu.Unlock()
 	s.m.recordingsTotal.Add(1)
-	s.log.Info("recording started", "recording", id, "session", ss.id, "file", name)
+	s.log.Info("recording started", "recording", id, "session", ss.id, "key", key, "store", s.st.String())
 	return rc, 0, nil
 }
 
@@ -232,6 +245,7 @@ func (s *Server) installHandlers(rc *recording, r *mediarecorder.Recorder) {
 			rc.running = false
 		}
 		rc.e.State = string(mediarecorder.StatePaused)
+		rc.e.Duration = rc.active.Seconds()
 		rc.save()
 		rc.emit("pause", struct{}{})
 	})
@@ -254,51 +268,102 @@ func (s *Server) installHandlers(rc *recording, r *mediarecorder.Recorder) {
 		s.log.Warn("recording error", "recording", rc.e.ID, "name", name, "message", msg)
 		rc.mu.Lock()
 		defer rc.mu.Unlock()
-		rc.e.Error = &errorBody{Name: name, Message: msg}
-		rc.emit("error", rc.e.Error)
+		rc.e.Error = &catalog.Error{Name: name, Message: msg}
+		rc.emit("error", errorBody{Name: name, Message: msg})
 	})
 	r.OnStop(func() {
 		st := r.Stats()
 		s.m.droppedDone.Add(st.Dropped)
 		s.m.keyFrameReqsDone.Add(st.KeyFrameRequests)
+		stopped := time.Now()
+		w := rc.w
+		if err := w.Sync(); err != nil {
+			s.log.Warn("sync failed", "recording", rc.e.ID, "err", err)
+		}
+		size := w.Size()
+		var probed float64
+		if ext := filepath.Ext(rc.e.File); ext == ".webm" || ext == ".mkv" {
+			if p, err := webm.Probe(io.NewSectionReader(w, 0, size)); err == nil && p.Duration > 0 {
+				probed = p.Duration.Seconds()
+			}
+		}
+		// The upload of what the store still lacks (S3: the first part
+		// and the last), outside rc.mu: the API keeps answering.
+		ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+		cerr := w.Commit(ctx)
+		cancel()
+		committed := time.Since(stopped)
+		if errors.Is(cerr, storage.ErrQueued) {
+			s.log.Warn("store away: the upload is queued", "recording", rc.e.ID, "err", cerr)
+		}
 		rc.mu.Lock()
-		defer rc.mu.Unlock()
 		if rc.running {
 			rc.active += time.Since(rc.segStart)
 			rc.running = false
 		}
 		rc.e.Duration = rc.active.Seconds()
-		if err := rc.f.Sync(); err != nil {
-			s.log.Warn("sync failed", "recording", rc.e.ID, "err", err)
+		if probed > 0 {
+			rc.e.Duration = probed
 		}
-		if fi, err := rc.f.Stat(); err == nil {
-			rc.e.Size = fi.Size()
+		rc.e.Size = size
+		if cerr != nil && !errors.Is(cerr, storage.ErrQueued) {
+			s.log.Error("finishing the recording in the store failed", "recording", rc.e.ID, "err", cerr)
+			if rc.e.Error == nil {
+				rc.e.Error = &catalog.Error{Name: mediarecorder.NameUnknown, Message: "storing the recording: " + cerr.Error()}
+			}
 		}
-		if d := r.Duration(); d > 0 { // the media's length, as the finished file says
-			rc.e.Duration = d.Seconds()
-		}
-		rc.f.Close()
-		rc.f, rc.rec = nil, nil
+		rc.w, rc.rec = nil, nil
 		rc.e.State = string(mediarecorder.StateInactive)
-		rc.e.Finished = true
+		rc.e.Finished, rc.e.FinishedAt = true, time.Now().UTC()
 		rc.save()
 		rc.emit("stop", struct{}{})
+		id := rc.e.ID
+		rc.mu.Unlock()
+		s.mu.Lock()
+		if s.recs[id] == rc {
+			delete(s.recs, id)
+		}
+		s.mu.Unlock()
 		close(rc.done)
 		s.wg.Done()
-		s.log.Info("recording stopped", "recording", rc.e.ID, "size", rc.e.Size, "duration", rc.e.Duration,
+		s.log.Info("recording stopped", "recording", id, "size", size, "duration", rc.e.Duration, "commit", committed,
 			"dropped", st.Dropped, "skipped", st.Skipped, "keyFrameRequests", st.KeyFrameRequests)
 	})
 }
 
-func (s *Server) lookup(w http.ResponseWriter, r *http.Request) *recording {
+// find returns the recording of the request's {id}: this node's live
+// one (rc), or its catalog row. It answers 404 itself when there is
+// none and returns ok false.
+func (s *Server) find(w http.ResponseWriter, r *http.Request) (rc *recording, row catalog.Recording, ok bool) {
 	id := r.PathValue("id")
 	s.mu.Lock()
-	rc := s.recs[id]
+	rc = s.recs[id]
 	s.mu.Unlock()
-	if rc == nil {
-		writeError(w, http.StatusNotFound, "NotFoundError", "no such recording")
+	if rc != nil {
+		rc.mu.Lock()
+		row = rc.e
+		rc.mu.Unlock()
+		return rc, row, true
 	}
-	return rc
+	if validID(id) {
+		var err error
+		row, err = s.row(r.Context(), id)
+		if err == nil && validRow(row) {
+			return nil, row, true
+		}
+		if err != nil && !errors.Is(err, catalog.ErrNotFound) {
+			writeError(w, http.StatusServiceUnavailable, mediarecorder.NameUnknown, "the catalog is unavailable: "+err.Error())
+			return nil, row, false
+		}
+	}
+	writeError(w, http.StatusNotFound, "NotFoundError", "no such recording")
+	return nil, row, false
+}
+
+// elsewhere reports whether row is a recording still being made by
+// another node, which must answer for it.
+func (s *Server) elsewhere(row catalog.Recording) bool {
+	return !row.Finished && row.Owner != "" && row.Owner != s.node.id
 }
 
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
@@ -324,6 +389,10 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	ss := s.sessions[req.Session]
 	s.mu.Unlock()
 	if ss == nil {
+		if n := sessionNode(req.Session); s.node.cluster && n != "" && n != s.node.id {
+			s.forward(w, r, n, body)
+			return
+		}
 		writeError(w, http.StatusNotFound, "NotFoundError", "no such session")
 		return
 	}
@@ -339,15 +408,29 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), catalogTimeout)
+	rows, err := s.cat.List(ctx)
+	cancel()
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, mediarecorder.NameUnknown, "the catalog is unavailable: "+err.Error())
+		return
+	}
 	s.mu.Lock()
-	list := make([]*recording, 0, len(s.recs))
-	for _, rc := range s.recs {
-		list = append(list, rc)
+	live := make(map[string]*recording, len(s.recs))
+	for id, rc := range s.recs {
+		live[id] = rc
 	}
 	s.mu.Unlock()
-	out := make([]meta, 0, len(list))
-	for _, rc := range list {
-		out = append(out, rc.view())
+	out := make([]meta, 0, len(rows))
+	for _, row := range rows {
+		if !validRow(row) {
+			continue
+		}
+		if rc := live[row.ID]; rc != nil {
+			out = append(out, rc.view())
+			continue
+		}
+		out = append(out, viewOf(row, s.node.cluster))
 	}
 	slices.SortFunc(out, func(a, b meta) int {
 		if c := b.Created.Compare(a.Created); c != 0 {
@@ -359,32 +442,45 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
-	if rc := s.lookup(w, r); rc != nil {
+	rc, row, ok := s.find(w, r)
+	switch {
+	case !ok:
+	case rc != nil:
 		writeJSON(w, http.StatusOK, rc.view())
+	default:
+		writeJSON(w, http.StatusOK, viewOf(row, s.node.cluster))
 	}
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
-	rc := s.lookup(w, r)
-	if rc == nil {
+	rc, row, ok := s.find(w, r)
+	if !ok {
 		return
 	}
-	rc.stopRecorder()
-	rc.wait(stopWait)
-	s.mu.Lock()
-	delete(s.recs, rc.e.ID)
-	s.mu.Unlock()
-	rc.mu.Lock()
-	path := rc.path()
-	rc.mu.Unlock()
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		s.log.Warn("removing a recording", "recording", rc.e.ID, "err", err)
+	if rc == nil && s.elsewhere(row) {
+		s.forward(w, r, row.Owner, nil)
+		return
 	}
-	if err := s.cat.delete(rc.e.ID); err != nil {
+	if rc != nil {
+		rc.stopRecorder()
+		rc.wait(stopWait)
+		s.mu.Lock()
+		delete(s.recs, rc.e.ID)
+		s.mu.Unlock()
+		rc.mu.Lock()
+		row = rc.e
+		rc.mu.Unlock()
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	if err := s.st.Delete(ctx, keyOf(row)); err != nil {
+		s.log.Warn("removing a recording", "recording", row.ID, "err", err)
+	}
+	if err := s.cat.Delete(ctx, row.ID); err != nil {
 		writeError(w, http.StatusInternalServerError, mediarecorder.NameUnknown, err.Error())
 		return
 	}
-	s.log.Info("recording deleted", "recording", rc.e.ID)
+	s.log.Info("recording deleted", "recording", row.ID)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -396,13 +492,20 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NotFoundError", "no such action: "+action)
 		return
 	}
-	rc := s.lookup(w, r)
-	if rc == nil {
+	rc, row, ok := s.find(w, r)
+	if !ok {
 		return
 	}
-	rc.mu.Lock()
-	rec := rc.rec
-	rc.mu.Unlock()
+	if rc == nil && s.elsewhere(row) {
+		s.forward(w, r, row.Owner, nil)
+		return
+	}
+	var rec *mediarecorder.Recorder
+	if rc != nil {
+		rc.mu.Lock()
+		rec = rc.rec
+		rc.mu.Unlock()
+	}
 	if rec == nil {
 		writeError(w, http.StatusConflict, mediarecorder.NameInvalidState, action+"() on an inactive recording")
 		return
@@ -430,38 +533,81 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
-	rc := s.lookup(w, r)
-	if rc == nil {
+	rc, row, ok := s.find(w, r)
+	if !ok {
 		return
 	}
-	m := rc.view()
-	rc.mu.Lock()
-	name := rc.e.File
-	rc.mu.Unlock()
-	if !validID(strings.TrimSuffix(name, filepath.Ext(name))) {
-		writeError(w, http.StatusNotFound, "NotFoundError", "no media for this recording")
+	if rc == nil && s.elsewhere(row) {
+		// Its bytes are in the owner's spool.
+		s.forward(w, r, row.Owner, nil)
 		return
 	}
-	f, err := os.Open(filepath.Join(s.cfg.Dir, name))
-	if err != nil {
-		writeError(w, http.StatusNotFound, "NotFoundError", "no media for this recording")
-		return
-	}
-	defer f.Close()
-	ct := m.MimeType
+	name := keyOf(row)
+	noMedia := func() { writeError(w, http.StatusNotFound, "NotFoundError", "no media for this recording") }
+	ct := row.MimeType
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	w.Header().Set("Content-Type", ct)
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s"`, name))
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s"`, name))
+	h.Set("Cache-Control", "no-store")
+	var spool string
+	if rc != nil {
+		rc.mu.Lock()
+		if rc.w != nil {
+			spool = rc.w.Name()
+		}
+		rc.mu.Unlock()
+	}
+	if spool == "" && s.s3 != nil {
+		o, err := s.st.Open(r.Context(), name)
+		if err == nil {
+			defer o.Close()
+			info := o.Info()
+			serveReaderAt(w, r, name, o, info.Size, info.ModTime)
+			return
+		}
+		if !errors.Is(err, storage.ErrNotFound) {
+			writeError(w, http.StatusBadGateway, mediarecorder.NameUnknown, "the store: "+err.Error())
+			return
+		}
+		// Not uploaded yet (queued while the store was away): the spool.
+	}
+	if spool == "" {
+		spool = filepath.Join(s.cfg.Dir, name)
+	}
+	f, err := os.Open(spool)
+	if err != nil {
+		h.Del("Content-Disposition")
+		noMedia()
+		return
+	}
+	defer f.Close()
 	serveFile(w, r, name, f)
 }
 
+// finishedIdle is how long the event stream of a finished recording
+// waits for more of its stored events before it ends (a recording
+// finished before a restart has none).
+const finishedIdle = 300 * time.Millisecond
+
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
-	rc := s.lookup(w, r)
-	if rc == nil {
+	rc, row, ok := s.find(w, r)
+	if !ok {
 		return
+	}
+	finished := row.Finished
+	if rc != nil {
+		rc.mu.Lock()
+		finished = rc.rec == nil && rc.e.Finished
+		rc.mu.Unlock()
+	}
+	var after int64
+	if v := r.Header.Get("Last-Event-ID"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+			after = n
+		}
 	}
 	fl, _ := w.(http.Flusher)
 	h := w.Header()
@@ -473,29 +619,47 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if fl != nil {
 		fl.Flush()
 	}
-	next := 0
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.ctx.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	events, unsub := s.cat.Subscribe(ctx, row.ID, after)
+	defer unsub()
 	keepalive := time.NewTicker(15 * time.Second)
 	defer keepalive.Stop()
+	var idle <-chan time.Time
+	if finished {
+		idle = time.After(finishedIdle)
+	}
 	for {
-		rc.mu.Lock()
-		evs := slices.Clone(rc.events[next:])
-		changed := rc.changed
-		live := rc.rec != nil
-		rc.mu.Unlock()
-		for _, ev := range evs {
-			next++
-			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", next, ev.name, ev.data); err != nil {
+		select {
+		case ev, ok := <-events:
+			if !ok {
 				return
 			}
-		}
-		if fl != nil && len(evs) > 0 {
-			fl.Flush()
-		}
-		if !live {
+			data := ev.Data
+			if len(data) == 0 {
+				data = []byte("{}")
+			}
+			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.Seq, ev.Name, data); err != nil {
+				return
+			}
+			if fl != nil {
+				fl.Flush()
+			}
+			if ev.Name == "stop" {
+				return
+			}
+			if finished {
+				idle = time.After(finishedIdle)
+			}
+		case <-idle:
 			return
-		}
-		select {
-		case <-changed:
 		case <-keepalive.C:
 			if _, err := io.WriteString(w, ": keepalive\n\n"); err != nil {
 				return
@@ -503,9 +667,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			if fl != nil {
 				fl.Flush()
 			}
-		case <-r.Context().Done():
-			return
-		case <-s.ctx.Done():
+		case <-ctx.Done():
 			return
 		}
 	}

@@ -19,13 +19,14 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gomediarecorder/mediarecorder"
+	"github.com/gomediarecorder/mediarecorder/catalog"
+	"github.com/gomediarecorder/mediarecorder/storage"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -122,6 +123,34 @@ type Config struct {
 	// UDPPortMin and UDPPortMax bound the UDP ports of the sessions when
 	// UDPPort is not set (one port per session and network interface).
 	UDPPortMin, UDPPortMax uint16
+	// Storage and cluster (docs/cluster.md). All empty: recordings in
+	// Dir, the catalog in Dir/catalog.db, a single node.
+
+	// Store is where recordings are kept: "" (or a directory, or
+	// file://DIR) for a local directory, Dir by default; s3://BUCKET/PREFIX
+	// for S3-compatible storage, with credentials, region and endpoint
+	// from the AWS_* environment variables, Dir then being the spool.
+	Store string
+	// Catalog is the recordings' catalog: "" for the bbolt file
+	// Dir/catalog.db; a postgres:// URL for one shared by a cluster's
+	// nodes (events between nodes, heartbeats, failover).
+	Catalog string
+	// Advertise is the URL at which the other nodes and WHIP clients
+	// reach this node (http://host:port); required with a PostgreSQL
+	// catalog.
+	Advertise string
+	// NodeID names this node in the catalog; "" derives it from
+	// Advertise (a restart with the same Advertise gets its recordings
+	// back).
+	NodeID string
+	// FlushInterval is how often a recording into S3 also stores the
+	// bytes not yet in a part, bounding what a node lost with its disk
+	// loses; 0 means DefaultFlushInterval in a cluster and none on a
+	// single node, negative none.
+	FlushInterval time.Duration
+	// StaleAfter is how long a node may miss heartbeats before another
+	// takes its recordings over; 0 means catalog.DefaultStaleAfter.
+	StaleAfter time.Duration
 }
 
 // Server is the recording server. Its methods are safe for concurrent use.
@@ -129,7 +158,10 @@ type Server struct {
 	cfg  Config
 	lim  limits
 	log  *slog.Logger
-	cat  *catalog
+	cat  catalog.Catalog
+	st   storage.Store
+	s3   *storage.S3 // st, when it is S3
+	node nodeInfo
 	api  *webrtc.API
 	mux  *http.ServeMux
 	ctx  context.Context
@@ -139,7 +171,9 @@ type Server struct {
 	sessions map[string]*session
 	recs     map[string]*recording // every known recording, live or not
 	closed   bool
-	wg       sync.WaitGroup // live recordings
+	wg       sync.WaitGroup       // live recordings
+	bg       sync.WaitGroup       // heartbeats, claims, the upload queue
+	spooled  map[string]fixResult // spool files repaired at start-up, by key
 
 	m     metrics
 	slots slots // WHIP sessions held, answered or not
@@ -185,13 +219,8 @@ func New(cfg Config) (*Server, error) {
 	probe.Close()
 	os.Remove(probe.Name())
 
-	cat, err := openCatalog(filepath.Join(cfg.Dir, "catalog.db"))
-	if err != nil {
-		return nil, fmt.Errorf("server: catalog in %s: %w", cfg.Dir, err)
-	}
 	dep, err := openDeployment(cfg, lg)
 	if err != nil {
-		cat.close()
 		return nil, err
 	}
 	api, err := newWebRTCAPI(func(se *webrtc.SettingEngine) error {
@@ -199,20 +228,18 @@ func New(cfg Config) (*Server, error) {
 		return dep.icenet.apply(cfg, se)
 	})
 	if err != nil {
-		cat.close()
 		_ = dep.icenet.close()
 		return nil, fmt.Errorf("server: webrtc: %w", err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Server{
-		cfg: cfg, lim: limitsOf(cfg), log: lg, cat: cat, api: api, ctx: ctx, stop: stop,
+		cfg: cfg, lim: limitsOf(cfg), log: lg, api: api, ctx: ctx, stop: stop,
 		sessions: map[string]*session{},
 		recs:     map[string]*recording{},
 		base:     dep.base, certs: dep.certs, icenet: dep.icenet,
 	}
-	if err := s.loadCatalog(); err != nil {
+	if err := s.openBackends(); err != nil {
 		stop()
-		cat.close()
 		_ = dep.icenet.close()
 		return nil, err
 	}
@@ -347,7 +374,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		ss.close()
 	}
 	s.stop()
-	if cerr := s.cat.close(); err == nil {
+	s.bg.Wait()
+	if cerr := s.closeBackends(); err == nil {
 		err = cerr
 	}
 	if ierr := s.icenet.close(); err == nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
+	bolt "go.etcd.io/bbolt"
 )
 
 const testToken = "s3cret"
@@ -284,8 +285,10 @@ func publish(t *testing.T, base, token string) *publisher {
 		t.Errorf("answer Content-Type %q", ct)
 	}
 	loc := r.header.Get("Location")
-	session, ok := strings.CutPrefix(loc, "/whip/")
-	if !ok || !validID(session) {
+	// Relative on a single node; absolute, with the node's prefix, in a
+	// cluster.
+	_, session, ok := strings.Cut(loc, "/whip/")
+	if !ok || !validID(session[strings.LastIndex(session, "-")+1:]) {
 		t.Fatalf("Location %q", loc)
 	}
 	if !strings.Contains(string(r.body), "a=candidate") {
@@ -660,19 +663,32 @@ func TestRecovery(t *testing.T) {
 		t.Fatalf("the crashed file should not be seekable: %+v %v", p, err)
 	}
 
-	cat, err := openCatalog(filepath.Join(dir, "catalog.db"))
+	// The catalog.db of earlier versions: one JSON row per id, no owner.
+	db, err := bolt.Open(filepath.Join(dir, "catalog.db"), 0o644, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	created := time.Now().UTC().Truncate(time.Second)
-	if err := cat.put(entry{meta: meta{ID: id, Session: "gone", State: "recording", MimeType: "video/webm;codecs=vp8", Created: created}, File: id + ".webm"}); err != nil {
+	rows := map[string]string{
+		id: `{"id":"` + id + `","session":"gone","state":"recording","mimeType":"video/webm;codecs=vp8","size":0,"duration":0,"created":"` + created.Format(time.RFC3339Nano) + `","file":"` + id + `.webm","finished":false}`,
+		// An entry with an id that must not reach the filesystem is ignored.
+		"../../x": `{"id":"../../x","file":"../../x.webm","finished":false}`,
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte("recordings"))
+		if err != nil {
+			return err
+		}
+		for k, v := range rows {
+			if err := b.Put([]byte(k), []byte(v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
-	// An entry with an id that must not reach the filesystem is ignored.
-	if err := cat.put(entry{meta: meta{ID: "../../x"}, File: "../../x.webm"}); err != nil {
-		t.Fatal(err)
-	}
-	cat.close()
+	db.Close()
 
 	_, hs := newTestServer(t, Config{Dir: dir})
 	r2 := do(t, "GET", hs.URL+"/api/recordings/"+id, nil)

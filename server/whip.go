@@ -248,6 +248,13 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, errPerAddr) {
 			msg = fmt.Sprintf("at most %d sessions at once from one address", s.lim.sessionsPerAddr)
 		}
+		if to, ok := s.roomyNode(r.Context()); ok && errors.Is(err, errCapacity) {
+			// RFC 9725 §4.5: redirect to a node of the cluster with room.
+			s.log.Info("whip: at capacity, redirecting", "remote", r.RemoteAddr, "to", to)
+			w.Header().Set("Location", to+"/whip")
+			writeError(w, http.StatusTemporaryRedirect, "QuotaExceededError", msg+"; try "+to+"/whip")
+			return
+		}
 		s.log.Warn("whip: session refused", "remote", r.RemoteAddr, "reason", msg)
 		w.Header().Set("Retry-After", s.lim.retryAfter())
 		writeError(w, http.StatusServiceUnavailable, "QuotaExceededError", msg)
@@ -260,7 +267,7 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ss := &session{
-		id: newID(), s: s, pc: pc, stream: mediarecorder.NewStream(), clock: rtpsource.NewSession(), created: time.Now(),
+		id: s.sessionID(), s: s, pc: pc, stream: mediarecorder.NewStream(), clock: rtpsource.NewSession(), created: time.Now(),
 		addr: addr, expected: expected, ready: make(chan struct{}), ended: make(chan struct{}),
 	}
 	pc.OnTrack(func(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
@@ -330,7 +337,11 @@ func (s *Server) handleWHIP(w http.ResponseWriter, r *http.Request) {
 		go s.autoRecord(ss)
 	}
 	w.Header().Set("Content-Type", "application/sdp")
-	w.Header().Set("Location", "/whip/"+ss.id)
+	loc := "/whip/" + ss.id
+	if s.node.cluster {
+		loc = s.node.url + loc // absolute: the session stays on this node
+	}
+	w.Header().Set("Location", loc)
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, pc.LocalDescription().SDP)
 }
@@ -408,6 +419,10 @@ func (s *Server) handleWHIPDelete(w http.ResponseWriter, r *http.Request) {
 	ss := s.sessions[id]
 	s.mu.Unlock()
 	if ss == nil {
+		if n := sessionNode(id); s.node.cluster && n != "" && n != s.node.id {
+			s.forward(w, r, n, nil)
+			return
+		}
 		writeError(w, http.StatusNotFound, "NotFoundError", "no such session")
 		return
 	}

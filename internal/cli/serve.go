@@ -26,6 +26,7 @@ func serveCmd(fs *flag.FlagSet, stdout, stderr io.Writer) func() error {
 	auto := fs.Bool("autorecord", false, "start a recording for every new WHIP session")
 	lim := limitFlags(fs)
 	dep := deployFlags(fs) // deploy.go
+	cl := clusterFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: mediarecorder serve [flags]\n\n"+
 			"Runs the recording server: WHIP ingest, the MediaRecorder HTTP API, live events and a web page.\n"+
@@ -46,7 +47,7 @@ func serveCmd(fs *flag.FlagSet, stdout, stderr io.Writer) func() error {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		return serve(ctx, serveConfig{addr: *addr, dir: *dir, token: *token, cors: *cors, auto: *auto, limits: lim(), deploy: dc, stdout: stdout, stderr: stderr})
+		return serve(ctx, serveConfig{addr: *addr, dir: *dir, token: *token, cors: *cors, auto: *auto, limits: lim(), deploy: dc, cluster: cl(), stdout: stdout, stderr: stderr})
 	}
 }
 
@@ -83,11 +84,40 @@ func limitFlags(fs *flag.FlagSet) func() server.Config {
 	}
 }
 
+// clusterFlags defines the flags of the store, the catalog and the
+// node's place in a cluster; the function it returns gives them as a
+// server.Config.
+func clusterFlags(fs *flag.FlagSet) func() server.Config {
+	store := fs.String("store", "", "where recordings are kept: a directory (default: -dir) or s3://BUCKET/PREFIX (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3 from the environment; -dir is then the spool)")
+	cat := fs.String("catalog", "", "the recordings' catalog: a bbolt file (default: DIR/catalog.db) or postgres://… shared by the nodes of a cluster")
+	adv := fs.String("advertise", "", "the URL other nodes and WHIP clients reach this node at (default: http:// and the listening address)")
+	node := fs.String("node-id", "", "this node's name in the catalog (default: derived from -advertise)")
+	flush := fs.Duration("flush-interval", 0, "with -store s3://: also store the bytes not yet in a part this often, the most a node lost with its disk loses (default: 1s with a postgres catalog, off otherwise)")
+	return func() server.Config {
+		return server.Config{Store: *store, Catalog: *cat, Advertise: *adv, NodeID: *node, FlushInterval: *flush}
+	}
+}
+
+// advertiseOf is the default advertise URL of a node listening on addr.
+func advertiseOf(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 type serveConfig struct {
 	addr, dir, token, cors string
 	auto                   bool
 	limits                 server.Config // its limit and timeout fields only
 	deploy                 deployConfig
+	cluster                server.Config // its store, catalog and node fields only
 	stdout, stderr         io.Writer
 }
 
@@ -98,13 +128,17 @@ func serve(ctx context.Context, c serveConfig) error {
 	cfg := c.limits
 	c.deploy.apply(&cfg)
 	cfg.Dir, cfg.Token, cfg.CORSOrigin, cfg.AutoRecord, cfg.Logger = c.dir, c.token, c.cors, c.auto, log
-	srv, err := server.New(cfg)
+	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", c.addr)
+	cfg.Store, cfg.Catalog, cfg.Advertise, cfg.NodeID, cfg.FlushInterval = c.cluster.Store, c.cluster.Catalog, c.cluster.Advertise, c.cluster.NodeID, c.cluster.FlushInterval
+	if cfg.Advertise == "" {
+		cfg.Advertise = advertiseOf(ln.Addr())
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
-		_ = srv.Shutdown(context.Background())
+		ln.Close()
 		return err
 	}
 	hs := srv.HTTPServer()
