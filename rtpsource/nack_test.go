@@ -139,7 +139,5 @@ func TestLoopbackNACK(t *testing.T) {
 	if st.Frames < frames-6 { // the first and last few may be in flight
 		t.Errorf("%d frames published of %d sent", st.Frames, frames)
 	}
-	if out := mediatest.Decode(t, path); out != "" {
-		t.Errorf("ffmpeg: %s", out)
-	}
+	mediatest.DecodeVFR(t, path) // a live recording: arrival times; reports what it finds
 }
