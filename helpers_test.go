@@ -18,7 +18,6 @@ type eventLog struct {
 	states  []State // State() inside each handler
 	mimes   []string
 	stopped chan struct{}
-	goids   map[string]bool
 }
 
 func watch(r *Recorder) *eventLog {

@@ -574,9 +574,7 @@ func TestBadInput(t *testing.T) {
 		return out
 	}
 	noKey := media{codec: vp8.codec}
-	for _, s := range vp8.samples[1:30] {
-		noKey.samples = append(noKey.samples, s)
-	}
+	noKey.samples = append(noKey.samples, vp8.samples[1:30]...)
 	noSPS := media{codec: h.codec}
 	for _, s := range h.samples {
 		var b []byte

@@ -30,16 +30,16 @@ func newWebMMuxer(cfg config, tracks []*recTrack, out io.WriteSeeker, live bool)
 		c := t.cfg
 		switch t.codec {
 		case codecVP8:
-			e.Type, e.CodecID = webm.TrackTypeVideo, "V_VP8"
+			e.Type, e.CodecID = webm.TrackTypeVideo, webm.CodecIDVP8
 		case codecVP9:
-			e.Type, e.CodecID = webm.TrackTypeVideo, "V_VP9"
+			e.Type, e.CodecID = webm.TrackTypeVideo, webm.CodecIDVP9
 		case codecAV1:
-			e.Type, e.CodecID = webm.TrackTypeVideo, "V_AV1"
+			e.Type, e.CodecID = webm.TrackTypeVideo, webm.CodecIDAV1
 		case codecH264:
-			e.Type, e.CodecID = webm.TrackTypeVideo, "V_MPEG4/ISO/AVC"
+			e.Type, e.CodecID = webm.TrackTypeVideo, webm.CodecIDH264
 			opts.AllowReorder = true // B-frames: block timestamps are presentation times
 		case codecOpus:
-			e.Type, e.CodecID = webm.TrackTypeAudio, "A_OPUS"
+			e.Type, e.CodecID = webm.TrackTypeAudio, webm.CodecIDOpus
 			head := opus.DefaultHead(c.channels, 48000)
 			head.PreSkip = 0 // the source's encoder delay is unknown
 			e.CodecPrivate, _ = head.MarshalBinary()
@@ -47,7 +47,7 @@ func newWebMMuxer(cfg config, tracks []*recTrack, out io.WriteSeeker, live bool)
 			e.SamplingFrequency = 48000
 			e.Channels = c.channels
 		case codecPCM:
-			e.Type, e.CodecID = webm.TrackTypeAudio, "A_PCM/INT/LIT"
+			e.Type, e.CodecID = webm.TrackTypeAudio, webm.CodecIDPCM
 			e.SamplingFrequency = float64(c.sampleRate)
 			e.Channels = c.channels
 			e.BitDepth = 16

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -484,30 +485,35 @@ func TestStopWhilePaused(t *testing.T) {
 
 // With a timeslice, blobs come as media accumulates, before stop.
 func TestTimesliceBlobs(t *testing.T) {
-	tr := pcmTrack()
-	r := mustNew(t, NewStream(tr), Options{})
-	l := watch(r)
-	must(t, r.Start(100*time.Millisecond))
-	for i := range 50 { // 1 s of audio
-		must(t, tr.WriteSample(pcm20ms(i)))
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(l.names()) < 9 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	names := l.names()
-	if len(names) < 9 {
-		t.Fatalf("events before stop: %v", names)
-	}
-	must(t, r.Stop())
-	l.waitStop(t)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for i, b := range l.blobs[1:] {
-		if d := b.Timecode - l.blobs[i].Timecode; d < 100 {
-			t.Errorf("blob %d came %v ms after the previous one, timeslice is 100 ms", i+1, d)
+	// On synctest's clock: the 100 ms timeslices and the polling below
+	// take no real time and do not depend on the machine's load.
+	synctest.Test(t, func(t *testing.T) {
+		useBubbleClock(t)
+		tr := pcmTrack()
+		r := mustNew(t, NewStream(tr), Options{})
+		l := watch(r)
+		must(t, r.Start(100*time.Millisecond))
+		for i := range 50 { // 1 s of audio
+			must(t, tr.WriteSample(pcm20ms(i)))
 		}
-	}
+		deadline := time.Now().Add(5 * time.Second)
+		for len(l.names()) < 9 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		names := l.names()
+		if len(names) < 9 {
+			t.Fatalf("events before stop: %v", names)
+		}
+		must(t, r.Stop())
+		l.waitStop(t)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for i, b := range l.blobs[1:] {
+			if d := b.Timecode - l.blobs[i].Timecode; d < 100 {
+				t.Errorf("blob %d came %v ms after the previous one, timeslice is 100 ms", i+1, d)
+			}
+		}
+	})
 }
 
 // The constructor throws NotSupportedError for every type IsTypeSupported

@@ -103,25 +103,23 @@ type recTrack struct {
 	ended       atomic.Bool
 
 	// Owned by run.
-	cfg          trackConfig
-	configured   bool
-	excluded     bool // left out of the file: never configured in time
-	needKey      bool
-	epoch        uint64
-	last         time.Duration
-	lastDur      time.Duration // how long the last sample written plays (at least 1 ms)
-	typDur       time.Duration // the latest real (>= 2 ms) duration of the track's samples
-	period       time.Duration // video: average spacing of the frames as they came
-	inPrev       time.Duration // video: the previous frame's timestamp as it came
-	inEpoch      uint64
-	inPrevSet    bool
-	wrote        bool
-	lastKey      time.Duration
-	framesSince  uint64
-	lastKeyReq   time.Time
-	scratch      []byte
-	lastRequeued bool
-	order        *h264Order // H.264 in Matroska or MP4: presentation times from picture order
+	cfg         trackConfig
+	configured  bool
+	excluded    bool // left out of the file: never configured in time
+	needKey     bool
+	epoch       uint64
+	last        time.Duration
+	lastDur     time.Duration // how long the last sample written plays (at least 1 ms)
+	typDur      time.Duration // the latest real (>= 2 ms) duration of the track's samples
+	period      time.Duration // video: average spacing of the frames as they came
+	inPrev      time.Duration // video: the previous frame's timestamp as it came
+	inEpoch     uint64
+	inPrevSet   bool
+	wrote       bool
+	lastKey     time.Duration
+	framesSince uint64
+	lastKeyReq  time.Time
+	order       *h264Order // H.264 in Matroska or MP4: presentation times from picture order
 }
 
 // WriteSample implements Sink.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gomediarecorder/mediarecorder/internal/id"
@@ -12,15 +13,22 @@ import (
 // ErrTrackEnded is returned by SampleTrack.WriteSample once the track has ended.
 var ErrTrackEnded = errors.New("mediarecorder: track has ended")
 
-// epoch is the origin of the clock that SampleTracks stamp their first
-// sample with, so that tracks fed at the same moment start together.
-var epoch = time.Now()
+// clockOrigin is the origin of the clock that SampleTracks stamp their
+// first sample with (Now), so that tracks fed at the same moment start
+// together. It is read through a pointer so that a test can move it into
+// a testing/synctest bubble, whose clock starts in 2000 (useBubbleClock).
+var clockOrigin atomic.Pointer[time.Time]
+
+func init() {
+	origin := time.Now()
+	clockOrigin.Store(&origin)
+}
 
 // Now returns the current time on the clock that SampleTrack stamps
 // samples with. Producers that know their samples' times (files, RTP) pass
 // Now()+offset to WriteSampleAt, so that their tracks line up with each
 // other and with tracks fed by WriteSample.
-func Now() time.Duration { return time.Since(epoch) }
+func Now() time.Duration { return time.Since(*clockOrigin.Load()) }
 
 // SampleTrack is a Track that Go code feeds by hand, like pion's
 // TrackLocalStaticSample: each WriteSample is one frame or packet.
@@ -106,7 +114,7 @@ func (t *SampleTrack) write(s Sample, at time.Duration, explicit bool) error {
 		t.next = at
 	case !t.started:
 		t.started = true
-		t.next = time.Since(epoch)
+		t.next = Now()
 	}
 	if s.Duration <= 0 {
 		// Audio durations follow from the data when the caller gave none.

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
@@ -276,30 +277,37 @@ func TestWriteSampleAt(t *testing.T) {
 // resume, as a jitter buffer does) keep the time before the pause; the
 // paused time is still cut out.
 func TestPauseLateFrames(t *testing.T) {
-	tr := pcmTrack()
-	r := mustNew(t, NewStream(tr), Options{})
-	l := watch(r)
-	must(t, r.Start(0))
-	base := Now() - time.Second // one second of audio captured up to now
-	for i := range 45 {
-		must(t, tr.WriteSampleAt(pcm20ms(i), base+time.Duration(i)*20*time.Millisecond))
-	}
-	time.Sleep(50 * time.Millisecond)
-	must(t, r.Pause())
-	time.Sleep(400 * time.Millisecond)
-	must(t, r.Resume())
-	// Late: the last 100 ms before the pause.
-	for i := 45; i < 50; i++ {
-		must(t, tr.WriteSampleAt(pcm20ms(i), base+time.Duration(i)*20*time.Millisecond))
-	}
-	// Then 500 ms captured after the resume.
-	after := Now()
-	for i := range 25 {
-		must(t, tr.WriteSampleAt(pcm20ms(i), after+time.Duration(i)*20*time.Millisecond))
-	}
-	must(t, r.Stop())
-	l.waitStop(t)
-	p := mediatest.FFprobe(t, writeTemp(t, l.data()))
+	// On synctest's clock: the pause lasts exactly 400 ms whatever the
+	// machine's load.
+	var data []byte
+	synctest.Test(t, func(t *testing.T) {
+		useBubbleClock(t)
+		tr := pcmTrack()
+		r := mustNew(t, NewStream(tr), Options{})
+		l := watch(r)
+		must(t, r.Start(0))
+		base := Now() - time.Second // one second of audio captured up to now
+		for i := range 45 {
+			must(t, tr.WriteSampleAt(pcm20ms(i), base+time.Duration(i)*20*time.Millisecond))
+		}
+		time.Sleep(50 * time.Millisecond)
+		must(t, r.Pause())
+		time.Sleep(400 * time.Millisecond)
+		must(t, r.Resume())
+		// Late: the last 100 ms before the pause.
+		for i := 45; i < 50; i++ {
+			must(t, tr.WriteSampleAt(pcm20ms(i), base+time.Duration(i)*20*time.Millisecond))
+		}
+		// Then 500 ms captured after the resume.
+		after := Now()
+		for i := range 25 {
+			must(t, tr.WriteSampleAt(pcm20ms(i), after+time.Duration(i)*20*time.Millisecond))
+		}
+		must(t, r.Stop())
+		l.waitStop(t)
+		data = l.data()
+	})
+	p := mediatest.FFprobe(t, writeTemp(t, data))
 	// 1 s before the pause + 0.5 s after; the 0.4 s pause is gone.
 	if p.Duration < 1.4 || p.Duration > 1.6 {
 		t.Errorf("duration %.3f s, want 1.5 s", p.Duration)

@@ -118,17 +118,17 @@ func openWebM(r io.Reader) (*openInfo, error) {
 func webmTrackFor(e webm.TrackEntry) (t *webmTrack, c mediarecorder.Codec, ok bool) {
 	t = &webmTrack{num: e.Number, pending: -1}
 	switch e.CodecID {
-	case "V_VP8":
+	case webm.CodecIDVP8:
 		t.codec, c.MimeType = webmVP8, "video/VP8"
-	case "V_VP9":
+	case webm.CodecIDVP9:
 		t.codec, c.MimeType = webmVP9, "video/VP9"
-	case "V_AV1":
+	case webm.CodecIDAV1:
 		t.codec, c.MimeType = webmAV1, "video/AV1"
 		// av1C: 4 bytes, then the configOBUs (the sequence header).
 		if len(e.CodecPrivate) > 4 {
 			t.prefix = append([]byte(nil), e.CodecPrivate[4:]...)
 		}
-	case "V_MPEG4/ISO/AVC":
+	case webm.CodecIDH264:
 		t.codec, c.MimeType = webmH264, "video/H264"
 		t.lengthSize = 4
 		if len(e.CodecPrivate) > 0 {
@@ -138,7 +138,7 @@ func webmTrackFor(e webm.TrackEntry) (t *webmTrack, c mediarecorder.Codec, ok bo
 			}
 			t.lengthSize, t.prefix = n, ps
 		}
-	case "A_OPUS":
+	case webm.CodecIDOpus:
 		t.codec, c.MimeType = webmOpus, "audio/opus"
 		c.ClockRate, c.Channels = 48000, uint16(e.Channels)
 		if h, err := opus.ParseHead(e.CodecPrivate); err == nil {
@@ -154,7 +154,7 @@ func webmTrackFor(e webm.TrackEntry) (t *webmTrack, c mediarecorder.Codec, ok bo
 			return nil, c, false
 		}
 		t.delay = e.CodecDelay
-	case "A_PCM/INT/LIT":
+	case webm.CodecIDPCM:
 		rate := uint32(e.SamplingFrequency)
 		ch := max(e.Channels, 1)
 		if e.BitDepth != 16 || rate == 0 || float64(rate) != e.SamplingFrequency {

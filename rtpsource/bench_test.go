@@ -24,8 +24,7 @@ func BenchmarkWritePacket(b *testing.B) {
 			tr := newTrack(b, c, Options{})
 			defer tr.Subscribe(&d)()
 			base := time.Now()
-			var span time.Duration // the clip's length, to lay copies end to end
-			span = pkts[len(pkts)-1].at + 40*time.Millisecond
+			span := pkts[len(pkts)-1].at + 40*time.Millisecond // the clip's length, to lay copies end to end
 			ticks := uint32(0)
 			for _, t := range c.ticks {
 				ticks += t

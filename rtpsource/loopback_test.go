@@ -73,16 +73,46 @@ func addLocal(t *testing.T, pc *webrtc.PeerConnection, codec webrtc.RTPCodecCapa
 
 // sendClip writes the first n frames of c (looping) to l in real time.
 func sendClip(t *testing.T, l *webrtc.TrackLocalStaticSample, c clip, n int) {
-	start := time.Now()
+	sendClipFrom(t, l, c, time.Now(), 0, n)
+}
+
+// sendClipFrom writes n frames of c (looping) from frame from to l, each at
+// its media time after start, and returns when the next frame is due. A sender that falls behind (a loaded machine)
+// writes the late frames at once, as a browser's encoder would, without
+// skipping any.
+func sendClipFrom(t *testing.T, l *webrtc.TrackLocalStaticSample, c clip, start time.Time, from, n int) time.Time {
 	var at time.Duration
-	for i := range n {
+	for i := from; i < from+n; i++ {
 		d := time.Duration(c.ticks[i%len(c.frames)]) * time.Second / time.Duration(c.codec.ClockRate)
 		time.Sleep(time.Until(start.Add(at)))
 		if err := l.WriteSample(media.Sample{Data: c.frames[i%len(c.frames)], Duration: d}); err != nil {
 			t.Errorf("WriteSample: %v", err)
-			return
+			return start.Add(at)
 		}
 		at += d
+	}
+	return start.Add(at)
+}
+
+// sendClipAfter writes c (looping) to l in real time until ready is
+// closed, then the first n frames of c from its start: n frames that begin
+// with the clip's key frame (the only one of vp8.ivf), whenever ready
+// closes. A receiver that starts recording late (a loaded machine) then
+// still gets the whole clip, instead of waiting for the key frame of the
+// clip's next loop.
+func sendClipAfter(t *testing.T, l *webrtc.TrackLocalStaticSample, c clip, ready <-chan struct{}, n int) {
+	next := time.Now()
+	for i := 0; ; i++ {
+		select {
+		case <-ready:
+			sendClipFrom(t, l, c, next, 0, n)
+			return
+		default:
+		}
+		next = sendClipFrom(t, l, c, next, i, 1)
+		if t.Failed() {
+			return
+		}
 	}
 }
 
@@ -138,15 +168,26 @@ func TestLoopback(t *testing.T) {
 	})
 	connect(t, offerer, answerer)
 
-	// Send 3 s of each, in real time, looping the clips.
+	// Send each clip until the recording started (the tracks arrive with
+	// the first packets), then 3 s of each from the clips' starts, in real
+	// time, looping the clips.
 	var wg sync.WaitGroup
+	recording := make(chan struct{})
 	send := func(l *webrtc.TrackLocalStaticSample, c clip, n int) {
 		defer wg.Done()
-		sendClip(t, l, c, n)
+		sendClipAfter(t, l, c, recording, n)
 	}
 	wg.Add(2)
 	go send(vl, vc, 90)
 	go send(al, ac, 150)
+	defer func() {
+		select {
+		case <-recording:
+		default:
+			close(recording) // a failed test: let the senders end
+		}
+		wg.Wait()
+	}()
 
 	var got []mediarecorder.Track
 	for len(got) < 2 {
@@ -158,11 +199,12 @@ func TestLoopback(t *testing.T) {
 		}
 	}
 	rec := startRecording(t, got...)
+	close(recording)
 	wg.Wait()
 	time.Sleep(300 * time.Millisecond) // the last packets in flight
 	cancel()
 	path := rec.file(t)
-	mediatest.Decode(t, path)
+	mediatest.DecodeVFR(t, path) // a live recording: arrival times
 	p := mediatest.FFprobe(t, path)
 	if len(p.Streams) != 2 || p.Duration < 1.5 {
 		t.Fatalf("ffprobe: %+v", p)

@@ -75,7 +75,6 @@ type lossState struct {
 	lost     []lostFrame
 	consTS   int64 // timestamp of the last packet consumed in sequence order
 	consSet  bool
-	nonRef   int  // lost frames that cost only themselves (Stats.LostNonReference)
 	distrust bool // VP8: an N frame was not discardable: ignore N bits
 	// VP8 temporal layers (TID and TL0PICIDX in the payload descriptor).
 	tl0Set bool
@@ -357,7 +356,6 @@ type frameFacts struct {
 	tl0      uint8
 	refIdc   int // H.264: nal_ref_idc of its slices; -1 if none found
 	frameNum int64
-	sps      *h264.SPS // H.264: an SPS it carries
 }
 
 // facts reads the frame in packets first..last.

@@ -47,6 +47,9 @@ if missing:
 // (like mediatest.RequireTool).
 func requireGStreamer(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs GStreamer; skipped in -short mode")
+	}
 	args := append([]string{"-c", gstCheck}, gstElements...)
 	out, err := exec.CommandContext(t.Context(), gstPython, args...).CombinedOutput()
 	if err == nil {

@@ -161,6 +161,9 @@ func TestConnsPerAddr(t *testing.T) {
 // read slowly for much longer, both go on; a client that stops reading
 // altogether is cut off.
 func TestLongResponses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out real write timeouts; skipped in -short mode")
+	}
 	const wt = 500 * time.Millisecond
 	// Small socket buffers on both sides, so that the server's writes
 	// block as soon as the client stops reading (and resume as soon as it

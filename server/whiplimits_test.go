@@ -32,6 +32,9 @@ func hostCandidate(i int, addr *net.UDPAddr) string {
 // checks its session sends stay within the bound maxBindingRequests
 // sets, until the session is ended for not connecting.
 func TestCandidateFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out real connect timeouts; skipped in -short mode")
+	}
 	const maxCand = 8
 	s, hs := newTestServer(t, Config{MaxCandidates: maxCand, ConnectTimeout: 2 * time.Second})
 
@@ -108,6 +111,9 @@ func TestCandidateFlood(t *testing.T) {
 // places. Before, there was no bound at all: 500 such offers held 2,000
 // descriptors for 15 s.
 func TestCapacity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out real connect timeouts; skipped in -short mode")
+	}
 	s, hs := newTestServer(t, Config{Capacity: 3, SessionsPerAddr: 2, ConnectTimeout: 500 * time.Millisecond})
 	post := func(remote string) response {
 		t.Helper()

@@ -17,6 +17,9 @@ import (
 // survives: the spool holds every byte the writer was given, and after a
 // restart Resume stores it, reusing the parts already uploaded.
 func TestKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a child test process; skipped in -short mode")
+	}
 	if os.Getenv("STORAGE_KILL_CHILD") != "" {
 		killChild(t)
 		return

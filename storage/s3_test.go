@@ -39,6 +39,9 @@ func create(t testing.TB, st storage.Store, key string) storage.Writer {
 // uploaded while it grows, the finish uploads part 1 and the last part
 // only, and the object is the file byte for byte.
 func TestStreamEqualsFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seconds of real-time retries and flushes; skipped in -short mode")
+	}
 	eachBackend(t, false, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		spool := t.TempDir()
@@ -92,6 +95,9 @@ func TestStreamEqualsFile(t *testing.T) {
 // A patch into a part already uploaded (further back than Lag) makes the
 // part go up again; the object is still the file.
 func TestPatchUploadedPart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seconds of real-time retries and flushes; skipped in -short mode")
+	}
 	eachBackend(t, false, func(t *testing.T, b backend) {
 		st := newStore(t, b, t.TempDir(), nil)
 		w := create(t, st, "b.webm")
@@ -118,6 +124,9 @@ func TestPatchUploadedPart(t *testing.T) {
 // The store goes away mid-recording: the recording goes on into the
 // spool, uploads retry, and catch up when it is back.
 func TestStoreOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seconds of real-time retries and flushes; skipped in -short mode")
+	}
 	eachBackend(t, true, func(t *testing.T, b backend) {
 		st := newStore(t, b, t.TempDir(), nil)
 		w := create(t, st, "c.webm")
@@ -147,6 +156,9 @@ func TestStoreOutage(t *testing.T) {
 // the queue (in a new process: a new store on the same spool) uploads it
 // once the store is back.
 func TestQueueSurvivesRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seconds of real-time retries and flushes; skipped in -short mode")
+	}
 	eachBackend(t, true, func(t *testing.T, b backend) {
 		spool := t.TempDir()
 		st := newStore(t, b, spool, nil)
@@ -186,6 +198,9 @@ func TestQueueSurvivesRestart(t *testing.T) {
 // restart Pending lists it unfinished and Resume uploads it, reusing the
 // parts already stored.
 func TestResumeAfterCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seconds of real-time retries and flushes; skipped in -short mode")
+	}
 	eachBackend(t, false, func(t *testing.T, b backend) {
 		spool := t.TempDir()
 		cut := &cutTransport{}
@@ -279,6 +294,9 @@ func TestDeleteAbortsUpload(t *testing.T) {
 // A node lost with its disk: another node completes the upload from the
 // parts and interim objects in the store, downloading only those.
 func TestTakeover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seconds of real-time retries and flushes; skipped in -short mode")
+	}
 	eachBackend(t, false, func(t *testing.T, b backend) {
 		for i, tc := range []struct {
 			size  int64

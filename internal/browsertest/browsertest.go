@@ -116,7 +116,7 @@ var flags = []chromedp.ExecAllocatorOption{
 // New starts a headless Chromium for the test t; t.Cleanup closes it. When
 // no Chromium is found New skips the test, or fails it when the
 // environment variable CI is "true". A Chromium that does not start fails
-// the test.
+// the test. Under go test -short it skips the test.
 func New(t testing.TB) *Browser {
 	t.Helper()
 	return NewWithFlags(t)
@@ -127,6 +127,10 @@ func New(t testing.TB) *Browser {
 // certificate a test made.
 func NewWithFlags(t testing.TB, extra ...chromedp.ExecAllocatorOption) *Browser {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("browsertest: needs Chromium; skipped in -short mode")
+		return nil
+	}
 	exe := ExecPath()
 	if exe == "" {
 		msg := "browsertest: Chromium not found (set CHROMIUM or install /usr/bin/chromium)"

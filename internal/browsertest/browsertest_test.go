@@ -16,6 +16,9 @@ import (
 // ffmpeg is missing (failing it when CI=true).
 func ffmpeg(t *testing.T, dir, name string, args ...string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs ffmpeg; skipped in -short mode")
+	}
 	exe, err := exec.LookPath("ffmpeg")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -143,6 +146,9 @@ func TestNewMissingChromium(t *testing.T) {
 	r := mediatest.RunTB(t, func(tb testing.TB) { New(tb) })
 	if len(r.Skips) != 1 || len(r.Fatals) != 0 {
 		t.Errorf("without CI: skips %q, fatals %q; want one skip", r.Skips, r.Fatals)
+	}
+	if testing.Short() {
+		return // -short skips before looking for Chromium
 	}
 	t.Setenv("CI", "true")
 	r = mediatest.RunTB(t, func(tb testing.TB) { New(tb) })

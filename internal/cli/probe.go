@@ -93,8 +93,8 @@ func printJSON(w io.Writer, v any) error {
 
 // webmCodecs names Matroska codec IDs the way MIME types do.
 var webmCodecs = map[string]string{
-	"V_VP8": "vp8", "V_VP9": "vp9", "V_AV1": "av1", "V_MPEG4/ISO/AVC": "h264",
-	"A_OPUS": "opus", "A_PCM/INT/LIT": "pcm", "A_VORBIS": "vorbis",
+	webm.CodecIDVP8: "vp8", webm.CodecIDVP9: "vp9", webm.CodecIDAV1: "av1", webm.CodecIDH264: "h264",
+	webm.CodecIDOpus: "opus", webm.CodecIDPCM: "pcm", webm.CodecIDVorbis: "vorbis",
 }
 
 func probe(path string) (probeResult, error) {

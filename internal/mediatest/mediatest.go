@@ -10,7 +10,8 @@
 //
 // A helper that needs a tool skips the test when the tool is missing, unless
 // the environment variable CI is "true": then a missing tool fails the test,
-// so that a CI machine cannot silently skip the checks that matter.
+// so that a CI machine cannot silently skip the checks that matter. Under
+// go test -short every helper that needs a tool skips the test.
 package mediatest
 
 import (
@@ -23,8 +24,15 @@ import (
 // RequireTool returns the path of the external tool name, found with
 // exec.LookPath. When the tool is missing it skips the test, or, when the
 // environment variable CI is "true", fails it with t.Fatal.
+//
+// Under go test -short it skips the test whatever the tool: -short is the
+// fast tier, pure Go, with no external process.
 func RequireTool(t testing.TB, name string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("mediatest: needs %s; skipped in -short mode", name)
+		return ""
+	}
 	path, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv("CI") == "true" {

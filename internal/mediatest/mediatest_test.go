@@ -34,6 +34,14 @@ func TestRequireTool(t *testing.T) {
 	}
 	t.Setenv("PATH", dir)
 
+	if testing.Short() {
+		r := RunTB(t, func(tb testing.TB) { RequireTool(tb, "mediatest-fake-tool") })
+		if len(r.Skips) != 1 || len(r.Fatals) != 0 {
+			t.Errorf("-short, present tool: skips %q, fatals %q; want one skip", r.Skips, r.Fatals)
+		}
+		return
+	}
+
 	for _, ci := range []string{"", "true"} {
 		t.Setenv("CI", ci)
 		var got string
