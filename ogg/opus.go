@@ -231,8 +231,7 @@ func (w *OpusWriter) emitPage(flags uint8) error {
 // bytes of the current page.
 func (w *OpusWriter) emit(nseg, bodyLen int, granule int64, flags uint8) error {
 	hs := hdrSpace - nseg - HeaderLen
-	h := w.buf[hs:hs]
-	h = appendHeader(h, flags, granule, w.serial, w.seq, nseg)
+	appendHeader(w.buf[hs:hs], flags, granule, w.serial, w.seq, nseg) // in place, before the lacing values
 	copy(w.buf[hdrSpace-nseg:hdrSpace], w.segs[:nseg])
 	page := w.buf[hs : hdrSpace+bodyLen]
 	binary.LittleEndian.PutUint32(page[22:], Checksum(page))

@@ -97,7 +97,7 @@ func checkOpusPages(t *testing.T, out []byte, head opus.Head, maxPage time.Durat
 		if p.serial != p0.serial || p.seq != uint32(i) {
 			t.Errorf("page %d: serial %d seq %d", i, p.serial, p.seq)
 		}
-		wantFlags := p.flags &^ FlagContinued
+		var wantFlags uint8
 		if i == 0 {
 			wantFlags = FlagBOS
 		} else if i == len(pages)-1 {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -40,11 +41,11 @@ func ParseICEServers(s string) ([]webrtc.ICEServer, error) {
 			rest = rest[at+1:]
 		}
 		u := scheme + ":" + rest
-		parsed, err := ice.ParseURL(u)
+		parsed, err := stun.ParseURI(u)
 		if err != nil {
 			return nil, fmt.Errorf("ICE server %q: %w", redact(raw), err)
 		}
-		isTURN := parsed.Scheme == ice.SchemeTypeTURN || parsed.Scheme == ice.SchemeTypeTURNS
+		isTURN := parsed.Scheme == stun.SchemeTypeTURN || parsed.Scheme == stun.SchemeTypeTURNS
 		if isTURN && srv.Username == "" {
 			return nil, fmt.Errorf("ICE server %q: a TURN server needs user:password@", raw)
 		}
@@ -122,6 +123,7 @@ func (n *iceNet) apply(cfg Config, se *webrtc.SettingEngine) error {
 				return fmt.Errorf("public IP %q is not an IP address", ip)
 			}
 		}
+		//lint:ignore SA1019 the rewrite rules that replace it do the same for host candidates; kept until pion drops it
 		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
 	}
 	return nil

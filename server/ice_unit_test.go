@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -164,11 +165,11 @@ func FuzzParseICEServers(f *testing.F) {
 			if len(srv.URLs) != 1 {
 				t.Fatalf("%+v", srv)
 			}
-			u, err := ice.ParseURL(srv.URLs[0])
+			u, err := stun.ParseURI(srv.URLs[0])
 			if err != nil {
 				t.Fatalf("%q: %v", srv.URLs[0], err)
 			}
-			turn := u.Scheme == ice.SchemeTypeTURN || u.Scheme == ice.SchemeTypeTURNS
+			turn := u.Scheme == stun.SchemeTypeTURN || u.Scheme == stun.SchemeTypeTURNS
 			if turn != (srv.Username != "") {
 				t.Fatalf("%+v", srv)
 			}

@@ -120,8 +120,7 @@ func newStore(t testing.TB, b backend, spool string, mod func(*storage.S3Options
 // model is the file a stream of writes makes, kept in memory: what the
 // object must equal byte for byte.
 type model struct {
-	b   []byte
-	pos int64
+	b []byte
 }
 
 func (m *model) WriteAt(p []byte, off int64) (int, error) {

@@ -17,8 +17,6 @@ var (
 
 // Sequence header constants.
 const (
-	maxOperatingPoints = 32
-
 	cpBT709     = 1
 	tcSRGB      = 13
 	mcIdentity  = 0
