@@ -273,8 +273,11 @@ func (s *Server) sessionID() string {
 
 // sessionNode returns the node ID a session ID names ("" for this node's
 // unprefixed IDs).
-func sessionNode(id string) string {
-	n, _, ok := strings.Cut(id, "-")
+func sessionNode(sid string) string {
+	if validID(sid) { // an unprefixed ID (a UUID has dashes of its own)
+		return ""
+	}
+	n, _, ok := strings.Cut(sid, "-")
 	if !ok {
 		return ""
 	}
