@@ -38,7 +38,7 @@ type meta struct {
 // viewOf is the API's view of a catalog row.
 func viewOf(r catalog.Recording, cluster bool) meta {
 	m := meta{
-		ID: r.ID, Session: r.Session, State: r.State, MimeType: r.MimeType, Size: r.Size,
+		ID: r.ID, Name: r.Name, Session: r.Session, State: r.State, MimeType: r.MimeType, Size: r.Size,
 		Duration: r.Duration, Created: r.Created, Recovered: r.Recovered, Lost: r.Lost,
 	}
 	if r.Error != nil {
