@@ -639,6 +639,7 @@ type trunInfo struct {
 	size      uint64 // sample bytes
 	dur       uint64 // in the timescale
 	sync      bool   // the first sample is a sync sample
+	syncs     uint64 // how many samples are sync samples
 }
 
 // parseTrun reads a trun body (after version and flags).
@@ -673,6 +674,12 @@ func parseTrun(flags uint32, b []byte, defDur, defSize, defFlags uint32) (trunIn
 	if per == 0 {
 		r.size, r.dur = r.count*uint64(defSize), r.count*uint64(defDur) // count < 2^32: no overflow
 		r.sync = isSync(firstFlags) == 1
+		if r.count > 0 {
+			r.syncs = uint64(isSync(firstFlags))
+			if defFlags&0x10000 == 0 {
+				r.syncs += r.count - 1
+			}
+		}
 		return r, true
 	}
 	if r.count > uint64(len(b)/per) {
@@ -696,6 +703,7 @@ func parseTrun(flags uint32, b []byte, defDur, defSize, defFlags uint32) (trunIn
 		if i == 0 {
 			r.sync = isSync(sf) == 1
 		}
+		r.syncs += uint64(isSync(sf))
 		r.size += uint64(size)
 		r.dur += uint64(dur)
 	}

@@ -599,69 +599,13 @@ func (p *prober) traf(b []byte) bool {
 // and flags) that starts at decode time base to t, and returns the end of
 // its last sample.
 func trun(t *probeTrack, flags uint32, b []byte, base uint64, defDur, defFlags uint32) (uint64, bool) {
-	if len(b) < 4 {
+	r, ok := parseTrun(flags, b, defDur, 0, defFlags)
+	if !ok || r.count > math.MaxInt32 {
 		return base, false
 	}
-	count := uint64(u32(b, 0))
-	b = b[4:]
-	if flags&0x01 != 0 { // data_offset
-		if len(b) < 4 {
-			return base, false
-		}
-		b = b[4:]
-	}
-	firstFlags, hasFirst := defFlags, false
-	if flags&0x04 != 0 {
-		if len(b) < 4 {
-			return base, false
-		}
-		firstFlags, hasFirst = u32(b, 0), true
-		b = b[4:]
-	}
-	per := 0
-	for _, bit := range [...]uint32{0x100, 0x200, 0x400, 0x800} {
-		if flags&bit != 0 {
-			per += 4
-		}
-	}
-	if per == 0 {
-		// No per-sample fields: every sample takes the defaults.
-		if count > math.MaxInt32 {
-			return base, false
-		}
-		t.Samples += int(count)
-		if count > 0 {
-			t.SyncSamples += isSync(firstFlags)
-			if defFlags&0x10000 == 0 {
-				t.SyncSamples += int(count) - 1
-			}
-		}
-		return base + count*uint64(defDur), true
-	}
-	if count > uint64(len(b)/per) {
-		return base, false
-	}
-	end := base
-	for i := 0; i < int(count); i++ {
-		s := b[i*per:]
-		dur, sf := defDur, defFlags
-		if i == 0 && hasFirst {
-			sf = firstFlags
-		}
-		if flags&0x100 != 0 {
-			dur, s = u32(s, 0), s[4:]
-		}
-		if flags&0x200 != 0 {
-			s = s[4:]
-		}
-		if flags&0x400 != 0 {
-			sf = u32(s, 0)
-		}
-		end += uint64(dur)
-		t.Samples++
-		t.SyncSamples += isSync(sf)
-	}
-	return end, true
+	t.Samples += int(r.count)
+	t.SyncSamples += int(r.syncs)
+	return base + r.dur, true
 }
 
 // isSync returns 1 when sample flags f mark a sync sample.

@@ -85,33 +85,7 @@ func publishNet(t *testing.T, base string, o netOpts) (*publisher, string) {
 	if o.audioOnly {
 		tracks = tracks[1:]
 	}
-	for _, tr := range tracks {
-		sender, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			buf := make([]byte, 1500)
-			for {
-				if _, _, err := sender.Sender().Read(buf); err != nil {
-					return
-				}
-			}
-		}()
-	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	r := do(t, "POST", base+"/whip", []byte(pc.LocalDescription().SDP), "Content-Type", "application/sdp")
-	if r.status != http.StatusCreated {
-		t.Fatalf("POST /whip: %d %s", r.status, r.body)
-	}
+	r := offerTracks(t, pc, base, tracks)
 	loc := r.header.Get("Location")
 	session := loc[strings.LastIndex(loc, "/")+1:]
 	connected := make(chan struct{})

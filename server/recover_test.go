@@ -188,33 +188,11 @@ func publishCodecs(t *testing.T, base string, vp9 [][]byte, opus [][]byte) strin
 		t.Fatal(err)
 	}
 	sends = append(sends, send{tr, opus, 20 * time.Millisecond})
+	var tracks []webrtc.TrackLocal
 	for _, s := range sends {
-		sender, err := pc.AddTransceiverFromTrack(s.tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() { // read RTCP so that the interceptors run
-			buf := make([]byte, 1500)
-			for {
-				if _, _, err := sender.Sender().Read(buf); err != nil {
-					return
-				}
-			}
-		}()
+		tracks = append(tracks, s.tr)
 	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	r := do(t, "POST", base+"/whip", []byte(pc.LocalDescription().SDP), "Content-Type", "application/sdp")
-	if r.status != http.StatusCreated {
-		t.Fatalf("POST /whip: %d %s", r.status, r.body)
-	}
+	r := offerTracks(t, pc, base, tracks)
 	session, ok := strings.CutPrefix(r.header.Get("Location"), "/whip/")
 	if !ok {
 		t.Fatalf("Location %q", r.header.Get("Location"))

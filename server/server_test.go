@@ -250,37 +250,11 @@ func publish(t *testing.T, base, token string) *publisher {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tr := range []webrtc.TrackLocal{video, audio} {
-		sender, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() { // read RTCP so that the interceptors run
-			buf := make([]byte, 1500)
-			for {
-				if _, _, err := sender.Sender().Read(buf); err != nil {
-					return
-				}
-			}
-		}()
-	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	hdr := []string{"Content-Type", "application/sdp"}
+	var hdr []string
 	if token != "" {
-		hdr = append(hdr, "Authorization", "Bearer "+token)
+		hdr = []string{"Authorization", "Bearer " + token}
 	}
-	r := do(t, "POST", base+"/whip", []byte(pc.LocalDescription().SDP), hdr...)
-	if r.status != http.StatusCreated {
-		t.Fatalf("POST /whip: %d %s", r.status, r.body)
-	}
+	r := offerTracks(t, pc, base, []webrtc.TrackLocal{video, audio}, hdr...)
 	if ct := r.header.Get("Content-Type"); ct != "application/sdp" {
 		t.Errorf("answer Content-Type %q", ct)
 	}
@@ -752,4 +726,40 @@ func TestShutdown(t *testing.T) {
 		t.Errorf("after restart %+v", m)
 	}
 	checkMedia(t, hs2.URL, rec.ID, 1.5, 0.7)
+}
+
+// offerTracks adds tracks to pc as send-only (their RTCP read so that the
+// interceptors run), gathers every candidate, POSTs the offer to
+// base+"/whip" with hdr and the SDP Content-Type, and returns the 201
+// answer (the test fails on any other status).
+func offerTracks(t *testing.T, pc *webrtc.PeerConnection, base string, tracks []webrtc.TrackLocal, hdr ...string) response {
+	t.Helper()
+	for _, tr := range tracks {
+		sender, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { // read RTCP so that the interceptors run
+			buf := make([]byte, 1500)
+			for {
+				if _, _, err := sender.Sender().Read(buf); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	r := do(t, "POST", base+"/whip", []byte(pc.LocalDescription().SDP), append([]string{"Content-Type", "application/sdp"}, hdr...)...)
+	if r.status != http.StatusCreated {
+		t.Fatalf("POST /whip: %d %s", r.status, r.body)
+	}
+	return r
 }
