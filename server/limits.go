@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -191,22 +193,41 @@ func (l *Listener) Accept() (net.Conn, error) {
 
 // refuse answers a connection over the bound and closes it.
 func refuse(c net.Conn, limit int) {
-	body := fmt.Sprintf(`{"error":{"name":"QuotaExceededError","message":"more than %d connections from this address"}}`+"\n", limit)
-	_ = c.SetWriteDeadline(time.Now().Add(time.Second))
-	_, _ = fmt.Fprintf(c, tooMany, len(body), body)
-	if tc, ok := c.(*net.TCPConn); ok {
-		// Closing with unread request bytes would reset the connection
-		// before the client reads the answer.
-		_ = tc.CloseWrite()
-		_ = c.SetReadDeadline(time.Now().Add(time.Second))
-		var buf [512]byte
-		for {
-			if _, err := c.Read(buf[:]); err != nil {
-				break
-			}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	answerRefusal(c, c, limit)
+}
+
+// answerRefusal answers the request on rw (c itself, or TLS over it) with
+// 503. It waits for the request head first: a response that arrives
+// before the client has sent its request is one the client's HTTP stack
+// drops as unsolicited, and the client sees a broken connection instead
+// of the 503. Then it reads what else the client sent, so that closing c
+// does not reset the connection before the answer is read. c's deadline
+// bounds it all.
+func answerRefusal(rw io.ReadWriter, c net.Conn, limit int) {
+	head := make([]byte, 0, 1024)
+	var buf [512]byte
+	for !bytes.Contains(head, []byte("\r\n\r\n")) && len(head) < 8<<10 {
+		n, err := rw.Read(buf[:])
+		head = append(head, buf[:n]...)
+		if err != nil {
+			break
 		}
 	}
-	_ = c.Close()
+	body := fmt.Sprintf(`{"error":{"name":"QuotaExceededError","message":"more than %d connections from this address"}}`+"\n", limit)
+	_, _ = fmt.Fprintf(rw, tooMany, len(body), body)
+	if cw, ok := rw.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite() // close_notify over TLS, FIN on TCP
+	}
+	if tc, ok := c.(*net.TCPConn); ok && rw != net.Conn(tc) {
+		_ = tc.CloseWrite()
+	}
+	for {
+		if _, err := c.Read(buf[:]); err != nil {
+			break
+		}
+	}
 }
 
 // Open returns how many accepted connections are open.

@@ -112,18 +112,5 @@ func refuseTLS(c net.Conn, conf *tls.Config, limit int) {
 	if err := tc.Handshake(); err != nil {
 		return
 	}
-	body := fmt.Sprintf(`{"error":{"name":"QuotaExceededError","message":"more than %d connections from this address"}}`+"\n", limit)
-	_, _ = fmt.Fprintf(tc, tooMany, len(body), body)
-	_ = tc.CloseWrite() // close_notify
-	if tcp, ok := c.(*net.TCPConn); ok {
-		// As in refuse: read what the client sent, so that closing does
-		// not reset the connection before it reads the answer.
-		_ = tcp.CloseWrite()
-		var buf [512]byte
-		for {
-			if _, err := c.Read(buf[:]); err != nil {
-				break
-			}
-		}
-	}
+	answerRefusal(tc, c, limit)
 }
