@@ -19,7 +19,7 @@ type oggMuxer struct {
 }
 
 func newOggMuxer(tracks []*recTrack, out io.Writer) (*oggMuxer, error) {
-	if len(tracks) != 1 || tracks[0].codec != codecOpus {
+	if len(tracks) != 1 || !tracks[0].codec.Ogg {
 		return nil, errors.New("mediarecorder: Ogg holds exactly one Opus track")
 	}
 	head := opus.DefaultHead(tracks[0].cfg.channels, 48000)

@@ -44,7 +44,7 @@ type Params struct {
 // from its first usable sample.
 type Config struct {
 	Width, Height uint32
-	CodecPrivate  []byte // avcC, av1C, VP9 features; OpusHead is built by the muxer
+	CodecPrivate  []byte // Matroska's CodecPrivate: avcC, av1C, VP9 features, OpusHead
 	Channels      uint8
 	SampleRate    uint32
 	H264SPS       [][]byte
@@ -81,6 +81,14 @@ type Codec struct {
 	WebM bool
 	// Ogg: an Ogg recording holds it.
 	Ogg bool
+	// Reorders: frames may come in decoding order, not presentation order
+	// (H.264 B-frames); a container must take timestamps out of order.
+	Reorders bool
+	// BitDepth is the bits per audio sample when the codec fixes it (PCM).
+	BitDepth uint8
+	// SeekPreRoll is the Matroska SeekPreRoll: how much must be decoded
+	// before a seek target for the output to be right (Opus: 80 ms).
+	SeekPreRoll time.Duration
 
 	mimeNames    []string // more codecs-parameter entries naming it exactly, lower case
 	mimePrefixes []string // codecs-parameter prefixes naming a profile: "avc1."
@@ -92,7 +100,7 @@ type Codec struct {
 	keyFrame    func(data []byte, av1Seq **av1.SequenceHeader) bool
 	configure   func(p Params, data []byte) (Config, error)
 	toContainer func(dst, data []byte) ([]byte, error)
-	duration    func(cfg Config, data []byte) time.Duration
+	duration    func(data []byte, sampleRate uint32, channels uint8) time.Duration
 }
 
 // Table is every row, in the order a recorder prefers them within a kind.
@@ -158,13 +166,14 @@ func (c *Codec) ContainerFrame(scratch *[]byte, data []byte) ([]byte, error) {
 	return out, err
 }
 
-// Duration is a sample's duration from its content, 0 when the codec does
-// not say (video: a frame's duration is the distance to the next).
-func (c *Codec) Duration(cfg Config, data []byte) time.Duration {
+// Duration is a sample's duration from its content (PCM: and the track's
+// sample rate and channels), 0 when the codec does not say (video: a
+// frame's duration is the distance to the next).
+func (c *Codec) Duration(data []byte, sampleRate uint32, channels uint8) time.Duration {
 	if c == nil || c.duration == nil {
 		return 0
 	}
-	return c.duration(cfg, data)
+	return c.duration(data, sampleRate, channels)
 }
 
 // ByMIMEName returns the row a codecs-parameter entry names (case

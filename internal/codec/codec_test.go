@@ -230,7 +230,7 @@ func TestVideoRows(t *testing.T) {
 						t.Errorf("frame %d: copied", i)
 					}
 				}
-				if tc.c.Duration(codec.Config{}, f) != 0 {
+				if tc.c.Duration(f, 0, 0) != 0 {
 					t.Errorf("frame %d: a video frame has a duration", i)
 				}
 			}
@@ -307,7 +307,7 @@ func TestAudioRows(t *testing.T) {
 	if !codec.Opus.Valid(opus20) || !codec.Opus.IsKeyFrame(opus20) {
 		t.Error("an Opus packet is not valid or not a key frame")
 	}
-	if d := codec.Opus.Duration(codec.Config{}, opus20); d != 20*time.Millisecond {
+	if d := codec.Opus.Duration(opus20, 0, 0); d != 20*time.Millisecond {
 		t.Errorf("Opus duration %v, want 20ms", d)
 	}
 	cfg, err := codec.Opus.Configure(codec.Params{}, opus20)
@@ -329,7 +329,7 @@ func TestAudioRows(t *testing.T) {
 	if err != nil || cfg.SampleRate != 44100 || cfg.Channels != 2 {
 		t.Errorf("PCM Configure: %+v, %v", cfg, err)
 	}
-	if d := codec.PCM.Duration(cfg, make([]byte, 44100*4/10)); d != 100*time.Millisecond {
+	if d := codec.PCM.Duration(make([]byte, 44100*4/10), cfg.SampleRate, cfg.Channels); d != 100*time.Millisecond {
 		t.Errorf("PCM duration %v, want 100ms", d)
 	}
 	if codec.PCM.Valid([]byte{1, 2, 3}) || !codec.PCM.Valid([]byte{1, 2}) {
@@ -362,7 +362,7 @@ func FuzzRows(f *testing.F) {
 			_ = d.IsKeyFrame(c, data)
 			cfg, err := c.Configure(codec.Params{SDPFmtpLine: "sprop-parameter-sets=" + b64(data)}, data)
 			_, _ = c.ContainerFrame(&scratch, data)
-			_ = c.Duration(cfg, data)
+			_ = c.Duration(data, cfg.SampleRate, cfg.Channels)
 			if err == nil && c.Kind == codec.Video && (cfg.Width == 0 || cfg.Height == 0) {
 				t.Errorf("%s configured a 0 size", c.Name)
 			}

@@ -23,6 +23,7 @@ var H264 = &Codec{
 	MatroskaID:   "V_MPEG4/ISO/AVC",
 	MP4Entry:     "avc1",
 	mp4Aliases:   []string{"avc3"},
+	Reorders:     true,
 
 	valid:       h264Valid,
 	keyFrame:    func(data []byte, _ **av1.SequenceHeader) bool { return h264.IsKeyFrame(data) },

@@ -20,6 +20,7 @@ var Opus = &Codec{
 	MP4Entry:    "Opus",
 	WebM:        true,
 	Ogg:         true,
+	SeekPreRoll: 80 * time.Millisecond,
 
 	valid:     func(data []byte) bool { return opus.Validate(data) == nil },
 	keyFrame:  audioKeyFrame,
@@ -28,7 +29,8 @@ var Opus = &Codec{
 }
 
 // opusConfigure: 48 kHz; the channels the producer says (1 or 2), else
-// the first packet's TOC, stereo when the fmtp line says stereo=1.
+// the first packet's TOC, stereo when the fmtp line says stereo=1; the
+// OpusHead of those (pre-skip 0: the source's encoder delay is unknown).
 func opusConfigure(p Params, data []byte) (Config, error) {
 	var cfg Config
 	if _, err := opus.PacketSamples(data); err != nil {
@@ -46,11 +48,14 @@ func opusConfigure(p Params, data []byte) (Config, error) {
 	if strings.Contains(strings.ToLower(p.SDPFmtpLine), "stereo=1") {
 		cfg.Channels = 2
 	}
+	head := opus.DefaultHead(cfg.Channels, 48000)
+	head.PreSkip = 0
+	cfg.CodecPrivate, _ = head.MarshalBinary()
 	return cfg, nil
 }
 
 // opusDuration is a valid packet's duration from its TOC.
-func opusDuration(_ Config, data []byte) time.Duration {
+func opusDuration(data []byte, _ uint32, _ uint8) time.Duration {
 	if opus.Validate(data) == nil {
 		d, _ := opus.PacketDuration(data)
 		return d

@@ -12,6 +12,7 @@ var PCM = &Codec{
 	rtpAliases:  []string{"audio/L16"},
 	MatroskaID:  "A_PCM/INT/LIT",
 	WebM:        true,
+	BitDepth:    16,
 
 	valid:     func(data []byte) bool { return len(data)%2 == 0 },
 	keyFrame:  audioKeyFrame,
@@ -32,8 +33,8 @@ func pcmConfigure(p Params, _ []byte) (Config, error) {
 }
 
 // pcmDuration is the time the sample's 16-bit frames take.
-func pcmDuration(cfg Config, data []byte) time.Duration {
-	bytesPerSec := int64(cfg.SampleRate) * int64(cfg.Channels) * 2
+func pcmDuration(data []byte, sampleRate uint32, channels uint8) time.Duration {
+	bytesPerSec := int64(sampleRate) * int64(channels) * 2
 	if bytesPerSec > 0 {
 		return time.Duration(int64(len(data)) * int64(time.Second) / bytesPerSec)
 	}
