@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gomediarecorder/mediarecorder/codecs/h264"
+	"github.com/gomediarecorder/mediarecorder/codecs/opus"
 	"github.com/gomediarecorder/mediarecorder/internal/codec"
 	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 	"github.com/gomediarecorder/mediarecorder/mp4"
@@ -104,6 +105,9 @@ func TestRoundTrip(t *testing.T) {
 		}
 		if c.Ogg && c.Kind != codec.Audio {
 			t.Errorf("%s: Ogg holds audio only", r.name)
+		}
+		if c.Reorders != (c == codec.H264) || (c.BitDepth == 16) != (c == codec.PCM) || (c.SeekPreRoll == 80*time.Millisecond) != (c == codec.Opus) {
+			t.Errorf("%s: Reorders %v, BitDepth %d, SeekPreRoll %v", r.name, c.Reorders, c.BitDepth, c.SeekPreRoll)
 		}
 	}
 	for _, n := range []string{"", "vp10", "vp09", "av01", "avc2", "h265", "hev1.1.6.L93.B0", "flac", "mp3"} {
@@ -313,6 +317,9 @@ func TestAudioRows(t *testing.T) {
 	cfg, err := codec.Opus.Configure(codec.Params{}, opus20)
 	if err != nil || cfg.Channels != 2 || cfg.SampleRate != 48000 {
 		t.Errorf("Opus Configure: %+v, %v", cfg, err)
+	}
+	if h, err := opus.ParseHead(cfg.CodecPrivate); err != nil || h.Channels != 2 || h.PreSkip != 0 || h.InputSampleRate != 48000 {
+		t.Errorf("Opus CodecPrivate %x: %+v, %v", cfg.CodecPrivate, h, err)
 	}
 	cfg, _ = codec.Opus.Configure(codec.Params{Channels: 1}, opus20)
 	if cfg.Channels != 1 {
