@@ -35,18 +35,18 @@ func newMP4Muxer(tracks []*recTrack, out io.WriteSeeker, live bool) (*mp4Muxer, 
 			return nil, errNotConfigurable
 		}
 		if t.codec.kind() == KindVideo {
-			tr.Type, tr.Width, tr.Height = mp4.TrackTypeVideo, uint16(c.width), uint16(c.height)
+			tr.Type, tr.Width, tr.Height = mp4.TrackTypeVideo, uint16(c.Width), uint16(c.Height)
 		} else {
-			tr.Type, tr.Channels, tr.SampleRate = mp4.TrackTypeAudio, uint16(c.channels), c.sampleRate
+			tr.Type, tr.Channels, tr.SampleRate = mp4.TrackTypeAudio, uint16(c.Channels), c.SampleRate
 		}
 		// Where the writer wants each sample entry's configuration.
 		switch tr.Codec {
 		case mp4.CodecAVC1:
-			tr.AVCC = c.codecPrivate
+			tr.AVCC = c.CodecPrivate
 		case mp4.CodecAV01:
-			tr.AV1C = c.codecPrivate
+			tr.AV1C = c.CodecPrivate
 		case mp4.CodecVP09:
-			h := c.vp9
+			h := c.VP9
 			tr.VP9 = &h
 		}
 		opts.Tracks = append(opts.Tracks, tr)

@@ -26,7 +26,7 @@ func newWebMMuxer(cfg config, tracks []*recTrack, out io.WriteSeeker, live bool)
 		e := webm.TrackEntry{
 			Number:       uint64(i + 1),
 			CodecID:      t.codec.MatroskaID,
-			CodecPrivate: c.codecPrivate,
+			CodecPrivate: c.CodecPrivate,
 			SeekPreRoll:  t.codec.SeekPreRoll,
 		}
 		if t.codec.Reorders {
@@ -34,11 +34,11 @@ func newWebMMuxer(cfg config, tracks []*recTrack, out io.WriteSeeker, live bool)
 		}
 		if t.codec.kind() == KindVideo {
 			e.Type = webm.TrackTypeVideo
-			e.PixelWidth, e.PixelHeight = c.width, c.height
+			e.PixelWidth, e.PixelHeight = c.Width, c.Height
 		} else {
 			e.Type = webm.TrackTypeAudio
-			e.SamplingFrequency = float64(c.sampleRate)
-			e.Channels = c.channels
+			e.SamplingFrequency = float64(c.SampleRate)
+			e.Channels = c.Channels
 			e.BitDepth = t.codec.BitDepth
 		}
 		opts.Tracks = append(opts.Tracks, e)

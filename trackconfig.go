@@ -4,7 +4,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/gomediarecorder/mediarecorder/codecs/vp9"
 	"github.com/gomediarecorder/mediarecorder/internal/codec"
 )
 
@@ -13,36 +12,25 @@ import (
 var errNotConfigurable = errors.New("mediarecorder: sample does not configure the track")
 
 // trackConfig is what the container header needs to know about a track,
-// learnt from its first usable sample.
+// learnt from its first usable sample by the codec's row; the H.264
+// parameter sets also under the names the B-frame reordering uses.
 type trackConfig struct {
-	width, height uint32
-	codecPrivate  []byte // Matroska's CodecPrivate: avcC, av1C, VP9 features, OpusHead
-	channels      uint8
-	sampleRate    uint32
-	h264SPS       [][]byte
-	h264PPS       [][]byte
-	vp9           vp9.Header // VP9: the first key frame's header (MP4's vpcC)
+	codec.Config
+	h264SPS, h264PPS [][]byte
 }
 
-// configureTrack reads the track's configuration from a first sample
-// (the codec's row does: codec.Codec.Configure).
+// configureTrack reads the track's configuration from a first sample.
 func configureTrack(id codecID, c Codec, data []byte) (trackConfig, error) {
 	cc, err := id.Configure(codec.Params{ClockRate: c.ClockRate, Channels: c.Channels, SDPFmtpLine: c.SDPFmtpLine}, data)
 	if err != nil {
 		return trackConfig{}, errNotConfigurable
 	}
-	return trackConfig{
-		width: cc.Width, height: cc.Height,
-		codecPrivate: cc.CodecPrivate,
-		channels:     cc.Channels, sampleRate: cc.SampleRate,
-		h264SPS: cc.H264SPS, h264PPS: cc.H264PPS,
-		vp9: cc.VP9,
-	}, nil
+	return trackConfig{Config: cc, h264SPS: cc.H264SPS, h264PPS: cc.H264PPS}, nil
 }
 
 // sampleDuration estimates a sample's duration when its producer gave none.
 func sampleDuration(id codecID, cfg trackConfig, data []byte) time.Duration {
-	return id.Duration(data, cfg.sampleRate, cfg.channels)
+	return id.Duration(data, cfg.SampleRate, cfg.Channels)
 }
 
 // validSample reports whether data is well-formed enough to store: its

@@ -11,6 +11,7 @@ package codec
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -180,79 +181,50 @@ func (c *Codec) Duration(data []byte, sampleRate uint32, channels uint8) time.Du
 // insensitive: "vp8", "vp09.00.10.08", "avc1.42E01F", "opus"), or nil.
 func ByMIMEName(name string) *Codec {
 	n := strings.ToLower(name)
-	for _, c := range Table {
-		if c.MIMEName != "" && n == c.MIMEName {
-			return c
-		}
-		for _, m := range c.mimeNames {
-			if n == m {
-				return c
-			}
-		}
-		for _, p := range c.mimePrefixes {
-			if strings.HasPrefix(n, p) {
-				return c
-			}
-		}
-	}
-	return nil
+	return find(func(c *Codec) bool {
+		return named(n, c.MIMEName, c.mimeNames) ||
+			slices.ContainsFunc(c.mimePrefixes, func(p string) bool { return strings.HasPrefix(n, p) })
+	})
 }
 
 // ByRTPMimeType returns the row of a track's MIME type ("video/VP8",
 // "audio/opus"; case insensitive), or nil.
 func ByRTPMimeType(mime string) *Codec {
-	for _, c := range Table {
-		if c.RTPMimeType != "" && strings.EqualFold(mime, c.RTPMimeType) {
-			return c
-		}
-		for _, a := range c.rtpAliases {
-			if strings.EqualFold(mime, a) {
-				return c
-			}
-		}
-	}
-	return nil
+	return find(func(c *Codec) bool {
+		return mime != "" && (strings.EqualFold(mime, c.RTPMimeType) ||
+			slices.ContainsFunc(c.rtpAliases, func(a string) bool { return strings.EqualFold(mime, a) }))
+	})
 }
 
 // ByMatroskaID returns the row of a Matroska CodecID ("V_VP8"), or nil.
 func ByMatroskaID(id string) *Codec {
-	for _, c := range Table {
-		if c.MatroskaID != "" && id == c.MatroskaID {
-			return c
-		}
-	}
-	return nil
+	return find(func(c *Codec) bool { return named(id, c.MatroskaID, nil) })
 }
 
 // ByMP4Entry returns the row of an ISO BMFF sample entry type ("avc1",
 // "avc3", "Opus"), or nil.
 func ByMP4Entry(entry string) *Codec {
+	return find(func(c *Codec) bool { return named(entry, c.MP4Entry, c.mp4Aliases) })
+}
+
+// ByIVFFourCC returns the row of an IVF FourCC ("VP80", "av01"), or nil.
+func ByIVFFourCC(fourcc string) *Codec {
+	return find(func(c *Codec) bool { return named(fourcc, c.IVFFourCC, c.ivfAliases) })
+}
+
+// find returns the first row that matches, or nil.
+func find(match func(c *Codec) bool) *Codec {
 	for _, c := range Table {
-		if c.MP4Entry != "" && entry == c.MP4Entry {
+		if match(c) {
 			return c
-		}
-		for _, a := range c.mp4Aliases {
-			if entry == a {
-				return c
-			}
 		}
 	}
 	return nil
 }
 
-// ByIVFFourCC returns the row of an IVF FourCC ("VP80", "av01"), or nil.
-func ByIVFFourCC(fourcc string) *Codec {
-	for _, c := range Table {
-		if c.IVFFourCC != "" && fourcc == c.IVFFourCC {
-			return c
-		}
-		for _, a := range c.ivfAliases {
-			if fourcc == a {
-				return c
-			}
-		}
-	}
-	return nil
+// named reports whether s, not empty, is name or one of aliases.
+func named(s, name string, aliases []string) bool {
+	return s != "" && (s == name || slices.Contains(aliases, s))
 }
 
 // audioKeyFrame: every audio sample is a key frame.

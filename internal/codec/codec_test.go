@@ -167,18 +167,13 @@ func ivfFrames(t *testing.T, name string) [][]byte {
 // h264AUs returns the access units of a testdata Annex B file.
 func h264AUs(t *testing.T, name string) [][]byte {
 	t.Helper()
-	f, err := os.Open(mediatest.Testdata(t, name))
+	b, err := os.ReadFile(mediatest.Testdata(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r := h264.NewAccessUnitReader(f)
 	var aus [][]byte
-	for {
-		au, err := r.Next()
-		if err != nil {
-			break
-		}
+	r := h264.NewAccessUnitReader(bytes.NewReader(b))
+	for au, err := r.Next(); err == nil; au, err = r.Next() {
 		aus = append(aus, bytes.Clone(au))
 	}
 	if len(aus) == 0 {
