@@ -73,8 +73,6 @@ type lossState struct {
 	unsure   bool // something lost cannot be accounted for
 	span     bool // a hole may hide whole frames (no picture IDs to tell)
 	lost     []lostFrame
-	consTS   int64 // timestamp of the last packet consumed in sequence order
-	consSet  bool
 	distrust bool // VP8: an N frame was not discardable: ignore N bits
 	// VP8 temporal layers (TID and TL0PICIDX in the payload descriptor).
 	tl0Set bool
@@ -95,15 +93,15 @@ type lossState struct {
 	prevRef int64 // frame_num of the newest reference picture; -1 if none
 }
 
-// lossAt records a hole before a packet of timestamp afterTS.
-func (t *Track) lossAt(afterTS int64, afterKnown bool) {
+// lossAt records a hole (assembler): span if it may hide whole frames.
+func (t *Track) lossAt(span bool) {
 	if t.ck == codecOpus || t.ck == codecAV1 {
 		t.waitKey() // no-op for audio; AV1: not analysed
 		return
 	}
 	l := &t.loss
 	l.pending = true
-	if !afterKnown || !l.consSet || afterTS != l.consTS {
+	if span {
 		l.span = true
 	}
 }
@@ -358,10 +356,11 @@ type frameFacts struct {
 	frameNum int64
 }
 
-// facts reads the frame in packets first..last.
-func (t *Track) facts(first, last int64) frameFacts {
+// facts reads the frame in packets first..last of w.
+func (t *Track) facts(w *reorderWindow, first, last int64) frameFacts {
 	f := frameFacts{picID: -1, refIdc: -1, frameNum: -1}
-	p := t.buf[first].payload
+	fp, _ := w.get(first)
+	p := fp.payload
 	switch t.ck {
 	case codecVP8:
 		if id, b, ok := vp8PictureID(p); ok {
@@ -375,7 +374,8 @@ func (t *Track) facts(first, last int64) frameFacts {
 		}
 	case codecH264:
 		for s := first; s <= last && f.refIdc < 0; s++ {
-			t.h264Facts(&f, t.buf[s].payload)
+			p, _ := w.get(s)
+			t.h264Facts(&f, p.payload)
 		}
 	}
 	return f
