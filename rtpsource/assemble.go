@@ -32,7 +32,7 @@ type assemblyOutput interface {
 	lost(n int, span bool)
 	// lostPacket tells of p, a packet of a frame broken by a loss (about to
 	// be dropped).
-	lostPacket(p *packet)
+	lostPacket(p packet)
 	// dropped tells of a frame given up as incomplete.
 	dropped()
 }
@@ -66,7 +66,7 @@ func (a *assembler) run(w *reorderWindow, force bool, out assemblyOutput) {
 		// Skip what belongs to a frame broken by a loss, up to a frame start.
 		if ok && a.resync {
 			if (a.hasBadTS && p.ts == a.badTS) || !a.ck.frameStart(p.payload) {
-				out.lostPacket(&p)
+				out.lostPacket(p)
 				a.consumed(p.ts)
 				w.drop(w.next)
 				w.next++
@@ -106,7 +106,7 @@ func (a *assembler) run(w *reorderWindow, force bool, out assemblyOutput) {
 			out.lost(0, false) // the hole is inside this frame, so far
 			for s := w.next; s <= end; s++ {
 				q, _ := w.get(s)
-				out.lostPacket(&q)
+				out.lostPacket(q)
 				w.drop(s)
 			}
 			out.dropped()

@@ -28,8 +28,8 @@ func (e *events) lost(n int, span bool) {
 	}
 	e.got = append(e.got, s)
 }
-func (e *events) lostPacket(p *packet) { e.got = append(e.got, fmt.Sprintf("lostPacket ts %d", p.ts)) }
-func (e *events) dropped()             { e.got = append(e.got, "dropped") }
+func (e *events) lostPacket(p packet) { e.got = append(e.got, fmt.Sprintf("lostPacket ts %d", p.ts)) }
+func (e *events) dropped()            { e.got = append(e.got, "dropped") }
 
 // rp is a test packet: sequence number, RTP timestamp, marker, first
 // packet of its frame (VP8 S bit), padding, and arrival in milliseconds.

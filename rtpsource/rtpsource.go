@@ -336,7 +336,7 @@ func (t *Track) lost(n int, span bool) {
 }
 
 // lostPacket implements assemblyOutput.
-func (t *Track) lostPacket(p *packet) { t.noteLost(p) }
+func (t *Track) lostPacket(p packet) { t.noteLost(&p) }
 
 // dropped implements assemblyOutput.
 func (t *Track) dropped() { t.stats.Dropped++ }
