@@ -67,8 +67,13 @@ type lostFrame struct {
 }
 
 // lossState is what a video track knows about a loss not yet decided, and
-// about the newest frame it published.
+// about the newest frame it published. The assembler tells it of holes
+// (hole) and of the packets of broken frames (noteLost); the Track asks it
+// what the loss costs at the next complete frame (decide) and tells it of
+// each frame it publishes (published). Not safe for concurrent use (the
+// Track's lock guards it).
 type lossState struct {
+	ck       codecKind
 	pending  bool // frames were lost since the last published frame
 	unsure   bool // something lost cannot be accounted for
 	span     bool // a hole may hide whole frames (no picture IDs to tell)
@@ -93,22 +98,56 @@ type lossState struct {
 	prevRef int64 // frame_num of the newest reference picture; -1 if none
 }
 
-// lossAt records a hole (assembler): span if it may hide whole frames.
-func (t *Track) lossAt(span bool) {
-	if t.ck == codecOpus || t.ck == codecAV1 {
-		t.waitKey() // no-op for audio; AV1: not analysed
-		return
+// newLossState returns the loss state of a track of codec ck.
+func newLossState(ck codecKind) lossState {
+	return lossState{ck: ck, picID: -1, prevRef: -1}
+}
+
+// hole records a hole (assembler.run): span if it may hide whole frames.
+// It returns false for a codec whose losses it does not analyse (Opus:
+// a loss costs only itself; AV1: every loss waits for a key frame).
+func (l *lossState) hole(span bool) bool {
+	if l.ck == codecOpus || l.ck == codecAV1 {
+		return false
 	}
-	l := &t.loss
 	l.pending = true
 	if span {
 		l.span = true
 	}
+	return true
+}
+
+// decide settles the pending loss at the complete frame data (facts f; a
+// key frame or not) of a track that waits for a key frame (waiting) or
+// not. It returns how many lost frames no later frame references (for
+// Stats.NonReferenceLost), whether the track must now wait for a key
+// frame, and whether to drop this frame: its temporal layer misses a
+// reference (layerDropped).
+func (l *lossState) decide(f *frameFacts, data []byte, key, waiting bool) (nonRef int, wait, drop bool) {
+	if l.pending && !waiting && !key {
+		if l.survives(f, data) {
+			n := len(l.lost)
+			if f.picID >= 0 && l.picID >= 0 {
+				mod := int32(1) << f.picBits
+				n = int((f.picID - l.picID - 1 + mod) % mod)
+			}
+			nonRef = max(n, 1)
+		} else if l.survivesBase(f, data) {
+			nonRef = 1
+			l.broken = 1
+		} else {
+			wait = true
+		}
+	}
+	if l.ck == codecVP8 && (key || !(waiting || wait)) && l.layerDropped(f, key) {
+		drop = true
+	}
+	l.clearLoss() // decided, or waiting for a key frame anyway
+	return nonRef, wait, drop
 }
 
 // noteLost records what packet p, of a frame broken by a loss, tells.
-func (t *Track) noteLost(p *packet) {
-	l := &t.loss
+func (l *lossState) noteLost(p *packet) {
 	if !l.pending || p.pad {
 		return
 	}
@@ -127,9 +166,9 @@ func (t *Track) noteLost(p *packet) {
 		l.lost = append(l.lost, lostFrame{ts: p.ts, id: -1, lf: true})
 		f = &l.lost[len(l.lost)-1]
 	}
-	switch t.ck {
+	switch l.ck {
 	case codecVP8:
-		t.noteVP8(f, p.payload)
+		l.noteVP8(f, p.payload)
 	case codecVP9:
 		noteVP9(f, p.payload)
 	case codecH264:
@@ -137,7 +176,7 @@ func (t *Track) noteLost(p *packet) {
 	}
 }
 
-func (t *Track) noteVP8(f *lostFrame, payload []byte) {
+func (l *lossState) noteVP8(f *lostFrame, payload []byte) {
 	var d codecs.VP8Packet
 	data, err := d.Unmarshal(payload)
 	if err != nil {
@@ -158,11 +197,11 @@ func (t *Track) noteVP8(f *lostFrame, payload []byte) {
 			return
 		}
 	}
-	if d.N == 1 && !t.loss.distrust && f.status == refUnknown {
+	if d.N == 1 && !l.distrust && f.status == refUnknown {
 		// The header is not here: its loop filter deltas are what the
 		// N frames seen so far did.
 		f.status = refNone
-		f.lf = !t.loss.nSeen || t.loss.nLF
+		f.lf = !l.nSeen || l.nLF
 	}
 }
 
@@ -290,9 +329,8 @@ func vp8Layers(p []byte) (tid uint8, sync bool, tl0 uint8, ok bool) {
 // decoder's state (seen on those that came whole) is nothing a base-layer
 // frame uses. Frames of the other layers may then miss a reference: the
 // caller drops them until a layer sync.
-func (t *Track) survivesBase(f *frameFacts, data []byte) bool {
-	l := &t.loss
-	if t.ck != codecVP8 || l.unsure || !f.hasTL || f.tid != 0 || !l.tl0Set || f.tl0 != l.tl0+1 || !l.tSeen || l.tBad {
+func (l *lossState) survivesBase(f *frameFacts, data []byte) bool {
+	if l.ck != codecVP8 || l.unsure || !f.hasTL || f.tid != 0 || !l.tl0Set || f.tl0 != l.tl0+1 || !l.tSeen || l.tBad {
 		return false
 	}
 	if l.tLF {
@@ -305,8 +343,7 @@ func (t *Track) survivesBase(f *frameFacts, data []byte) bool {
 // layerDropped reports whether the frame (facts f) belongs to a temporal
 // layer broken by a loss (survivesBase), and repairs layers at their sync
 // frames.
-func (t *Track) layerDropped(f *frameFacts, key bool) bool {
-	l := &t.loss
+func (l *lossState) layerDropped(f *frameFacts, key bool) bool {
 	if key || !f.hasTL {
 		l.broken = 0
 		return false
@@ -357,11 +394,11 @@ type frameFacts struct {
 }
 
 // facts reads the frame in packets first..last of w.
-func (t *Track) facts(w *reorderWindow, first, last int64) frameFacts {
+func (l *lossState) facts(w *reorderWindow, first, last int64) frameFacts {
 	f := frameFacts{picID: -1, refIdc: -1, frameNum: -1}
 	fp, _ := w.get(first)
 	p := fp.payload
-	switch t.ck {
+	switch l.ck {
 	case codecVP8:
 		if id, b, ok := vp8PictureID(p); ok {
 			f.picID, f.picBits = int32(id), b
@@ -375,14 +412,14 @@ func (t *Track) facts(w *reorderWindow, first, last int64) frameFacts {
 	case codecH264:
 		for s := first; s <= last && f.refIdc < 0; s++ {
 			p, _ := w.get(s)
-			t.h264Facts(&f, p.payload)
+			l.h264Facts(&f, p.payload)
 		}
 	}
 	return f
 }
 
 // h264Facts reads the SPS and the first slice of an H.264 RTP payload.
-func (t *Track) h264Facts(f *frameFacts, payload []byte) {
+func (l *lossState) h264Facts(f *frameFacts, payload []byte) {
 	nal := func(n []byte) {
 		if len(n) == 0 || f.refIdc >= 0 {
 			return
@@ -390,12 +427,12 @@ func (t *Track) h264Facts(f *frameFacts, payload []byte) {
 		switch n[0] & 0x1f {
 		case 7:
 			if sps, err := h264.ParseSPS(n); err == nil {
-				t.loss.sps, t.loss.spsOK = sps, true
+				l.sps, l.spsOK = sps, true
 			}
 		case 1, 5:
 			f.refIdc = int(h264.NALRefIDC(n))
-			if t.loss.spsOK {
-				if fn, ok := h264.SliceFrameNum(n, &t.loss.sps); ok {
+			if l.spsOK {
+				if fn, ok := h264.SliceFrameNum(n, &l.sps); ok {
 					f.frameNum = int64(fn)
 				}
 			}
@@ -432,8 +469,7 @@ const maxFUHeader = 32
 
 // survives reports whether the complete, non-key frame data (facts f)
 // decodes despite the pending loss.
-func (t *Track) survives(f *frameFacts, data []byte) bool {
-	l := &t.loss
+func (l *lossState) survives(f *frameFacts, data []byte) bool {
 	if l.unsure {
 		return false
 	}
@@ -444,7 +480,7 @@ func (t *Track) survives(f *frameFacts, data []byte) bool {
 		}
 		lf = lf || x.lf
 	}
-	switch t.ck {
+	switch l.ck {
 	case codecVP8, codecVP9:
 		if f.picID >= 0 && l.picID >= 0 {
 			// Every picture ID between the last published frame and this
@@ -467,7 +503,7 @@ func (t *Track) survives(f *frameFacts, data []byte) bool {
 		} else if l.span || len(l.lost) == 0 {
 			return false
 		}
-		if t.ck == codecVP9 {
+		if l.ck == codecVP9 {
 			return vp9.IndependentOfPast(data)
 		}
 		if lf {
@@ -485,10 +521,9 @@ func (t *Track) survives(f *frameFacts, data []byte) bool {
 }
 
 // published updates the chain after frame data (facts f) is published.
-func (t *Track) published(f *frameFacts, data []byte, key bool) {
-	l := &t.loss
+func (l *lossState) published(f *frameFacts, data []byte, key bool) {
 	l.picID, l.picBits = f.picID, f.picBits
-	switch t.ck {
+	switch l.ck {
 	case codecVP8:
 		if f.hasTL {
 			l.maxTID = max(l.maxTID, f.tid)
@@ -528,8 +563,7 @@ func (t *Track) published(f *frameFacts, data []byte, key bool) {
 }
 
 // clearLoss forgets a decided loss.
-func (t *Track) clearLoss() {
-	l := &t.loss
+func (l *lossState) clearLoss() {
 	l.pending, l.unsure, l.span = false, false, false
 	l.lost = l.lost[:0]
 }

@@ -163,8 +163,8 @@ func NewTrack(codec mediarecorder.Codec, opt Options) (*Track, error) {
 		win:   newReorderWindow(window),
 		asm:   assembler{ck: ck},
 		clk:   rtpClock{rate: int64(codec.ClockRate), sess: sess},
+		loss:  newLossState(ck),
 	}
-	t.loss.picID, t.loss.prevRef = -1, -1
 	if ck.audio() {
 		t.kind = mediarecorder.KindAudio
 	}
@@ -332,11 +332,13 @@ func (t *Track) flush() {
 // that costs).
 func (t *Track) lost(n int, span bool) {
 	t.stats.Lost += n
-	t.lossAt(span)
+	if !t.loss.hole(span) {
+		t.waitKey() // no-op for audio
+	}
 }
 
 // lostPacket implements assemblyOutput.
-func (t *Track) lostPacket(p packet) { t.noteLost(&p) }
+func (t *Track) lostPacket(p packet) { t.loss.noteLost(&p) }
 
 // dropped implements assemblyOutput.
 func (t *Track) dropped() { t.stats.Dropped++ }
@@ -350,7 +352,7 @@ func (t *Track) assembled(w *reorderWindow, first, last int64) {
 	t.spare = nil
 	var facts frameFacts
 	if t.kind == mediarecorder.KindVideo {
-		facts = t.facts(w, first, last)
+		facts = t.loss.facts(w, first, last)
 	}
 	if err != nil || len(data) == 0 {
 		t.spare = data[:0]
@@ -359,28 +361,16 @@ func (t *Track) assembled(w *reorderWindow, first, last int64) {
 		return
 	}
 	key := t.ck.isKeyFrame(data)
-	if t.loss.pending && !t.needKey && !key {
-		if t.survives(&facts, data) {
-			n := len(t.loss.lost)
-			if facts.picID >= 0 && t.loss.picID >= 0 {
-				mod := int32(1) << facts.picBits
-				n = int((facts.picID - t.loss.picID - 1 + mod) % mod)
-			}
-			t.stats.NonReferenceLost += max(n, 1)
-		} else if t.survivesBase(&facts, data) {
-			t.stats.NonReferenceLost++
-			t.loss.broken = 1
-		} else {
-			t.waitKey()
-		}
+	nonRef, wait, drop := t.loss.decide(&facts, data, key, t.needKey)
+	t.stats.NonReferenceLost += nonRef
+	if wait {
+		t.waitKey()
 	}
-	if t.ck == codecVP8 && (key || !t.needKey) && t.layerDropped(&facts, key) {
-		t.clearLoss()
+	if drop {
 		t.spare = data[:0]
 		t.stats.Dropped++
 		return
 	}
-	t.clearLoss() // decided, or waiting for a key frame anyway
 	if t.needKey {
 		if !key {
 			t.spare = data[:0]
@@ -391,7 +381,7 @@ func (t *Track) assembled(w *reorderWindow, first, last int64) {
 		t.needKey = false
 	}
 	if t.kind == mediarecorder.KindVideo {
-		t.published(&facts, data, key)
+		t.loss.published(&facts, data, key)
 	}
 	t.timeline(frame{data: data, ts: t.clk.local(p.ts), key: key})
 }
