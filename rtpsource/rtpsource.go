@@ -36,10 +36,6 @@ var (
 // packets when Options.JitterWindow is zero.
 const DefaultJitterWindow = 150 * time.Millisecond
 
-// minKeyInterval is the shortest time between two automatic key-frame
-// requests, when the jitter window is shorter.
-const minKeyInterval = 100 * time.Millisecond
-
 // Options configure a Track.
 type Options struct {
 	// JitterWindow is how long a frame waits for late or reordered
@@ -116,11 +112,7 @@ type Track struct {
 	asm     assembler
 	clk     rtpClock
 
-	// Key-frame requests.
-	needKey   bool      // video: drop frames until a key frame
-	keyWanted bool      // a key-frame request is due (rate-limited)
-	keyReqAt  time.Time // arrival time of the last automatic request
-	keyReqSet bool
+	gate keyGate // video: frames held back until a key frame, requests for one
 
 	// Timeline, kept across SSRC changes.
 	lastOut time.Duration // timestamp of the newest published frame
@@ -168,7 +160,7 @@ func NewTrack(codec mediarecorder.Codec, opt Options) (*Track, error) {
 	if ck.audio() {
 		t.kind = mediarecorder.KindAudio
 	}
-	t.needKey = t.kind == mediarecorder.KindVideo
+	t.gate = newKeyGate(t.kind == mediarecorder.KindVideo, window)
 	return t, nil
 }
 
@@ -241,44 +233,12 @@ func (t *Track) WritePacket(p *rtp.Packet, arrival time.Time) error {
 	t.stats.Packets++
 	t.add(p, arrival)
 	t.asm.run(&t.win, false, t)
-	req := t.keyRequestDue()
+	req := t.gate.due(t.win.latest, t.onKey != nil)
 	t.mu.Unlock()
 	if req {
 		t.RequestKeyFrame()
 	}
 	return nil
-}
-
-// waitKey makes a video track drop frames until a key frame, and asks the
-// sender for one.
-func (t *Track) waitKey() {
-	if t.kind != mediarecorder.KindVideo {
-		return
-	}
-	t.needKey = true
-	t.keyWanted = true
-}
-
-// keyRequestDue reports whether to call OnKeyFrameRequest now: a request
-// is wanted, the track still waits for a key frame, and the last automatic
-// request is at least the jitter window (or minKeyInterval) of arrival
-// time ago. A request held back by the rate limit stays due.
-func (t *Track) keyRequestDue() bool {
-	if !t.keyWanted {
-		return false
-	}
-	if !t.needKey || t.onKey == nil {
-		t.keyWanted = false
-		return false
-	}
-	latest := t.win.latest
-	if t.keyReqSet && latest.Sub(t.keyReqAt) < max(t.win.window, minKeyInterval) {
-		return false
-	}
-	t.keyWanted = false
-	t.keyReqSet = true
-	t.keyReqAt = latest
-	return true
 }
 
 // add buffers p.
@@ -333,7 +293,7 @@ func (t *Track) flush() {
 func (t *Track) lost(n int, span bool) {
 	t.stats.Lost += n
 	if !t.loss.hole(span) {
-		t.waitKey() // no-op for audio
+		t.gate.wait() // no-op for audio
 	}
 }
 
@@ -357,28 +317,24 @@ func (t *Track) assembled(w *reorderWindow, first, last int64) {
 	if err != nil || len(data) == 0 {
 		t.spare = data[:0]
 		t.stats.Dropped++
-		t.waitKey()
+		t.gate.wait()
 		return
 	}
 	key := t.ck.isKeyFrame(data)
-	nonRef, wait, drop := t.loss.decide(&facts, data, key, t.needKey)
+	nonRef, wait, drop := t.loss.decide(&facts, data, key, t.gate.waiting())
 	t.stats.NonReferenceLost += nonRef
 	if wait {
-		t.waitKey()
+		t.gate.wait()
 	}
 	if drop {
 		t.spare = data[:0]
 		t.stats.Dropped++
 		return
 	}
-	if t.needKey {
-		if !key {
-			t.spare = data[:0]
-			t.stats.Dropped++
-			t.keyWanted = true // ask again, rate-limited, until it comes
-			return
-		}
-		t.needKey = false
+	if !t.gate.pass(key) {
+		t.spare = data[:0]
+		t.stats.Dropped++
+		return
 	}
 	if t.kind == mediarecorder.KindVideo {
 		t.loss.published(&facts, data, key)
