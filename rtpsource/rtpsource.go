@@ -20,7 +20,6 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/gomediarecorder/mediarecorder"
-	"github.com/gomediarecorder/mediarecorder/codecs/opus"
 	"github.com/gomediarecorder/mediarecorder/internal/id"
 )
 
@@ -70,27 +69,19 @@ type Stats struct {
 	NonReferenceLost int
 }
 
-// frame is a reassembled frame waiting to be published.
-type frame struct {
-	data []byte
-	ts   time.Duration
-	key  bool
-	dur  time.Duration
-}
-
 // Track is a mediarecorder.Track fed by RTP packets (WritePacket) and
 // RTCP (WriteRTCP).
 type Track struct {
-	// The Track composes the jobs of the package: a reorderWindow
-	// (reorder.go) holds the packets of the current SSRC in sequence
-	// order, an assembler (assemble.go) cuts them into frames and marks
-	// losses, the lossState (loss.go) decides what a loss costs, and an
-	// rtpClock (clock.go) stamps the frames on the local clock, through the
-	// Session's mapping of RTCP Sender Reports. The Track itself keeps the
-	// key-frame requests and the published timeline, which continues
-	// across SSRC changes.
-
-	fan mediarecorder.Fanout // not embedded: End would end the track behind its back
+	// The Track composes the jobs of the package, one type each: a
+	// reorderWindow (reorder.go) holds the packets of the current SSRC in
+	// sequence order, an assembler (assemble.go) cuts them into frames and
+	// marks losses, the lossState (loss.go) decides what a loss costs, the
+	// keyGate (keyframe.go) holds video back until a key frame and asks
+	// for one, an rtpClock (clock.go) stamps the frames on the local
+	// clock, through the Session's mapping of RTCP Sender Reports
+	// (session.go), and the output (output.go) publishes them on a
+	// timeline kept across SSRC changes. The Track routes packets through
+	// them under its lock, and counts.
 
 	id    string
 	kind  mediarecorder.Kind
@@ -114,14 +105,7 @@ type Track struct {
 
 	gate keyGate // video: frames held back until a key frame, requests for one
 
-	// Timeline, kept across SSRC changes.
-	lastOut time.Duration // timestamp of the newest published frame
-	lastEnd time.Duration // where it ends
-	haveOut bool
-	held    frame // video: the newest frame, published when the next one comes
-	hasHeld bool
-	spare   []byte // a frame buffer to assemble the next frame in
-	lastDur time.Duration
+	out output // the published timeline, kept across SSRC changes
 
 	loss lossState // what a loss costs (loss.go)
 }
@@ -145,9 +129,13 @@ func NewTrack(codec mediarecorder.Codec, opt Options) (*Track, error) {
 	if sess == nil {
 		sess = NewSession()
 	}
+	kind := mediarecorder.KindVideo
+	if ck.audio() {
+		kind = mediarecorder.KindAudio
+	}
 	t := &Track{
 		id:    id.New(),
-		kind:  mediarecorder.KindVideo,
+		kind:  kind,
 		codec: codec,
 		ck:    ck,
 		onKey: opt.OnKeyFrameRequest,
@@ -156,11 +144,9 @@ func NewTrack(codec mediarecorder.Codec, opt Options) (*Track, error) {
 		asm:   assembler{ck: ck},
 		clk:   rtpClock{rate: int64(codec.ClockRate), sess: sess},
 		loss:  newLossState(ck),
+		gate:  newKeyGate(!ck.audio(), window),
 	}
-	if ck.audio() {
-		t.kind = mediarecorder.KindAudio
-	}
-	t.gate = newKeyGate(t.kind == mediarecorder.KindVideo, window)
+	t.out.audio = ck.audio()
 	return t, nil
 }
 
@@ -184,7 +170,7 @@ func (t *Track) ReadyState() mediarecorder.TrackState {
 }
 
 // Subscribe implements mediarecorder.Track.Subscribe.
-func (t *Track) Subscribe(s mediarecorder.Sink) (unsubscribe func()) { return t.fan.Subscribe(s) }
+func (t *Track) Subscribe(s mediarecorder.Sink) (unsubscribe func()) { return t.out.fan.Subscribe(s) }
 
 // RequestKeyFrame calls Options.OnKeyFrameRequest, if set.
 func (t *Track) RequestKeyFrame() {
@@ -200,6 +186,7 @@ func (t *Track) Stats() Stats {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	st := t.stats
+	st.Frames = t.out.frames
 	st.KeyFrameRequests = int(t.keyReqs.Load())
 	return st
 }
@@ -213,10 +200,10 @@ func (t *Track) Stop() {
 		return
 	}
 	t.flush()
-	t.publishHeld()
+	t.out.flushHeld()
 	t.ended = true
 	t.mu.Unlock()
-	t.fan.End()
+	t.out.fan.End()
 }
 
 // WritePacket feeds one RTP packet that arrived at arrival. The track
@@ -255,7 +242,7 @@ func (t *Track) add(p *rtp.Packet, arrival time.Time) {
 			// A new SSRC: publish what the old one completed, drop the
 			// rest, and continue the timeline where it ended.
 			t.flush()
-			t.publishHeld()
+			t.out.flushHeld()
 		}
 		t.started = true
 		t.ssrc = p.SSRC
@@ -272,11 +259,7 @@ func (t *Track) add(p *rtp.Packet, arrival time.Time) {
 		t.clk.advance(ts)
 	}
 	if !t.clk.anchored() && !pad {
-		loc := t.sess.localAt(arrival)
-		if t.haveOut && loc < t.lastEnd {
-			loc = t.lastEnd
-		}
-		t.clk.anchor(ts, loc)
+		t.clk.anchor(ts, t.out.notBefore(t.sess.localAt(arrival)))
 	}
 	t.win.insert(seq, packet{ts: ts, marker: p.Marker && !pad, arrival: arrival, pad: pad}, p.Payload)
 }
@@ -308,14 +291,13 @@ func (t *Track) dropped() { t.stats.Dropped++ }
 // or its own damage makes it undecodable.
 func (t *Track) assembled(w *reorderWindow, first, last int64) {
 	p, _ := w.get(first)
-	data, err := t.asm.depacketize(w, first, last, t.spare[:0])
-	t.spare = nil
+	data, err := t.asm.depacketize(w, first, last, t.out.buffer())
 	var facts frameFacts
 	if t.kind == mediarecorder.KindVideo {
 		facts = t.loss.facts(w, first, last)
 	}
 	if err != nil || len(data) == 0 {
-		t.spare = data[:0]
+		t.out.recycle(data)
 		t.stats.Dropped++
 		t.gate.wait()
 		return
@@ -327,82 +309,19 @@ func (t *Track) assembled(w *reorderWindow, first, last int64) {
 		t.gate.wait()
 	}
 	if drop {
-		t.spare = data[:0]
+		t.out.recycle(data)
 		t.stats.Dropped++
 		return
 	}
 	if !t.gate.pass(key) {
-		t.spare = data[:0]
+		t.out.recycle(data)
 		t.stats.Dropped++
 		return
 	}
 	if t.kind == mediarecorder.KindVideo {
 		t.loss.published(&facts, data, key)
 	}
-	t.timeline(frame{data: data, ts: t.clk.local(p.ts), key: key})
-}
-
-// timeline places f after the frames published before it, gives it a
-// duration and publishes it: an audio frame at once, a video frame when
-// the next one comes (its duration runs to the next frame's timestamp).
-func (t *Track) timeline(f frame) {
-	if t.haveOut && f.ts < t.lastOut {
-		f.ts = t.lastOut
-	}
-	if t.hasHeld && f.ts < t.held.ts {
-		f.ts = t.held.ts
-	}
-	if t.ck.audio() {
-		d, err := opus.PacketDuration(f.data)
-		if err != nil || d <= 0 {
-			d = 20 * time.Millisecond
-		}
-		f.dur = d
-		t.publish(f)
-		return
-	}
-	if t.hasHeld {
-		d := f.ts - t.held.ts
-		if d <= 0 || d > time.Second {
-			d = t.lastDur
-		}
-		t.held.dur = d
-		t.lastDur = d
-		t.publishHeld()
-	}
-	t.held, t.hasHeld = f, true
-}
-
-// publishHeld publishes the held video frame, if any.
-func (t *Track) publishHeld() {
-	if t.hasHeld {
-		t.hasHeld = false
-		t.publish(t.held)
-		t.held = frame{}
-	}
-}
-
-// publish hands f to the sinks, which copy what they keep: f's buffer is
-// then free to assemble the next frame in.
-func (t *Track) publish(f frame) {
-	if f.dur <= 0 {
-		f.dur = t.lastDur
-		if f.dur <= 0 {
-			f.dur = time.Second / 30
-		}
-	}
-	t.fan.Publish(mediarecorder.TimedSample{
-		Sample:    mediarecorder.Sample{Data: f.data, Duration: f.dur},
-		Timestamp: f.ts,
-		KeyFrame:  f.key,
-	})
-	if t.spare == nil {
-		t.spare = f.data[:0]
-	}
-	t.stats.Frames++
-	t.lastOut = f.ts
-	t.lastEnd = f.ts + f.dur
-	t.haveOut = true
+	t.out.place(frame{data: data, ts: t.clk.local(p.ts), key: key})
 }
 
 // WriteRTCP takes the RTCP packets received for the track. Sender Reports
