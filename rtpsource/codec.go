@@ -1,18 +1,16 @@
 package rtpsource
 
 import (
-	"strings"
-
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 
-	"github.com/gomediarecorder/mediarecorder/codecs/av1"
-	"github.com/gomediarecorder/mediarecorder/codecs/h264"
-	"github.com/gomediarecorder/mediarecorder/codecs/vp8"
-	"github.com/gomediarecorder/mediarecorder/codecs/vp9"
+	"github.com/gomediarecorder/mediarecorder/internal/codec"
 )
 
-// codecKind is a codec a Track takes.
+// codecKind is the RTP payload format of a codec a Track takes: what the
+// codec table (internal/codec) does not say, as the format is RTP's own —
+// where a frame starts, how it depacketizes, what its packets tell of a
+// loss (loss.go).
 type codecKind int
 
 const (
@@ -23,24 +21,24 @@ const (
 	codecH264
 )
 
-// codecKindOf returns the codec of an RTP MIME type (any case).
-func codecKindOf(mime string) (codecKind, bool) {
-	switch strings.ToLower(mime) {
-	case "audio/opus":
-		return codecOpus, true
-	case "video/vp8":
-		return codecVP8, true
-	case "video/vp9":
-		return codecVP9, true
-	case "video/av1":
-		return codecAV1, true
-	case "video/h264":
-		return codecH264, true
-	}
-	return 0, false
+// payloadFormats are the rows of the codec table a Track takes.
+var payloadFormats = map[*codec.Codec]codecKind{
+	codec.Opus: codecOpus,
+	codec.VP8:  codecVP8,
+	codec.VP9:  codecVP9,
+	codec.AV1:  codecAV1,
+	codec.H264: codecH264,
 }
 
-// audio reports whether the codec is an audio codec.
+// rtpCodecOf returns the codec table's row of an RTP MIME type (any case)
+// and its payload format, or false if a Track does not take it.
+func rtpCodecOf(mime string) (*codec.Codec, codecKind, bool) {
+	row := codec.ByRTPMimeType(mime)
+	ck, ok := payloadFormats[row]
+	return row, ck, ok
+}
+
+// audio reports whether the format carries audio (one frame a packet).
 func (ck codecKind) audio() bool { return ck == codecOpus }
 
 // frameStart reports whether an RTP payload is the first packet of a frame.
@@ -57,23 +55,6 @@ func (ck codecKind) frameStart(payload []byte) bool {
 		return payload[0]&0x80 == 0 // Z = 0: no OBU continues from before
 	case codecH264:
 		return (&codecs.H264Packet{}).IsPartitionHead(payload)
-	}
-	return true
-}
-
-// isKeyFrame reports whether a depacketized frame is a key frame (every
-// audio frame is).
-func (ck codecKind) isKeyFrame(data []byte) bool {
-	switch ck {
-	case codecVP8:
-		return vp8.IsKeyFrame(data)
-	case codecVP9:
-		return vp9.IsKeyFrame(data)
-	case codecAV1:
-		_, seq, ok := av1.FindSequenceHeader(data)
-		return ok && av1.IsKeyFrame(data, &seq)
-	case codecH264:
-		return h264.IsKeyFrame(data)
 	}
 	return true
 }

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/gomediarecorder/mediarecorder"
-	"github.com/gomediarecorder/mediarecorder/codecs/opus"
+	"github.com/gomediarecorder/mediarecorder/internal/codec"
 )
 
 // frame is a reassembled frame waiting to be published.
@@ -17,15 +17,17 @@ type frame struct {
 
 // output publishes a track's frames to its sinks on one timeline, which
 // continues across SSRC changes: timestamps never go back; an audio frame
-// lasts what its Opus packet says (20 ms if it says nothing); a video
+// lasts what its packet says (the codec table's Duration; 20 ms if it says
+// nothing); a video
 // frame is held until the next one, whose timestamp ends it (a step of
 // none or over a second takes the previous duration; 1/30 s before
 // there is one). Sinks copy what they keep, so a published frame's buffer
 // is handed back (buffer) to assemble the next frame in. Not safe for
 // concurrent use (the Track's lock guards it), but for fan.
 type output struct {
-	fan   mediarecorder.Fanout // not embedded: End would end the track behind its back
-	audio bool
+	fan    mediarecorder.Fanout // not embedded: End would end the track behind its back
+	codec  *codec.Codec         // the track's row in the codec table
+	params mediarecorder.Codec  // the track's codec parameters
 
 	frames  int           // published
 	lastOut time.Duration // timestamp of the newest published frame
@@ -66,9 +68,9 @@ func (o *output) place(f frame) {
 	if o.hasHeld && f.ts < o.held.ts {
 		f.ts = o.held.ts
 	}
-	if o.audio {
-		d, err := opus.PacketDuration(f.data)
-		if err != nil || d <= 0 {
+	if o.codec.Kind == codec.Audio {
+		d := o.codec.Duration(f.data, o.params.ClockRate, uint8(o.params.Channels))
+		if d <= 0 {
 			d = 20 * time.Millisecond
 		}
 		f.dur = d

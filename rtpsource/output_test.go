@@ -5,6 +5,9 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/gomediarecorder/mediarecorder"
+	"github.com/gomediarecorder/mediarecorder/internal/codec"
 )
 
 // TestOutputTimeline: where frames land on the published timeline, and
@@ -42,7 +45,7 @@ func TestOutputTimeline(t *testing.T) {
 			[]string{"0s+40ms", "40ms+40ms", "40ms+40ms", "80ms+40ms"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := &output{audio: tc.audio}
+			o := newTestOutput(tc.audio)
 			var s sink
 			o.fan.Subscribe(&s)
 			for _, f := range tc.frames {
@@ -66,7 +69,7 @@ func TestOutputTimeline(t *testing.T) {
 // TestOutputNotBefore: a new SSRC's timeline starts no earlier than the
 // end of what was published.
 func TestOutputNotBefore(t *testing.T) {
-	o := &output{audio: true}
+	o := newTestOutput(true)
 	if got := o.notBefore(time.Second); got != time.Second {
 		t.Errorf("nothing published: %v, want 1s", got)
 	}
@@ -82,7 +85,7 @@ func TestOutputNotBefore(t *testing.T) {
 // TestOutputBuffers: a published frame's buffer assembles the next frame;
 // a buffer given back is handed out again.
 func TestOutputBuffers(t *testing.T) {
-	o := &output{audio: true}
+	o := newTestOutput(true)
 	b := append(o.buffer(), 0xf0)
 	o.place(frame{data: b, ts: 0})
 	if n := o.buffer(); cap(n) == 0 || &n[:1][0] != &b[0] {
@@ -93,4 +96,12 @@ func TestOutputBuffers(t *testing.T) {
 	if n := o.buffer(); len(n) != 0 || &n[:1][0] != &c[0] {
 		t.Error("the buffer given back was not handed out again, empty")
 	}
+}
+
+// newTestOutput returns the output of an Opus or VP8 track.
+func newTestOutput(audio bool) *output {
+	if audio {
+		return &output{codec: codec.Opus, params: mediarecorder.Codec{MimeType: "audio/opus", ClockRate: 48000, Channels: 2}}
+	}
+	return &output{codec: codec.VP8, params: mediarecorder.Codec{MimeType: "video/VP8", ClockRate: 90000}}
 }

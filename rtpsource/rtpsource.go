@@ -20,6 +20,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/gomediarecorder/mediarecorder"
+	"github.com/gomediarecorder/mediarecorder/internal/codec"
 	"github.com/gomediarecorder/mediarecorder/internal/id"
 )
 
@@ -86,7 +87,8 @@ type Track struct {
 	id    string
 	kind  mediarecorder.Kind
 	codec mediarecorder.Codec
-	ck    codecKind
+	row   *codec.Codec // its row in the codec table
+	ck    codecKind    // its RTP payload format
 	onKey func()
 	sess  *Session
 
@@ -114,7 +116,7 @@ type Track struct {
 // "audio/opus", "video/VP8", "video/VP9", "video/AV1", "video/H264" (any
 // case) and whose ClockRate is the RTP clock rate.
 func NewTrack(codec mediarecorder.Codec, opt Options) (*Track, error) {
-	ck, ok := codecKindOf(codec.MimeType)
+	row, ck, ok := rtpCodecOf(codec.MimeType)
 	if !ok {
 		return nil, ErrUnsupportedCodec
 	}
@@ -129,14 +131,12 @@ func NewTrack(codec mediarecorder.Codec, opt Options) (*Track, error) {
 	if sess == nil {
 		sess = NewSession()
 	}
-	kind := mediarecorder.KindVideo
-	if ck.audio() {
-		kind = mediarecorder.KindAudio
-	}
+	kind := mediarecorder.Kind(row.Kind)
 	t := &Track{
 		id:    id.New(),
 		kind:  kind,
 		codec: codec,
+		row:   row,
 		ck:    ck,
 		onKey: opt.OnKeyFrameRequest,
 		sess:  sess,
@@ -144,9 +144,9 @@ func NewTrack(codec mediarecorder.Codec, opt Options) (*Track, error) {
 		asm:   assembler{ck: ck},
 		clk:   rtpClock{rate: int64(codec.ClockRate), sess: sess},
 		loss:  newLossState(ck),
-		gate:  newKeyGate(!ck.audio(), window),
+		gate:  newKeyGate(kind == mediarecorder.KindVideo, window),
 	}
-	t.out.audio = ck.audio()
+	t.out.codec, t.out.params = row, codec
 	return t, nil
 }
 
@@ -302,7 +302,7 @@ func (t *Track) assembled(w *reorderWindow, first, last int64) {
 		t.gate.wait()
 		return
 	}
-	key := t.ck.isKeyFrame(data)
+	key := t.row.IsKeyFrame(data)
 	nonRef, wait, drop := t.loss.decide(&facts, data, key, t.gate.waiting())
 	t.stats.NonReferenceLost += nonRef
 	if wait {
