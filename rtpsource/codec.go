@@ -73,18 +73,20 @@ type depacketizers struct {
 func (d *depacketizers) fresh(ck codecKind) rtp.Depacketizer {
 	switch ck {
 	case codecVP8:
-		d.vp8 = codecs.VP8Packet{}
-		return &d.vp8
+		return reset(&d.vp8)
 	case codecVP9:
-		d.vp9 = codecs.VP9Packet{}
-		return &d.vp9
+		return reset(&d.vp9)
 	case codecAV1:
-		d.av1 = codecs.AV1Depacketizer{}
-		return &d.av1
+		return reset(&d.av1)
 	case codecH264:
-		d.h264 = codecs.H264Packet{}
-		return &d.h264
+		return reset(&d.h264)
 	}
-	d.opus = codecs.OpusPacket{}
-	return &d.opus
+	return reset(&d.opus)
+}
+
+// reset sets *p to its zero value and returns p.
+func reset[T any](p *T) *T {
+	var zero T
+	*p = zero
+	return p
 }
