@@ -23,9 +23,9 @@ type assembler struct {
 
 // assemblyOutput receives what an assembler finds, in sequence order.
 type assemblyOutput interface {
-	// assembled takes the complete frame in packets first..last of w; they are
-	// dropped when it returns.
-	assembled(w *reorderWindow, first, last int64)
+	// assembled takes the complete frame in packets first..last of w, of
+	// RTP timestamp ts; they are dropped when it returns.
+	assembled(w *reorderWindow, first, last, ts int64)
 	// lost tells of n packets (0: part of the frame being assembled)
 	// missing before the next packet; span: the hole may hide whole
 	// frames (it is not inside the frame of the packet before it).
@@ -75,10 +75,10 @@ func (a *assembler) run(w *reorderWindow, force bool, out assemblyOutput) {
 			a.resync = false
 			a.hasBadTS = false
 		}
-		end, complete := a.frameEnd(w)
+		end, complete := a.frameEnd(w, p, ok)
 		if complete {
 			w.released = true
-			out.assembled(w, w.next, end)
+			out.assembled(w, w.next, end, p.ts)
 			a.consumed(p.ts)
 			for s := w.next; s <= end; s++ {
 				w.drop(s)
@@ -125,21 +125,20 @@ func (a *assembler) run(w *reorderWindow, force bool, out assemblyOutput) {
 	}
 }
 
-// frameEnd finds the frame that starts at w.next: it returns the sequence
-// number of its last packet and true when the frame is complete, or the
-// last sequence number present before a hole and false. Padding packets
-// inside the frame's run belong to it (depacketize skips them).
-func (a *assembler) frameEnd(w *reorderWindow) (int64, bool) {
-	first, ok := w.get(w.next)
+// frameEnd finds the frame that starts at w.next with packet first (ok:
+// present): it returns the sequence number of its last packet and true
+// when the frame is complete, or the last sequence number present before
+// a hole and false. Padding packets inside the frame's run belong to it
+// (depacketize skips them).
+func (a *assembler) frameEnd(w *reorderWindow, first packet, ok bool) (int64, bool) {
 	if !ok {
 		return w.next - 1, false
 	}
 	if a.ck.audio() {
 		return w.next, true
 	}
-	s := w.next
-	for {
-		p, _ := w.get(s)
+	p := first
+	for s := w.next; ; s++ {
 		if p.marker && !p.pad {
 			return s, true
 		}
@@ -151,7 +150,7 @@ func (a *assembler) frameEnd(w *reorderWindow) (int64, bool) {
 			// The sender set no marker bit; the timestamp change ends it.
 			return s, true
 		}
-		s++
+		p = n
 	}
 }
 

@@ -14,7 +14,7 @@ type events struct {
 	a   *assembler
 }
 
-func (e *events) assembled(w *reorderWindow, first, last int64) {
+func (e *events) assembled(w *reorderWindow, first, last, _ int64) {
 	data, err := e.a.depacketize(w, first, last, nil)
 	if err != nil {
 		e.err = err

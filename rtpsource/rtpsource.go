@@ -289,8 +289,7 @@ func (t *Track) dropped() { t.stats.Dropped++ }
 // assembled implements assemblyOutput: it depacketizes the packets
 // first..last of w into a frame and publishes it, unless a loss before it
 // or its own damage makes it undecodable.
-func (t *Track) assembled(w *reorderWindow, first, last int64) {
-	p, _ := w.get(first)
+func (t *Track) assembled(w *reorderWindow, first, last, ts int64) {
 	data, err := t.asm.depacketize(w, first, last, t.out.buffer())
 	var facts frameFacts
 	if t.kind == mediarecorder.KindVideo {
@@ -321,7 +320,7 @@ func (t *Track) assembled(w *reorderWindow, first, last int64) {
 	if t.kind == mediarecorder.KindVideo {
 		t.loss.published(&facts, data, key)
 	}
-	t.out.place(frame{data: data, ts: t.clk.local(p.ts), key: key})
+	t.out.place(frame{data: data, ts: t.clk.local(ts), key: key})
 }
 
 // WriteRTCP takes the RTCP packets received for the track. Sender Reports
