@@ -53,16 +53,24 @@ func h264PacketRefIdc(payload []byte) (uint8, bool) {
 // vp8PictureID returns the picture ID of a VP8 payload descriptor and its
 // width in bits (7 or 15).
 func vp8PictureID(p []byte) (uint16, uint8, bool) {
-	if len(p) < 3 || p[0]&0x80 == 0 || p[1]&0x80 == 0 {
+	if len(p) < 2 || p[0]&0x80 == 0 || p[1]&0x80 == 0 { // X; I
 		return 0, 0, false
 	}
-	if p[2]&0x80 == 0 {
-		return uint16(p[2]), 7, true
-	}
-	if len(p) < 4 {
+	return pictureID(p[2:])
+}
+
+// pictureID reads the picture ID field that starts p (VP8 and VP9 payload
+// descriptors: M bit, then 7 or 15 bits).
+func pictureID(p []byte) (uint16, uint8, bool) {
+	switch {
+	case len(p) < 1:
+		return 0, 0, false
+	case p[0]&0x80 == 0:
+		return uint16(p[0]), 7, true
+	case len(p) < 2:
 		return 0, 0, false
 	}
-	return uint16(p[2]&0x7f)<<8 | uint16(p[3]), 15, true
+	return uint16(p[0]&0x7f)<<8 | uint16(p[1]), 15, true
 }
 
 // vp8Layers returns TID, Y and TL0PICIDX of a VP8 payload descriptor,
@@ -90,16 +98,10 @@ func vp8Layers(p []byte) (tid uint8, sync bool, tl0 uint8, ok bool) {
 // vp9PictureID returns the picture ID of a VP9 payload descriptor and its
 // width in bits (7 or 15).
 func vp9PictureID(p []byte) (uint16, uint8, bool) {
-	if len(p) < 2 || p[0]&0x80 == 0 {
+	if len(p) < 1 || p[0]&0x80 == 0 { // I
 		return 0, 0, false
 	}
-	if p[1]&0x80 == 0 {
-		return uint16(p[1]), 7, true
-	}
-	if len(p) < 3 {
-		return 0, 0, false
-	}
-	return uint16(p[1]&0x7f)<<8 | uint16(p[2]), 15, true
+	return pictureID(p[1:])
 }
 
 // frameFacts is what the track reads from a complete frame about the
