@@ -133,6 +133,35 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestChain goes round each row through its names, each looked up from
+// the row the previous one led to: RTP MIME type → Matroska CodecID → MP4
+// sample entry → codecs name → IVF FourCC, skipping the names a row does
+// not have.
+func TestChain(t *testing.T) {
+	steps := []struct {
+		name func(*codec.Codec) string
+		by   func(string) *codec.Codec
+	}{
+		{func(c *codec.Codec) string { return c.RTPMimeType }, codec.ByRTPMimeType},
+		{func(c *codec.Codec) string { return c.MatroskaID }, codec.ByMatroskaID},
+		{func(c *codec.Codec) string { return c.MP4Entry }, codec.ByMP4Entry},
+		{func(c *codec.Codec) string { return c.MIMEName }, codec.ByMIMEName},
+		{func(c *codec.Codec) string { return c.IVFFourCC }, codec.ByIVFFourCC},
+	}
+	for _, c := range codec.Table {
+		at := c
+		for _, s := range steps {
+			n := s.name(at)
+			if n == "" {
+				continue
+			}
+			if at = s.by(n); at != c {
+				t.Fatalf("%s: %q leads to %v", c.Name, n, at)
+			}
+		}
+	}
+}
+
 // TestNamesUnique: no name, type or ID belongs to two rows.
 func TestNamesUnique(t *testing.T) {
 	seen := map[string]string{}
