@@ -48,3 +48,33 @@ func BenchmarkWritePacket(b *testing.B) {
 		})
 	}
 }
+
+// TestWritePacketAllocs: reassembly and publishing, in order, allocate
+// nothing per packet once the track's buffers have grown (what
+// BenchmarkWritePacket reports as 0 allocs/op).
+func TestWritePacketAllocs(t *testing.T) {
+	for _, name := range []string{"vp8", "opus"} {
+		t.Run(name, func(t *testing.T) {
+			c := loadClip(t, name)
+			pkts := packetize(c, 0, len(c.frames), 1, 0, 0)
+			var d discard
+			tr := newTrack(t, c, Options{})
+			defer tr.Subscribe(&d)()
+			base := time.Now()
+			i := 0
+			write := func() {
+				p := *pkts[i].p
+				if err := tr.WritePacket(&p, base.Add(pkts[i].at)); err != nil {
+					t.Fatal(err)
+				}
+				i++
+			}
+			for range len(pkts) / 2 { // buffers grow
+				write()
+			}
+			if n := testing.AllocsPerRun(len(pkts)/2-1, write); n != 0 {
+				t.Errorf("%v allocations per packet, want 0", n)
+			}
+		})
+	}
+}
