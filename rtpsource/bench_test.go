@@ -13,16 +13,23 @@ type discard struct{ n int }
 func (d *discard) WriteSample(s mediarecorder.TimedSample) { d.n += len(s.Data) }
 func (d *discard) TrackEnded()                             {}
 
+// discardTrack returns clip name, its packets in order, and a track of it
+// whose one subscriber keeps nothing (until tb ends).
+func discardTrack(tb testing.TB, name string) (clip, []sent, *Track, *discard) {
+	c := loadClip(tb, name)
+	pkts := packetize(c, 0, len(c.frames), 1, 0, 0)
+	d := &discard{}
+	tr := newTrack(tb, c, Options{})
+	tb.Cleanup(tr.Subscribe(d))
+	return c, pkts, tr, d
+}
+
 // BenchmarkWritePacket feeds a clip's RTP packets, in order, to a track
 // with one subscriber: the cost of reassembly and publishing per packet.
 func BenchmarkWritePacket(b *testing.B) {
 	for _, name := range []string{"vp8", "opus"} {
 		b.Run(name, func(b *testing.B) {
-			c := loadClip(b, name)
-			pkts := packetize(c, 0, len(c.frames), 1, 0, 0)
-			var d discard
-			tr := newTrack(b, c, Options{})
-			defer tr.Subscribe(&d)()
+			c, pkts, tr, d := discardTrack(b, name)
 			base := time.Now()
 			span := pkts[len(pkts)-1].at + 40*time.Millisecond // the clip's length, to lay copies end to end
 			ticks := uint32(0)
@@ -55,11 +62,7 @@ func BenchmarkWritePacket(b *testing.B) {
 func TestWritePacketAllocs(t *testing.T) {
 	for _, name := range []string{"vp8", "opus"} {
 		t.Run(name, func(t *testing.T) {
-			c := loadClip(t, name)
-			pkts := packetize(c, 0, len(c.frames), 1, 0, 0)
-			var d discard
-			tr := newTrack(t, c, Options{})
-			defer tr.Subscribe(&d)()
+			_, pkts, tr, _ := discardTrack(t, name)
 			base := time.Now()
 			i := 0
 			write := func() {
