@@ -402,3 +402,94 @@ func TestRetentionCluster(t *testing.T) {
 		}
 	}
 }
+
+// histogramCount reads mediarecorder_stop_to_finished_seconds_count from
+// /metrics.
+func histogramCount(t *testing.T, base string) int {
+	t.Helper()
+	body := string(do(t, "GET", base+"/metrics", nil).body)
+	for _, l := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(l, "mediarecorder_stop_to_finished_seconds_count "); ok {
+			var n int
+			fmt.Sscan(v, &n)
+			return n
+		}
+	}
+	t.Fatalf("no stop-to-finished count in /metrics:\n%s", body)
+	return 0
+}
+
+// TestKeepAPI: keep is set at creation and by PATCH, shown in the
+// recording's JSON, refused without a boolean; a recording stopped by
+// its WHIP session's end (DELETE /whip/{session}) is timed by the
+// stop-to-finished histogram (before, only POST …/stop was). Retention
+// then spares the kept recording and deletes the other one.
+func TestKeepAPI(t *testing.T) {
+	clock := &testClock{t: time.Now().Add(365 * day)} // everything is old
+	s, hs := newTestServer(t, Config{Now: clock.Now, RetainFor: day})
+	pub := publish(t, hs.URL, "")
+	r := do(t, "POST", hs.URL+"/api/recordings", []byte(`{"session":"`+pub.session+`","keep":true}`))
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	kept := decodeJSON[meta](t, r.body)
+	if !kept.Keep || !strings.Contains(string(r.body), `"keep":true`) {
+		t.Errorf("created with keep: %s", r.body)
+	}
+	r = do(t, "POST", hs.URL+"/api/recordings", []byte(`{"session":"`+pub.session+`"}`))
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	other := decodeJSON[meta](t, r.body)
+	if other.Keep || !strings.Contains(string(r.body), `"keep":false`) {
+		t.Errorf("created without keep: %s", r.body)
+	}
+	// PATCH while live: off and on again.
+	for _, v := range []bool{false, true} {
+		r = do(t, "PATCH", hs.URL+"/api/recordings/"+kept.ID, []byte(fmt.Sprintf(`{"keep":%v}`, v)))
+		if r.status != 200 || decodeJSON[meta](t, r.body).Keep != v {
+			t.Errorf("PATCH keep %v: %d %s", v, r.status, r.body)
+		}
+	}
+	for _, bad := range []string{`{}`, `{"keep":"yes"}`, `not json`} {
+		if r := do(t, "PATCH", hs.URL+"/api/recordings/"+kept.ID, []byte(bad)); r.status != 400 {
+			t.Errorf("PATCH %s: %d %s, want 400", bad, r.status, r.body)
+		}
+	}
+	if r := do(t, "PATCH", hs.URL+"/api/recordings/"+newID(), []byte(`{"keep":true}`)); r.status != 404 {
+		t.Errorf("PATCH of an unknown id: %d, want 404", r.status)
+	}
+	before := histogramCount(t, hs.URL)
+	time.Sleep(time.Second)
+	if r := do(t, "DELETE", hs.URL+pub.location, nil); r.status != 200 {
+		t.Fatalf("DELETE session: %d %s", r.status, r.body)
+	}
+	// The other one is old by the test's clock: retention deletes it
+	// as soon as it finishes.
+	waitFor(t, 20*time.Second, "both recordings to stop", func() bool {
+		row, err := s.cat.Get(context.Background(), kept.ID)
+		_, oerr := s.cat.Get(context.Background(), other.ID)
+		return err == nil && row.Finished && errors.Is(oerr, catalog.ErrNotFound)
+	})
+	waitFor(t, 10*time.Second, "the histogram to count both", func() bool { return histogramCount(t, hs.URL) == before+2 })
+	if _, err := os.Stat(filepath.Join(s.cfg.Dir, other.ID+".webm")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the deleted recording's file: %v", err)
+	}
+	if r := do(t, "GET", hs.URL+"/api/recordings/"+kept.ID, nil); r.status != 200 || !decodeJSON[meta](t, r.body).Keep {
+		t.Errorf("the kept recording: %d %s", r.status, r.body)
+	}
+	body := string(do(t, "GET", hs.URL+"/metrics", nil).body)
+	if !strings.Contains(body, "mediarecorder_retention_deleted_total 1\n") || strings.Contains(body, "mediarecorder_retention_freed_bytes_total 0\n") {
+		t.Errorf("retention metrics:\n%s", body)
+	}
+	// Finished: PATCH goes to the catalog; without keep, the next pass
+	// deletes it.
+	r = do(t, "PATCH", hs.URL+"/api/recordings/"+kept.ID, []byte(`{"keep":false}`))
+	if r.status != 200 || decodeJSON[meta](t, r.body).Keep {
+		t.Errorf("PATCH of a finished recording: %d %s", r.status, r.body)
+	}
+	s.kickRetention()
+	waitFor(t, 20*time.Second, "retention to delete the formerly kept recording", func() bool {
+		return do(t, "GET", hs.URL+"/api/recordings/"+kept.ID, nil).status == 404
+	})
+}
