@@ -58,16 +58,22 @@ func (rc *recording) markStop() {
 	rc.mu.Unlock()
 }
 
+// recordings returns this node's recordings in s.recs, live or
+// finishing.
+func (s *Server) recordings() []*recording {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*recording, 0, len(s.recs))
+	for _, rc := range s.recs {
+		out = append(out, rc)
+	}
+	return out
+}
+
 // markSessionStops notes that the recordings of WHIP session id begin to
 // stop: the session ends, so their tracks do.
 func (s *Server) markSessionStops(id string) {
-	s.mu.Lock()
-	var mine []*recording
-	for _, rc := range s.recs {
-		mine = append(mine, rc)
-	}
-	s.mu.Unlock()
-	for _, rc := range mine {
+	for _, rc := range s.recordings() {
 		rc.mu.Lock()
 		session := rc.e.Session
 		rc.mu.Unlock()
@@ -409,15 +415,25 @@ func (s *Server) elsewhere(row catalog.Recording) bool {
 	return !row.Finished && row.Owner != "" && row.Owner != s.node.id
 }
 
-func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
+// decodeBody reads a request's JSON body into v; on failure it answers
+// the request itself and returns ok false.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) (body []byte, ok bool) {
 	body, err := readBody(w, r)
 	if err != nil {
 		writeBodyError(w, err)
-		return
+		return nil, false
 	}
-	var req createRequest
-	if err := json.Unmarshal(body, &req); err != nil {
+	if err := json.Unmarshal(body, v); err != nil {
 		writeError(w, http.StatusBadRequest, "SyntaxError", "bad JSON body: "+err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
+	var req createRequest
+	body, ok := decodeBody(w, r, &req)
+	if !ok {
 		return
 	}
 	if req.Session == "" {
@@ -545,14 +561,9 @@ type patchRequest struct {
 // handlePatch is PATCH /api/recordings/{id}: {"keep": bool} exempts the
 // recording from retention, or no longer.
 func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(w, r)
-	if err != nil {
-		writeBodyError(w, err)
-		return
-	}
 	var req patchRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "SyntaxError", "bad JSON body: "+err.Error())
+	body, ok := decodeBody(w, r, &req)
+	if !ok {
 		return
 	}
 	if req.Keep == nil {
@@ -569,6 +580,7 @@ func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), catalogTimeout)
 	defer cancel()
+	var err error
 	if rc != nil {
 		// Under rc.mu, so that the recording's own writes of its row
 		// carry the new flag.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gomediarecorder/mediarecorder/catalog"
+	"github.com/gomediarecorder/mediarecorder/storage"
 )
 
 // Retention (Config.RetainFor, Config.RetainSize): a pass deletes the
@@ -142,9 +143,10 @@ func (s *Server) retainOnce(ctx context.Context) (retainResult, error) {
 	// row in the list, or its recording in s.recs (registered before its
 	// row is written), or is younger than orphanGrace.
 	var files []os.DirEntry
-	if s.s3 == nil {
+	dir := s.localDir()
+	if dir != "" {
 		var err error
-		if files, err = os.ReadDir(s.cfg.Dir); err != nil {
+		if files, err = os.ReadDir(dir); err != nil {
 			return res, fmt.Errorf("retention: %w", err)
 		}
 	}
@@ -162,8 +164,8 @@ func (s *Server) retainOnce(ctx context.Context) (retainResult, error) {
 			res.finished++
 		}
 	}
-	if s.s3 == nil {
-		res.orphans = s.removeOrphans(files, rows)
+	if dir != "" {
+		res.orphans = s.removeOrphans(dir, files, rows)
 	}
 	if s.cfg.RetainFor <= 0 && s.cfg.RetainSize <= 0 {
 		return res, nil
@@ -300,7 +302,7 @@ func (s *Server) finishDelete(ctx context.Context, r catalog.Recording, reason s
 // recordings (ID.EXT, ID-recovered.EXT) but that no row names, no live
 // recording writes, and that are older than orphanGrace. Anything else
 // in the directory is left alone.
-func (s *Server) removeOrphans(files []os.DirEntry, rows []catalog.Recording) int {
+func (s *Server) removeOrphans(dir string, files []os.DirEntry, rows []catalog.Recording) int {
 	named := make(map[string]bool, len(rows))
 	for _, r := range rows {
 		named[r.File] = true
@@ -319,13 +321,13 @@ func (s *Server) removeOrphans(files []os.DirEntry, rows []catalog.Recording) in
 			continue
 		}
 		info, err := f.Info()
-		if err != nil || s.now().Sub(info.ModTime()) < orphanGrace {
+		if err != nil || time.Since(info.ModTime()) < orphanGrace { // the file system's clock
 			continue
 		}
 		if s.ret.crash != nil && !s.ret.crash(stepOrphanFound, id) {
 			continue
 		}
-		if err := os.Remove(filepath.Join(s.cfg.Dir, f.Name())); err != nil {
+		if err := os.Remove(filepath.Join(dir, f.Name())); err != nil {
 			s.log.Warn("retention: removing an orphan file failed", "file", f.Name(), "err", err)
 			continue
 		}
@@ -334,6 +336,15 @@ func (s *Server) removeOrphans(files []os.DirEntry, rows []catalog.Recording) in
 		s.log.Info("retention: removed a recording file that no catalog row names", "file", f.Name(), "size", info.Size())
 	}
 	return n
+}
+
+// localDir is the directory of a local store ("" for S3), where orphan
+// files are looked for.
+func (s *Server) localDir() string {
+	if l, ok := s.st.(*storage.Local); ok {
+		return l.Dir()
+	}
+	return ""
 }
 
 // recordingFileID returns the recording ID of a file name of ours:
