@@ -243,12 +243,13 @@ func TestOneUDPPort(t *testing.T) {
 	port := freeTCPUDPPort(t)
 	_, hs := newTestServer(t, Config{UDPPort: port, SessionsPerAddr: -1})
 	const n = 50
-	// A light VP8 stream (160x120, 15 fps, about 60 kb/s, a key frame
-	// every 8 frames), so that 50 of them with their Opus fit a loaded
-	// 2-core box running the race detector; a lost key frame is soon
-	// followed by another.
+	// A light VP8 stream (160x120, 15 fps, about 130 kb/s), so that 50 of
+	// them with their Opus fit a loaded 2-core box running the race
+	// detector; every frame is a key frame of one RTP packet, so that
+	// packets lost while the server waits for the CPU cannot keep the
+	// video out of a recording (its header waits 2 s for a key frame).
 	clip := mediatest.FFmpeg(t, t.TempDir(), "-f", "lavfi", "-i", "testsrc=size=160x120:rate=15", "-t", "2",
-		"-c:v", "libvpx", "-b:v", "60k", "-g", "8", "-keyint_min", "8", "-auto-alt-ref", "0", "-lag-in-frames", "0",
+		"-c:v", "libvpx", "-b:v", "60k", "-g", "1", "-keyint_min", "1", "-auto-alt-ref", "0", "-lag-in-frames", "0",
 		"-deadline", "realtime", "-f", "ivf", "light.ivf")
 	light := mediatest.IVFFrames(t, clip)
 	// Connect them all first, then send: the box running the test need
