@@ -88,6 +88,9 @@ func (s *Server) now() time.Time {
 // the periodic passes.
 func (s *Server) startRetention() {
 	s.ret.kick = make(chan struct{}, 1)
+	if s.cfg.RetainFor > 0 || s.cfg.RetainSize > 0 {
+		s.log.Info("retention", "retainFor", s.cfg.RetainFor.String(), "retainSize", s.cfg.RetainSize, "every", retainEvery.String())
+	}
 	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Minute)
 	if _, err := s.retainOnce(ctx); err != nil {
 		s.log.Warn("retention: the start-up pass failed", "err", err)
