@@ -230,6 +230,9 @@ func (s *Server) applyLimits(ctx context.Context, rows []catalog.Recording, res 
 			// The rest are younger, and the total only went down.
 			return nil
 		}
+		if s.uploadPending(ctx, r, now) {
+			continue
+		}
 		reason := "age"
 		if !expired {
 			reason = "size"
@@ -248,6 +251,30 @@ func (s *Server) applyLimits(ctx context.Context, rows []catalog.Recording, res 
 		res.freed += r.Size
 	}
 	return nil
+}
+
+// queuedGrace is how long after it finished an S3 recording whose
+// object is not stored is taken for one whose upload is still queued on
+// its node (the store was away), and spared; past it the row is deleted.
+const queuedGrace = 24 * time.Hour
+
+// uploadPending reports whether r is an S3 recording whose object is not
+// in the store yet although it finished less than queuedGrace ago: its
+// upload may be queued on another node, and deleting it now would race
+// that upload. A store that cannot tell counts as pending too.
+func (s *Server) uploadPending(ctx context.Context, r catalog.Recording, now time.Time) bool {
+	if s.s3 == nil {
+		return false
+	}
+	_, err := s.st.Stat(ctx, keyOf(r))
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, storage.ErrNotFound):
+		return now.Sub(r.FinishedAt) < queuedGrace
+	}
+	s.log.Warn("retention: the store cannot tell whether a recording is stored; keeping it for now", "recording", r.ID, "err", err)
+	return true
 }
 
 // deleteRecording deletes a finished recording crash-safely: the row

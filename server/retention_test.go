@@ -491,3 +491,34 @@ func TestKeepAPI(t *testing.T) {
 		return do(t, "GET", hs.URL+"/api/recordings/"+kept.ID, nil).status == 404
 	})
 }
+
+// TestRetentionQueuedUpload: with S3, a finished recording whose object
+// is not stored yet (its upload queued on another node) is spared for a
+// day after it finished, then its row is deleted.
+func TestRetentionQueuedUpload(t *testing.T) {
+	clock := &testClock{t: clockAt}
+	s := retentionServer(t, Config{Store: s3Store(t), RetainFor: 30 * day}, clock)
+	stored := addFinished(t, s, 40*day, 100, false)
+	queued := catalog.Recording{
+		ID: newID(), State: "inactive", Size: 100, Created: clockAt.Add(-41 * day), Finished: true,
+		FinishedAt: clockAt.Add(-time.Hour), Owner: "elsewhere",
+	}
+	queued.File, queued.ObjectKey = queued.ID+".webm", queued.ID+".webm"
+	if err := s.cat.Put(context.Background(), queued); err != nil {
+		t.Fatal(err)
+	}
+	if res := pass(t, s); res.deleted != 1 {
+		t.Errorf("pass: %+v, want only the stored one deleted", res)
+	}
+	expect(t, s, nil, []catalog.Recording{stored})
+	if _, err := s.cat.Get(context.Background(), queued.ID); err != nil {
+		t.Errorf("the recording whose upload is queued: %v", err)
+	}
+	clock.Add(day)
+	if res := pass(t, s); res.deleted != 1 {
+		t.Errorf("a day later: %+v, want the unstored one deleted", res)
+	}
+	if _, err := s.cat.Get(context.Background(), queued.ID); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("a day later, the unstored recording's row: %v", err)
+	}
+}
