@@ -230,7 +230,13 @@ func (s *Server) applyLimits(ctx context.Context, rows []catalog.Recording, res 
 			// The rest are younger, and the total only went down.
 			return nil
 		}
-		if s.uploadPending(ctx, r, now) {
+		switch pending, err := s.uploadPending(ctx, r, now); {
+		case err != nil:
+			return err
+		case pending == pendingTaken:
+			// Another node is deleting it: decide again next pass.
+			return nil
+		case pending == pendingUpload:
 			continue
 		}
 		reason := "age"
@@ -258,23 +264,45 @@ func (s *Server) applyLimits(ctx context.Context, rows []catalog.Recording, res 
 // its node (the store was away), and spared; past it the row is deleted.
 const queuedGrace = 24 * time.Hour
 
-// uploadPending reports whether r is an S3 recording whose object is not
+// pendingState is what uploadPending finds.
+type pendingState int
+
+const (
+	pendingNo     pendingState = iota // stored (or not S3): deletable
+	pendingUpload                     // not stored yet: spare it
+	pendingTaken                      // being deleted (or gone) since the list was read
+)
+
+// uploadPending tells whether r is an S3 recording whose object is not
 // in the store yet although it finished less than queuedGrace ago: its
 // upload may be queued on another node, and deleting it now would race
-// that upload. A store that cannot tell counts as pending too.
-func (s *Server) uploadPending(ctx context.Context, r catalog.Recording, now time.Time) bool {
+// that upload. An object missing because another node is deleting the
+// recording (its row marked or gone) is pendingTaken, a conflict like
+// any other. A store that cannot tell counts as pending.
+func (s *Server) uploadPending(ctx context.Context, r catalog.Recording, now time.Time) (pendingState, error) {
 	if s.s3 == nil {
-		return false
+		return pendingNo, nil
 	}
 	_, err := s.st.Stat(ctx, keyOf(r))
 	switch {
 	case err == nil:
-		return false
-	case errors.Is(err, storage.ErrNotFound):
-		return now.Sub(r.FinishedAt) < queuedGrace
+		return pendingNo, nil
+	case !errors.Is(err, storage.ErrNotFound):
+		s.log.Warn("retention: the store cannot tell whether a recording is stored; keeping it for now", "recording", r.ID, "err", err)
+		return pendingUpload, nil
 	}
-	s.log.Warn("retention: the store cannot tell whether a recording is stored; keeping it for now", "recording", r.ID, "err", err)
-	return true
+	gctx, cancel := context.WithTimeout(ctx, catalogTimeout)
+	row, err := s.cat.Get(gctx, r.ID)
+	cancel()
+	switch {
+	case errors.Is(err, catalog.ErrNotFound) || err == nil && row.Deleting:
+		return pendingTaken, nil
+	case err != nil:
+		return pendingNo, fmt.Errorf("retention: %w", err)
+	case now.Sub(r.FinishedAt) < queuedGrace:
+		return pendingUpload, nil
+	}
+	return pendingNo, nil
 }
 
 // deleteRecording deletes a finished recording crash-safely: the row
@@ -324,7 +352,7 @@ func (s *Server) finishDelete(ctx context.Context, r catalog.Recording, reason s
 		s.log.Warn("retention: deleting the row failed; retrying at the next pass", "recording", r.ID, "err", err)
 		return false
 	}
-	s.log.Info("recording deleted", "recording", r.ID, "key", keyOf(r), "size", r.Size, "created", r.Created, "reason", reason)
+	s.log.Info("recording deleted", "recording", r.ID, "key", keyOf(r), "size", r.Size, "created", r.Created, "reason", reason, "node", s.node.id)
 	return true
 }
 
