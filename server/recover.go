@@ -310,7 +310,7 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	if rows, err := s.cat.List(ctx); err == nil {
 		inCat := 0
 		for _, row := range rows {
-			if !validRow(row) || row.State != string(mediarecorder.StateInactive) {
+			if !validRow(row) || row.Deleting || row.State != string(mediarecorder.StateInactive) {
 				continue
 			}
 			s.mu.Lock()
