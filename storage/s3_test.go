@@ -316,6 +316,7 @@ func TestTakeover(t *testing.T) {
 			st := newStore(t, b, t.TempDir(), func(o *storage.S3Options) { o.Transport, o.FlushInterval = cut, flush })
 			w := create(t, st, key)
 			sw := s3w(t, w)
+			sw.SetNote(func() []byte { return fmt.Appendf(nil, "%d", sw.Size()) }) // called without its lock
 			r := newRecorder(t, w)
 			r.header()
 			var each func()
@@ -360,6 +361,9 @@ func TestTakeover(t *testing.T) {
 			}
 			if parts := max(int(want/ps)-1, 0); len(to.Parts()) != parts || (parts > 0 && to.PartSize != ps) {
 				t.Fatalf("part size %d, parts %v, want %d parts", to.PartSize, to.Parts(), parts)
+			}
+			if note, err := to.Note(ctx); err != nil || (flush > 0 && string(note) != fmt.Sprint(want)) {
+				t.Errorf("note %q, %v; want the size at the last flush, %d", note, err, want)
 			}
 			stored := max(to.Stored(), ps)
 			size, err := to.CompleteAsIs(ctx)

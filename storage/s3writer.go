@@ -42,7 +42,7 @@ type S3Writer struct {
 	flushed   bool  // a flush succeeded
 	flushSize int64 // the file's size at the last flush
 	gcDue     bool  // a part went up: segments may be garbage
-	note      []byte
+	note      func() []byte
 	closed    bool
 	committed bool
 	stats     Stats
@@ -180,12 +180,15 @@ func (w *S3Writer) Recoverable() int64 {
 	return min(x, w.size)
 }
 
-// SetNote sets the note stored with the next flushes' segments (the
-// server keeps a recording's duration there; Takeover.Note reads it).
-func (w *S3Writer) SetNote(b []byte) {
+// SetNote sets what each flush's segment carries as its note: note is
+// called at every flush (without the writer's lock held, so it may call
+// the writer), and Takeover.Note returns the last stored one. The server
+// keeps the recording's duration there, so that a takeover knows how much
+// was recorded at the last flush. Nil: no note.
+func (w *S3Writer) SetNote(note func() []byte) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.note = slices.Clone(b)
+	w.note = note
 }
 
 // flushing reports whether the writer stores segments (FlushInterval).
@@ -506,6 +509,13 @@ func (w *S3Writer) headJob(ctx context.Context) error {
 // rest.
 func (w *S3Writer) segJob(ctx context.Context) error {
 	w.mu.Lock()
+	noteFn := w.note
+	w.mu.Unlock()
+	var note []byte
+	if noteFn != nil {
+		note = noteFn()
+	}
+	w.mu.Lock()
 	size := w.size
 	spans := clipSpans(w.dirty, w.ps, w.contiguous(), size)
 	trunc := w.truncated
@@ -528,7 +538,7 @@ func (w *S3Writer) segJob(ctx context.Context) error {
 	w.dirty, w.truncated = rest, false
 	snap := w.snap
 	w.snap++
-	obj, data := encodeSegment(end, w.ps, w.note, group)
+	obj, data := encodeSegment(end, w.ps, note, group)
 	var err error
 	for i, sp := range group {
 		if _, err = w.f.ReadAt(data[i], sp.off); err != nil {

@@ -10,8 +10,9 @@ import (
 
 // Takeover completes, from another node, an upload whose writer is gone
 // (its node lost with its disk): the parts already stored stay where they
-// are; only the interim head and tail (at most a part and the unflushed
-// tail) are downloaded. Typical use:
+// are; only the interim objects (the held-back first part and the bytes
+// after the stored parts, as of the writer's last flush) are downloaded.
+// Typical use:
 //
 //	ups, _ := st.Unfinished(ctx, "")
 //	for _, u := range ups {
