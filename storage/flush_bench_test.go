@@ -55,13 +55,7 @@ func (b *countingBody) Read(p []byte) (int, error) {
 //
 //	go test -run '^$' -bench S3WriterFlush -benchtime 1x ./storage
 func BenchmarkS3WriterFlush(b *testing.B) {
-	for _, bk := range []struct {
-		name string
-		mk   func(testing.TB) backend
-	}{
-		{"fake", fakeS3},
-		{"seaweedfs", func(tb testing.TB) backend { return seaweed(tb, false) }},
-	} {
+	for _, bk := range benchBackends {
 		for _, flush := range []time.Duration{0, 5 * time.Millisecond} {
 			name := "noflush"
 			if flush > 0 {

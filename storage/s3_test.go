@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gomediarecorder/mediarecorder/storage"
+	"github.com/minio/minio-go/v7"
 )
 
 const ps = storage.MinPartSize
@@ -463,5 +464,41 @@ func TestTruncate(t *testing.T) {
 			t.Fatal(err)
 		}
 		sameBytes(t, "object", readObject(t, st, "t.webm"), r.m.b)
+	})
+}
+
+// A flushing writer's object is the file byte for byte, and its interim
+// segments are gone once it is committed (and once a part holds them,
+// before that).
+func TestFlushCommit(t *testing.T) {
+	eachBackend(t, false, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		st := newStore(t, b, t.TempDir(), func(o *storage.S3Options) { o.FlushInterval = 20 * time.Millisecond })
+		w := create(t, st, "fc.webm")
+		sw := s3w(t, w)
+		r := newRecorder(t, w)
+		r.header()
+		r.clusters(2*ps+ps/2, func() {
+			waitFor(t, "a flush", func() bool { return sw.Recoverable() >= sw.Size() })
+		})
+		interim := func() []string {
+			var names []string
+			for oi := range st.Client().ListObjects(ctx, st.Options().Bucket, minio.ListObjectsOptions{Prefix: st.Options().Prefix + ".interim/", Recursive: true}) {
+				if oi.Err != nil {
+					t.Fatal(oi.Err)
+				}
+				names = append(names, oi.Key)
+			}
+			return names
+		}
+		t.Logf("%d interim objects before the commit, stats %+v", len(interim()), sw.Stats())
+		r.finish()
+		if err := w.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		sameBytes(t, "object", readObject(t, st, "fc.webm"), r.m.b)
+		if names := interim(); len(names) != 0 {
+			t.Errorf("interim objects left after the commit: %v", names)
+		}
 	})
 }

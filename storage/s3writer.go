@@ -601,6 +601,22 @@ func inParts(ss []span, from, to int64) bool {
 	return true
 }
 
+// removeInterim removes the interim objects the writer stored (its
+// segments not yet collected, its head), in one request, none if it
+// stored none; errors are ignored (they are garbage now).
+func (w *S3Writer) removeInterim(ctx context.Context) {
+	w.mu.Lock()
+	var names []string
+	for _, sg := range w.segs {
+		names = append(names, sg.name)
+	}
+	if w.headLen > 0 {
+		names = append(names, "head")
+	}
+	w.mu.Unlock()
+	_ = w.s.removeInterimNames(ctx, w.key, names)
+}
+
 // halt stops the background uploads (the one in flight finishes, or is
 // cancelled when ctx ends first).
 func (w *S3Writer) halt(ctx context.Context) {
@@ -668,7 +684,7 @@ func (w *S3Writer) Commit(ctx context.Context) error {
 	w.mu.Lock()
 	w.committed = true
 	w.mu.Unlock()
-	w.s.removeInterim(ctx, w.key)
+	w.removeInterim(ctx)
 	os.Remove(manifestPath(w.s.opts.SpoolDir, w.key))
 	w.f.Close()
 	if !w.s.opts.KeepSpool {
@@ -750,7 +766,7 @@ func (w *S3Writer) Abort(ctx context.Context) error {
 			err = fmt.Errorf("storage: aborting the upload: %w", aerr)
 		}
 	}
-	w.s.removeInterim(ctx, w.key)
+	w.removeInterim(ctx)
 	w.s.removeLocal(w.key)
 	return err
 }
