@@ -642,7 +642,7 @@ func (w *S3Writer) unregister() {
 // then every part the store lacks (part 1, the last part, dirty parts) is
 // uploaded and the upload completed, retrying with backoff until ctx ends.
 // Then the spool file is removed (unless KeepSpool) and ReadAt reads the
-// object. If ctx ends first the error wraps ErrQueued: the spool stays,
+// object; the interim objects are removed in the background. If ctx ends first the error wraps ErrQueued: the spool stays,
 // queued for RunQueue.
 func (w *S3Writer) Commit(ctx context.Context) error {
 	w.mu.Lock()
@@ -684,7 +684,14 @@ func (w *S3Writer) Commit(ctx context.Context) error {
 	w.mu.Lock()
 	w.committed = true
 	w.mu.Unlock()
-	w.removeInterim(ctx)
+	// The interim objects are garbage now (a takeover only looks at
+	// unfinished uploads): removed after Commit returns, not before (a
+	// long recording leaves hundreds of segments: a second on SeaweedFS).
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		w.removeInterim(ctx)
+	}()
 	os.Remove(manifestPath(w.s.opts.SpoolDir, w.key))
 	w.f.Close()
 	if !w.s.opts.KeepSpool {
