@@ -36,7 +36,8 @@ func (t *recTrack) active() bool { return !t.excluded }
 // pump moves samples from the queues into the muxer in timestamp order.
 // With final, it writes everything (no more samples will come). It reports
 // whether samples are held back waiting for another track.
-// Only samples numbered below limit are taken.
+// Only samples numbered below limit are taken, and (but for final) below
+// a command that came while it ran: run applies the command first.
 func (rec *recording) pump(final bool, limit uint64) (held bool, err error) {
 	defer rec.collectDropped()
 	if !rec.headerDone {
@@ -74,7 +75,7 @@ func (rec *recording) pump(final bool, limit uint64) (held bool, err error) {
 				newest, haveNewest = l, true
 			}
 			e, ok := t.q.peek()
-			if ok && e.seq >= limit {
+			if ok && (e.seq >= limit || !final && e.seq >= rec.nextCmd.Load()) {
 				ok = false
 			}
 			if !ok {

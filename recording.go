@@ -49,6 +49,7 @@ type recording struct {
 	paused    atomic.Bool   // sinks drop samples while paused
 	epoch     atomic.Uint64 // incremented by each resume
 	seq       atomic.Uint64 // numbers samples and commands in arrival order
+	nextCmd   atomic.Uint64 // seq of the oldest command not yet taken (noLimit: none)
 	batching  atomic.Bool   // run's timer takes the queued samples: sinks need not wake it
 	wake      chan struct{}
 	done      chan struct{}
@@ -133,6 +134,7 @@ func newRecording(r *Recorder, cfg config, timeslice time.Duration, prev *record
 		epochFloor: map[uint64]time.Duration{},
 	}
 	rec.gathering.Store(true)
+	rec.nextCmd.Store(noLimit)
 	for i, t := range cfg.tracks {
 		rt := &recTrack{rec: rec, track: t, index: i, codec: cfg.codecs[i], q: newSampleQueue()}
 		rt.needKey = t.Kind() == KindVideo
@@ -173,7 +175,12 @@ func (rec *recording) signal() {
 
 func (rec *recording) command(typ cmdType, err error) {
 	rec.mu.Lock()
-	rec.cmds = append(rec.cmds, command{typ: typ, err: err, seq: rec.seq.Add(1)})
+	c := command{typ: typ, err: err, seq: rec.seq.Add(1)}
+	if len(rec.cmds) == 0 {
+		// pump stops before the samples that came after it.
+		rec.nextCmd.Store(c.seq)
+	}
+	rec.cmds = append(rec.cmds, c)
 	rec.mu.Unlock()
 	rec.signal()
 }
@@ -216,6 +223,7 @@ func (rec *recording) takeCommands() []command {
 	defer rec.mu.Unlock()
 	c := rec.cmds
 	rec.cmds = nil
+	rec.nextCmd.Store(noLimit)
 	return c
 }
 
