@@ -223,32 +223,37 @@ func TestSlowConsumer(t *testing.T) {
 
 // Key frames are asked for at start, at resume, and by the interval options.
 func TestKeyFrameRequests(t *testing.T) {
-	_, frames, err := mediatest.ReadIVF(mediatest.Testdata(t, "vp8.ivf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := NewSampleTrack(Codec{MimeType: "video/VP8", ClockRate: 90000})
-	r := mustNew(t, NewStream(tr), Options{VideoKeyFrameIntervalCount: 10})
-	l := watch(r)
-	must(t, r.Start(0))
-	select {
-	case <-tr.KeyFrameRequests():
-	case <-time.After(5 * time.Second):
-		t.Fatal("no key frame request at start")
-	}
-	for _, f := range frames[:25] { // key frame at 0, then 24 deltas
-		must(t, tr.WriteSample(Sample{Data: f.Data, Duration: time.Second / 30}))
-		time.Sleep(time.Millisecond)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for r.Stats().KeyFrameRequests < 2 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if r.Stats().KeyFrameRequests < 2 {
-		t.Errorf("no request after 10 frames without a key frame: %+v", r.Stats())
-	}
-	must(t, r.Stop())
-	l.waitStop(t)
+	// On synctest's clock: the sleeps between frames and the polling take
+	// no real time and do not depend on the machine's load.
+	synctest.Test(t, func(t *testing.T) {
+		useBubbleClock(t)
+		_, frames, err := mediatest.ReadIVF(mediatest.Testdata(t, "vp8.ivf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := NewSampleTrack(Codec{MimeType: "video/VP8", ClockRate: 90000})
+		r := mustNew(t, NewStream(tr), Options{VideoKeyFrameIntervalCount: 10})
+		l := watch(r)
+		must(t, r.Start(0))
+		select {
+		case <-tr.KeyFrameRequests():
+		case <-time.After(5 * time.Second):
+			t.Fatal("no key frame request at start")
+		}
+		for _, f := range frames[:25] { // key frame at 0, then 24 deltas
+			must(t, tr.WriteSample(Sample{Data: f.Data, Duration: time.Second / 30}))
+			time.Sleep(time.Millisecond)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for r.Stats().KeyFrameRequests < 2 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if r.Stats().KeyFrameRequests < 2 {
+			t.Errorf("no request after 10 frames without a key frame: %+v", r.Stats())
+		}
+		must(t, r.Stop())
+		l.waitStop(t)
+	})
 }
 
 func writeTemp(t testing.TB, b []byte) string {
