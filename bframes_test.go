@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -198,27 +197,36 @@ func TestH264BFramesPause(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.feedAll(t)
-			if err := r.Stop(); err != nil {
-				t.Fatal(err)
-			}
-			c.wait(t)
-			if len(c.errs) > 0 {
-				t.Fatalf("errors: %v", c.errs)
-			}
-			out := c.file(t, "paused"+ext)
-			mediatest.Decode(t, out)
-			ts := mediatest.FrameTimestamps(t, out, "v:0")
-			for i := 1; i < len(ts); i++ {
-				if ts[i] <= ts[i-1] {
-					t.Fatalf("frame %d at %d after %d", i, ts[i], ts[i-1])
-				}
-			}
+			ts := stopPaused(t, r, c, ext)
 			if len(ts) < 30 || len(ts) > 60 {
 				t.Errorf("%d frames", len(ts))
 			}
-			t.Logf("%d frames, %s", len(ts), filepath.Base(out))
+			t.Logf("%d frames", len(ts))
 		})
 	}
+}
+
+// stopPaused stops r, checks that its recording (a file of type ext)
+// decodes cleanly with its video frames at increasing times, and returns
+// their times.
+func stopPaused(t *testing.T, r *mr.Recorder, c *collector, ext string) []int64 {
+	t.Helper()
+	if err := r.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t)
+	if len(c.errs) > 0 {
+		t.Fatalf("errors: %v", c.errs)
+	}
+	out := c.file(t, "paused"+ext)
+	mediatest.Decode(t, out)
+	ts := mediatest.FrameTimestamps(t, out, "v:0")
+	for i := 1; i < len(ts); i++ {
+		if ts[i] <= ts[i-1] {
+			t.Fatalf("frame %d at %d after %d: %v", i, ts[i], ts[i-1], ts)
+		}
+	}
+	return ts
 }
 
 // TestPauseWhileWriting pauses and resumes a recording of H.264 with
@@ -288,21 +296,7 @@ func TestPauseWhileWriting(t *testing.T) {
 			feed(21)
 			<-resumed
 			feed(len(video.samples))
-			if err := r.Stop(); err != nil {
-				t.Fatal(err)
-			}
-			c.wait(t)
-			if len(c.errs) > 0 {
-				t.Fatalf("errors: %v", c.errs)
-			}
-			out := c.file(t, "paused"+ext)
-			mediatest.Decode(t, out)
-			ts := mediatest.FrameTimestamps(t, out, "v:0")
-			for i := 1; i < len(ts); i++ {
-				if ts[i] <= ts[i-1] {
-					t.Fatalf("frame %d at %d after %d: %v", i, ts[i], ts[i-1], ts)
-				}
-			}
+			ts := stopPaused(t, r, c, ext)
 			if len(ts) != 21+24 {
 				t.Errorf("%d frames, want 21 before the pause and 24 from the key frame after it", len(ts))
 			}
