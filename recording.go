@@ -8,6 +8,13 @@ import (
 	"time"
 )
 
+// A recording's lifecycle and commands: the tracks' samples come into its
+// queues (recTrack, a Sink), Pause, Resume, RequestData and Stop come as
+// commands, and its goroutine (run) applies both in arrival order, cuts
+// blobs and ends the recording (finish). Writing the samples is in
+// interleave.go, placing them on the timeline in timeline.go; the
+// Recorder is reached through recorderLink only.
+
 // testHookWake, when set by a test, runs each time a recording's goroutine
 // wakes up (to simulate a slow consumer).
 var testHookWake func(*Recorder)
@@ -29,13 +36,6 @@ type command struct {
 
 // noLimit lets pump write every queued sample.
 const noLimit = math.MaxUint64
-
-// A recording's lifecycle and commands: the tracks' samples come into its
-// queues (recTrack, a Sink), Pause, Resume, RequestData and Stop come as
-// commands, and its goroutine (run) applies both in arrival order, cuts
-// blobs and ends the recording (finish). Writing the samples is in
-// interleave.go, placing them on the timeline in timeline.go; the
-// Recorder is reached through recorderLink only.
 
 // recording is one Start-to-stop run of a Recorder. Its goroutine (run)
 // gathers samples, muxes them, cuts blobs and queues events, in order.
@@ -300,79 +300,108 @@ func (rec *recording) run() {
 		if testHookWake != nil {
 			testHookWake(l.r)
 		}
-		// Commands apply in arrival order with the samples: each one
-		// after the samples that came before it.
-		var held bool
-		var err error
-		cmds := rec.takeCommands()
-		for i, c := range cmds {
-			if _, err = rec.pump(false, c.seq); err != nil {
-				// The samples before a command failed. A Stop among the
-				// commands taken has inactivated the recorder already, so
-				// the failure path below cannot: the recording ends here
-				// (error, dataavailable, stop), or its stop would be lost.
-				if slices.ContainsFunc(cmds[i:], func(c command) bool { return c.typ == cmdStop }) {
-					rec.gathering.Store(false)
-					rec.finish(domErrCause(NameUnknown, err), true)
-					return
-				}
-				break
-			}
-			switch c.typ {
-			case cmdPause:
-				if err := rec.flushOrder(); err != nil {
-					rec.fail(err)
-				}
-				l.fire(event{typ: evPause})
-			case cmdResume:
-				l.fire(event{typ: evResume})
-				rec.requestKeyFrames()
-			case cmdRequestData:
-				rec.cutBlob()
-			case cmdStop:
-				rec.finish(c.err, false)
-				return
-			}
-		}
-		if err == nil {
-			held, err = rec.pump(false, noLimit)
-		}
-		if err == nil {
-			err = rec.fatal
-		}
-		if err != nil && l.inactivate(rec) {
-			rec.gathering.Store(false)
-			rec.finish(domErrCause(NameUnknown, err), true)
+		held, ended := rec.step()
+		if ended {
 			return
 		}
-		if rec.allEnded() {
-			// The "all recorded tracks ended" steps.
-			if l.inactivate(rec) {
-				rec.gathering.Store(false)
-				rec.finish(nil, false)
-				return
-			}
-			// Stop() won the race: its command is on its way.
-		}
 		seq := rec.seq.Load()
-		flowing := seq != lastSeq
+		rec.schedule(timer, seq != lastSeq, held)
 		lastSeq = seq
-		switch {
-		case flowing && rec.trickle():
-			// A live flow goes on: its next batch.
-			rec.batching.Store(true)
-			timer.Reset(untilBatch(time.Now()))
-		case held:
-			// Samples wait for another track's, which will wake us.
-			rec.batching.Store(false)
-			timer.Reset(50 * time.Millisecond)
-		default:
-			timer.Stop()
-			rec.batching.Store(false)
-			// A sample queued while batching was set did not wake us.
-			if rec.queued() {
-				rec.signal()
+	}
+}
+
+// step is one wake-up's work: the commands, each after the samples that
+// came before it, then the samples queued since. A write failure or the
+// end of every track ends the recording. It reports whether samples wait
+// for another track's, and whether the recording has ended.
+func (rec *recording) step() (held, ended bool) {
+	ended, err := rec.applyCommands()
+	if ended {
+		return false, true
+	}
+	if err == nil {
+		held, err = rec.pump(false, noLimit)
+	}
+	if err == nil {
+		err = rec.fatal
+	}
+	l := rec.link
+	if err != nil && l.inactivate(rec) {
+		rec.gathering.Store(false)
+		rec.finish(domErrCause(NameUnknown, err), true)
+		return false, true
+	}
+	if rec.allEnded() {
+		// The "all recorded tracks ended" steps.
+		if l.inactivate(rec) {
+			rec.gathering.Store(false)
+			rec.finish(nil, false)
+			return false, true
+		}
+		// Stop() won the race: its command is on its way.
+	}
+	return held, false
+}
+
+// applyCommands applies the commands that came, in arrival order with the
+// samples: each one after the samples that came before it. It reports
+// whether the recording has ended (a Stop), and the failure of writing the
+// samples before a command (the commands from that one on are dropped,
+// as the recording fails).
+func (rec *recording) applyCommands() (ended bool, err error) {
+	l := rec.link
+	cmds := rec.takeCommands()
+	for i, c := range cmds {
+		if _, err = rec.pump(false, c.seq); err != nil {
+			// The samples before a command failed. A Stop among the
+			// commands taken has inactivated the recorder already, so
+			// the failure path of step cannot: the recording ends here
+			// (error, dataavailable, stop), or its stop would be lost.
+			if slices.ContainsFunc(cmds[i:], func(c command) bool { return c.typ == cmdStop }) {
+				rec.gathering.Store(false)
+				rec.finish(domErrCause(NameUnknown, err), true)
+				return true, nil
 			}
+			return false, err
+		}
+		switch c.typ {
+		case cmdPause:
+			if err := rec.flushOrder(); err != nil {
+				rec.fail(err)
+			}
+			l.fire(event{typ: evPause})
+		case cmdResume:
+			l.fire(event{typ: evResume})
+			rec.requestKeyFrames()
+		case cmdRequestData:
+			rec.cutBlob()
+		case cmdStop:
+			rec.finish(c.err, false)
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// schedule sets when the goroutine wakes up next without being woken: at
+// the next batch while a live flow goes on, soon while samples wait for
+// another track's, else not at all.
+func (rec *recording) schedule(timer *time.Timer, flowing, held bool) {
+	switch {
+	case flowing && rec.trickle():
+		// A live flow goes on: its next batch.
+		rec.batching.Store(true)
+		timer.Reset(untilBatch(time.Now()))
+	case held:
+		// Samples wait for another track's, which will wake us.
+		rec.batching.Store(false)
+		timer.Reset(50 * time.Millisecond)
+	default:
+		timer.Stop()
+		rec.batching.Store(false)
+		// A sample queued while batching was set did not wake us.
+		if rec.queued() {
+			rec.signal()
 		}
 	}
 }

@@ -33,6 +33,7 @@ type timeline struct {
 	baseSet  bool                     // base is set (the first sample was placed)
 	offsets  map[uint64]time.Duration // per epoch: how far its samples are shifted back
 	curEpoch uint64                   // the latest epoch given an offset
+	curOff   time.Duration            // offsets[curEpoch] (most samples are of it)
 	mediaEnd time.Duration            // end of the latest sample written
 }
 
@@ -76,8 +77,17 @@ type placement struct {
 // knows reports whether samples of epoch e have their shift: only the
 // first sample of an epoch needs stamp.floor.
 func (tl *timeline) knows(e uint64) bool {
-	_, ok := tl.offsets[e]
+	_, ok := tl.offset(e)
 	return ok
+}
+
+// offset returns the shift of epoch e's samples, if it has one.
+func (tl *timeline) offset(e uint64) (time.Duration, bool) {
+	if e == tl.curEpoch {
+		return tl.curOff, true
+	}
+	off, ok := tl.offsets[e]
+	return off, ok
 }
 
 // place returns where the sample stamped s of track tr goes. It changes
@@ -87,16 +97,15 @@ func place(tl *timeline, tr *trackTimes, s stamp) placement {
 	if !tl.baseSet {
 		p.base = s.ts
 	}
-	off, ok := tl.offsets[s.epoch]
+	off, ok := tl.offset(s.epoch)
 	if !ok && s.ts < s.floor {
 		// Captured before the pause, delivered after the resume: it
 		// keeps the timeline of the time before the pause.
-		off, ok = tl.offsets[tl.curEpoch], true
+		off, ok = tl.curOff, true
 	}
 	if !ok {
 		// A new epoch: the paused time is cut out.
-		prev := tl.offsets[tl.curEpoch]
-		off = max(s.ts-p.base-tl.mediaEnd, prev)
+		off = max(s.ts-p.base-tl.mediaEnd, tl.curOff)
 		p.newEpoch, p.off = true, off
 	}
 	ts := max(s.ts-p.base-off, 0, tl.mediaEnd-maxLate)
@@ -119,7 +128,7 @@ func (tl *timeline) note(tr *trackTimes, s stamp, p placement) {
 	tl.base, tl.baseSet = p.base, true
 	if p.newEpoch {
 		tl.offsets[s.epoch] = p.off
-		tl.curEpoch = s.epoch
+		tl.curEpoch, tl.curOff = s.epoch, p.off
 	}
 	if tr.video {
 		tr.period = p.period
