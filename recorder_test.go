@@ -537,3 +537,50 @@ func TestNewRejectsUnsupported(t *testing.T) {
 		}
 	}
 }
+
+// A command that comes while the recording's goroutine is writing applies
+// after exactly the samples that came before it: RequestData's blob ends
+// there, and the samples written after the call go into the next blob.
+// (Before, the goroutine wrote every queued sample first: the first blob
+// took them all and the second was empty; with H.264 B-frames a pause
+// mistimed frames so, see TestPauseWhileWriting.)
+func TestCommandWhileWriting(t *testing.T) {
+	tr := pcmTrack()
+	r := mustNew(t, NewStream(tr), Options{})
+	l := watch(r)
+	writes := 0
+	testHookWrite = func() error {
+		if writes++; writes == 2 { // writing the second sample (on the recording's goroutine)
+			if err := r.RequestData(); err != nil {
+				t.Error(err)
+			}
+			for i := 2; i < 5; i++ {
+				if err := tr.WriteSample(pcm20ms(i)); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+		return nil
+	}
+	defer func() { testHookWrite = nil }()
+	must(t, r.Start(0))
+	must(t, tr.WriteSample(pcm20ms(0)))
+	must(t, tr.WriteSample(pcm20ms(1)))
+	deadline := time.Now().Add(10 * time.Second)
+	for r.Duration() < 100*time.Millisecond && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	must(t, r.Stop())
+	l.waitStop(t)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.blobs) != 2 {
+		t.Fatalf("%d blobs, want 2", len(l.blobs))
+	}
+	if got, want := l.blobs[1].Timecode, 40.0; got != want {
+		t.Errorf("the second blob starts at %v ms, want %v (after the 2 samples before RequestData)", got, want)
+	}
+	if n := l.blobs[1].Data.Size(); n < 3*960*2 {
+		t.Errorf("the second blob holds %d bytes, less than the 3 samples after RequestData", n)
+	}
+}
