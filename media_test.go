@@ -434,32 +434,45 @@ func checkBlobs(t *testing.T, blobs []mr.BlobEvent, typ string) {
 	}
 }
 
-// TestRequestData cuts blobs on demand; their concatenation is one valid file.
-func TestRequestData(t *testing.T) {
-	mediatest.RequireTool(t, "ffmpeg")
-	video, audio := loadIVF(t, "vp8.ivf", "video/VP8"), loadOpus(t, "opus-stereo.ogg")
+// recordSteps records ms through a recorder with opts on synctest's clock
+// (the recording's time does not depend on the machine's load): steps
+// feeds and commands it after Start, then the rest is fed and the recorder
+// stops. It returns the recorder and its events.
+func recordSteps(t *testing.T, opts mr.Options, ms []media, steps func(t *testing.T, f *feeder, r *mr.Recorder)) (*mr.Recorder, *collector) {
+	t.Helper()
+	var r *mr.Recorder
 	var c *collector
-	// On synctest's clock: synctest.Wait, not a sleep, lets the recorder
-	// take what was fed before each request.
 	synctest.Test(t, func(t *testing.T) {
 		mr.UseBubbleClock(t)
-		f := newFeeder(video, audio)
-		r, err := mr.New(f.stream(), mr.Options{})
-		if err != nil {
+		f := newFeeder(ms...)
+		var err error
+		if r, err = mr.New(f.stream(), opts); err != nil {
 			t.Fatal(err)
 		}
 		c = collect(r)
 		must(t, r.Start(0))
-		f.feedUntil(t, 700*time.Millisecond)
-		synctest.Wait()
-		must(t, r.RequestData())
-		f.feedUntil(t, 1400*time.Millisecond)
-		synctest.Wait()
-		must(t, r.RequestData())
+		steps(t, f, r)
 		f.feedAll(t)
 		must(t, r.Stop())
 		c.wait(t)
 	})
+	return r, c
+}
+
+// TestRequestData cuts blobs on demand; their concatenation is one valid file.
+func TestRequestData(t *testing.T) {
+	mediatest.RequireTool(t, "ffmpeg")
+	// synctest.Wait lets the recorder take what was fed before each
+	// request.
+	_, c := recordSteps(t, mr.Options{}, []media{loadIVF(t, "vp8.ivf", "video/VP8"), loadOpus(t, "opus-stereo.ogg")},
+		func(t *testing.T, f *feeder, r *mr.Recorder) {
+			f.feedUntil(t, 700*time.Millisecond)
+			synctest.Wait()
+			must(t, r.RequestData())
+			f.feedUntil(t, 1400*time.Millisecond)
+			synctest.Wait()
+			must(t, r.RequestData())
+		})
 	c.mu.Lock()
 	n := len(c.blobs)
 	blobs := append([]mr.BlobEvent(nil), c.blobs...)
@@ -494,32 +507,19 @@ func TestPauseResumeTimeline(t *testing.T) {
 
 func testPauseResumeTimeline(t *testing.T, mime, file, codec, ext string) {
 	mediatest.RequireTool(t, "ffprobe")
-	video, audio := loadIVF(t, file, codec), loadOpus(t, "opus-stereo.ogg")
-	var r *mr.Recorder
-	var c *collector
-	// On synctest's clock: synctest.Wait, not a sleep, lets the recorder
-	// take what was fed before the pause and the resume, and the pause
-	// lasts no wall time (on the wall clock, a pause later than the
-	// stamps of the frames after the resume took them for late ones).
-	synctest.Test(t, func(t *testing.T) {
-		mr.UseBubbleClock(t)
-		f := newFeeder(video, audio)
-		var err error
-		if r, err = mr.New(f.stream(), mr.Options{MimeType: mime}); err != nil {
-			t.Fatal(err)
-		}
-		c = collect(r)
-		must(t, r.Start(0))
-		f.feedUntil(t, 500*time.Millisecond)
-		synctest.Wait()
-		must(t, r.Pause())
-		f.feedUntil(t, 900*time.Millisecond) // dropped: paused
-		synctest.Wait()
-		must(t, r.Resume())
-		f.feedAll(t)
-		must(t, r.Stop())
-		c.wait(t)
-	})
+	// synctest.Wait lets the recorder take what was fed before the pause
+	// and the resume, and the pause lasts no wall time (on the wall clock,
+	// a pause later than the stamps of the frames after the resume took
+	// them for late ones).
+	r, c := recordSteps(t, mr.Options{MimeType: mime}, []media{loadIVF(t, file, codec), loadOpus(t, "opus-stereo.ogg")},
+		func(t *testing.T, f *feeder, r *mr.Recorder) {
+			f.feedUntil(t, 500*time.Millisecond)
+			synctest.Wait()
+			must(t, r.Pause())
+			f.feedUntil(t, 900*time.Millisecond) // dropped: paused
+			synctest.Wait()
+			must(t, r.Resume())
+		})
 	c.mu.Lock()
 	events := strings.Join(c.events, ",")
 	c.mu.Unlock()
