@@ -28,3 +28,24 @@ func TestDependencies(t *testing.T) {
 		}
 	}
 }
+
+// TestCodecTableDependencies keeps internal/codec, the codec table, a leaf:
+// the standard library and the codecs/* bitstream packages only, so that
+// every package above (containers, root, sources, command) may use it.
+func TestCodecTableDependencies(t *testing.T) {
+	const mod = "github.com/gomediarecorder/mediarecorder/"
+	out, err := exec.Command("go", "list", "-deps", "./internal/codec").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for dep := range strings.FieldsSeq(string(out)) {
+		first, _, _ := strings.Cut(dep, "/")
+		switch {
+		case dep == mod+"internal/codec", strings.HasPrefix(dep, mod+"codecs/"),
+			dep == mod+"internal/bits": // the codecs' bit reader
+		case !strings.Contains(first, "."): // the standard library
+		default:
+			t.Errorf("internal/codec depends on %s", dep)
+		}
+	}
+}

@@ -157,7 +157,7 @@ func (rec *recording) prepareHeader(final bool) bool {
 	for i, t := range ready {
 		t.index = i
 		if _, ok := m.(frameMuxer); ok && t.codec == codecH264 {
-			t.order = newH264Order(t.cfg.h264SPS, t.cfg.h264PPS)
+			t.order = newH264Order(t.cfg.H264SPS, t.cfg.H264PPS)
 		}
 	}
 	return true

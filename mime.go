@@ -3,6 +3,8 @@ package mediarecorder
 import (
 	"errors"
 	"strings"
+
+	"github.com/gomediarecorder/mediarecorder/internal/codec"
 )
 
 // errBadMIME is returned by parseMIME for strings that are not a valid MIME
@@ -153,97 +155,67 @@ func parseMIME(s string) (mimeType, error) {
 	return m, nil
 }
 
-// codecID names a codec the recorder can store.
-type codecID int
+// codecID names a codec the recorder can store: a recordable row of the
+// codec table (internal/codec), whose names, facts and functions it has;
+// codecUnknown (no row) for anything else.
+type codecID struct{ *codec.Codec }
 
-const (
-	codecUnknown codecID = iota
-	codecVP8
-	codecVP9
-	codecAV1
-	codecH264
-	codecOpus
-	codecPCM
+// The codecs the recorder stores, and none.
+var (
+	codecUnknown = codecID{}
+	codecVP8     = codecID{codec.VP8}
+	codecVP9     = codecID{codec.VP9}
+	codecAV1     = codecID{codec.AV1}
+	codecH264    = codecID{codec.H264}
+	codecOpus    = codecID{codec.Opus}
+	codecPCM     = codecID{codec.PCM}
 )
+
+// recordable returns the row c if the recorder stores its codec.
+func recordable(c *codec.Codec) codecID {
+	if !c.Recordable() {
+		return codecUnknown
+	}
+	return codecID{c}
+}
 
 // kind returns the media kind the codec belongs to.
 func (c codecID) kind() Kind {
-	switch c {
-	case codecOpus, codecPCM:
-		return KindAudio
-	case codecUnknown:
+	if c.Codec == nil {
 		return ""
 	}
-	return KindVideo
+	return Kind(c.Kind)
 }
 
 // defaultName is the codecs entry the recorder writes when the caller named none.
 func (c codecID) defaultName() string {
-	switch c {
-	case codecVP8:
-		return "vp8"
-	case codecVP9:
-		return "vp9"
-	case codecAV1:
-		return "av1"
-	case codecH264:
-		return "avc1"
-	case codecOpus:
-		return "opus"
-	case codecPCM:
-		return "pcm"
+	if c.Codec == nil {
+		return ""
 	}
-	return ""
+	return c.MIMEName
 }
 
 // inSyncList reports whether the codec is in the spec's "list of
 // synchronously exposed codecs" (vp8, vp9, h264, opus).
-func (c codecID) inSyncList() bool {
-	switch c {
-	case codecVP8, codecVP9, codecH264, codecOpus:
-		return true
-	}
-	return false
-}
+func (c codecID) inSyncList() bool { return c.Codec != nil && c.SyncExposed }
 
 // codecFromMIMEName maps a codecs-parameter entry (case-insensitive) to a codec:
 // vp8, vp9/vp09.*, av1/av01.*, h264/avc1.*/avc3.*, opus, pcm.
-func codecFromMIMEName(name string) codecID {
-	n := strings.ToLower(name)
-	switch {
-	case n == "vp8" || n == "vp8.0":
-		return codecVP8
-	case n == "vp9" || n == "vp9.0" || strings.HasPrefix(n, "vp09."):
-		return codecVP9
-	case n == "av1" || strings.HasPrefix(n, "av01."):
-		return codecAV1
-	case n == "h264" || n == "avc1" || n == "avc3" || strings.HasPrefix(n, "avc1.") || strings.HasPrefix(n, "avc3."):
-		return codecH264
-	case n == "opus":
-		return codecOpus
-	case n == "pcm":
-		return codecPCM
-	}
-	return codecUnknown
-}
+func codecFromMIMEName(name string) codecID { return recordable(codec.ByMIMEName(name)) }
 
 // codecFromTrack maps a track's RTP-style Codec.MimeType to a codec.
-func codecFromTrack(c Codec) codecID {
-	switch strings.ToLower(c.MimeType) {
-	case "video/vp8":
-		return codecVP8
-	case "video/vp9":
-		return codecVP9
-	case "video/av1":
-		return codecAV1
-	case "video/h264":
-		return codecH264
-	case "audio/opus":
-		return codecOpus
-	case "audio/pcm", "audio/l16":
-		return codecPCM
+func codecFromTrack(c Codec) codecID { return recordable(codec.ByRTPMimeType(c.MimeType)) }
+
+// codecsOf returns the codecs of kind k the recorder stores, in the order
+// it prefers them.
+func codecsOf(k Kind) []codecID {
+	var out []codecID
+	for _, c := range codec.Table {
+		if id := recordable(c); id.kind() == k {
+			out = append(out, id)
+		}
 	}
-	return codecUnknown
+	return out
 }
 
 // container is a recording container format.
@@ -281,15 +253,18 @@ func containerOf(essence string) (c container, video bool) {
 
 // holds reports whether the container can store the codec.
 func (c container) holds(id codecID) bool {
+	if id.Codec == nil {
+		return false
+	}
 	switch c {
 	case containerWebM:
-		return id == codecVP8 || id == codecVP9 || id == codecAV1 || id == codecOpus || id == codecPCM
+		return id.WebM
 	case containerMatroska:
-		return id != codecUnknown
+		return true
 	case containerOgg:
-		return id == codecOpus
+		return id.Ogg
 	case containerMP4:
-		return id == codecH264 || id == codecAV1 || id == codecVP9 || id == codecOpus
+		return id.MP4Entry != ""
 	}
 	return false
 }

@@ -4,9 +4,6 @@ import (
 	"errors"
 	"io"
 	"time"
-
-	"github.com/gomediarecorder/mediarecorder/codecs/av1"
-	"github.com/gomediarecorder/mediarecorder/codecs/h264"
 )
 
 // muxer is one container writer behind a recording.
@@ -41,16 +38,10 @@ func errSkippable(err error) bool {
 type frameConverter struct{ scratch []byte }
 
 func (c *frameConverter) convert(id codecID, key bool, data []byte) (frame []byte, isKey bool, err error) {
-	switch id {
-	case codecH264:
-		c.scratch = h264.AppendAVCC(c.scratch[:0], data)
-		data = c.scratch
-	case codecAV1:
-		if c.scratch, err = av1.AppendStripTemporalDelimiters(c.scratch[:0], data); err != nil {
-			return nil, false, errSkip{err}
-		}
-		data = c.scratch
-	case codecOpus, codecPCM: // already checked by validSample
+	if data, err = id.ContainerFrame(&c.scratch, data); err != nil {
+		return nil, false, errSkip{err}
+	}
+	if id.kind() == KindAudio { // already checked by validSample
 		key = true
 	}
 	if len(data) == 0 {

@@ -30,20 +30,24 @@ func newMP4Muxer(tracks []*recTrack, out io.WriteSeeker, live bool) (*mp4Muxer, 
 	}
 	for i, t := range tracks {
 		c := t.cfg
-		tr := mp4.Track{ID: uint32(i + 1), Type: mp4.TrackTypeVideo, Width: uint16(c.width), Height: uint16(c.height)}
-		switch t.codec {
-		case codecH264:
-			tr.Codec, tr.AVCC = "avc1", c.codecPrivate
-		case codecAV1:
-			tr.Codec, tr.AV1C = "av01", c.codecPrivate
-		case codecVP9:
-			h := c.vp9
-			tr.Codec, tr.VP9 = "vp09", &h
-		case codecOpus:
-			tr = mp4.Track{ID: uint32(i + 1), Type: mp4.TrackTypeAudio, Codec: "Opus",
-				Channels: uint16(c.channels), SampleRate: 48000}
-		default:
+		tr := mp4.Track{ID: uint32(i + 1), Codec: t.codec.MP4Entry}
+		if tr.Codec == "" {
 			return nil, errNotConfigurable
+		}
+		if t.codec.kind() == KindVideo {
+			tr.Type, tr.Width, tr.Height = mp4.TrackTypeVideo, uint16(c.Width), uint16(c.Height)
+		} else {
+			tr.Type, tr.Channels, tr.SampleRate = mp4.TrackTypeAudio, uint16(c.Channels), c.SampleRate
+		}
+		// Where the writer wants each sample entry's configuration.
+		switch tr.Codec {
+		case mp4.CodecAVC1:
+			tr.AVCC = c.CodecPrivate
+		case mp4.CodecAV01:
+			tr.AV1C = c.CodecPrivate
+		case mp4.CodecVP09:
+			h := c.VP9
+			tr.VP9 = &h
 		}
 		opts.Tracks = append(opts.Tracks, tr)
 	}

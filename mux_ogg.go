@@ -19,10 +19,10 @@ type oggMuxer struct {
 }
 
 func newOggMuxer(tracks []*recTrack, out io.Writer) (*oggMuxer, error) {
-	if len(tracks) != 1 || tracks[0].codec != codecOpus {
+	if len(tracks) != 1 || !tracks[0].codec.Ogg {
 		return nil, errors.New("mediarecorder: Ogg holds exactly one Opus track")
 	}
-	head := opus.DefaultHead(tracks[0].cfg.channels, 48000)
+	head := opus.DefaultHead(tracks[0].cfg.Channels, 48000)
 	head.PreSkip = 0 // the source's encoder delay is unknown
 	var opts ogg.OpusWriterOptions
 	file, _ := out.(*fileOut)

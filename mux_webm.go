@@ -4,12 +4,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/gomediarecorder/mediarecorder/codecs/opus"
 	"github.com/gomediarecorder/mediarecorder/webm"
 )
-
-// Matroska muxing constants for Opus (RFC 7845 / WebM guidelines).
-const opusSeekPreRoll = 80 * time.Millisecond
 
 // webmMuxer adapts a recording to webm.Writer: codec IDs and private data,
 // Annex B to length-prefixed H.264, AV1 without temporal delimiters.
@@ -26,37 +22,24 @@ func newWebMMuxer(cfg config, tracks []*recTrack, out io.WriteSeeker, live bool)
 		Seekable:   !live,
 	}
 	for i, t := range tracks {
-		e := webm.TrackEntry{Number: uint64(i + 1)}
 		c := t.cfg
-		switch t.codec {
-		case codecVP8:
-			e.Type, e.CodecID = webm.TrackTypeVideo, webm.CodecIDVP8
-		case codecVP9:
-			e.Type, e.CodecID = webm.TrackTypeVideo, webm.CodecIDVP9
-		case codecAV1:
-			e.Type, e.CodecID = webm.TrackTypeVideo, webm.CodecIDAV1
-		case codecH264:
-			e.Type, e.CodecID = webm.TrackTypeVideo, webm.CodecIDH264
-			opts.AllowReorder = true // B-frames: block timestamps are presentation times
-		case codecOpus:
-			e.Type, e.CodecID = webm.TrackTypeAudio, webm.CodecIDOpus
-			head := opus.DefaultHead(c.channels, 48000)
-			head.PreSkip = 0 // the source's encoder delay is unknown
-			e.CodecPrivate, _ = head.MarshalBinary()
-			e.SeekPreRoll = opusSeekPreRoll
-			e.SamplingFrequency = 48000
-			e.Channels = c.channels
-		case codecPCM:
-			e.Type, e.CodecID = webm.TrackTypeAudio, webm.CodecIDPCM
-			e.SamplingFrequency = float64(c.sampleRate)
-			e.Channels = c.channels
-			e.BitDepth = 16
+		e := webm.TrackEntry{
+			Number:       uint64(i + 1),
+			CodecID:      t.codec.MatroskaID,
+			CodecPrivate: c.CodecPrivate,
+			SeekPreRoll:  t.codec.SeekPreRoll,
 		}
-		if e.Type == webm.TrackTypeVideo {
-			e.PixelWidth, e.PixelHeight = c.width, c.height
-			if e.CodecPrivate == nil {
-				e.CodecPrivate = c.codecPrivate
-			}
+		if t.codec.Reorders {
+			opts.AllowReorder = true // B-frames: block timestamps are presentation times
+		}
+		if t.codec.kind() == KindVideo {
+			e.Type = webm.TrackTypeVideo
+			e.PixelWidth, e.PixelHeight = c.Width, c.Height
+		} else {
+			e.Type = webm.TrackTypeAudio
+			e.SamplingFrequency = float64(c.SampleRate)
+			e.Channels = c.Channels
+			e.BitDepth = t.codec.BitDepth
 		}
 		opts.Tracks = append(opts.Tracks, e)
 	}

@@ -76,11 +76,7 @@ func chooseRawCodec(k Kind, essence, asked string) (codecID, error) {
 	if essence != "" {
 		cont, _ = containerOf(essence)
 	}
-	prefs := []codecID{codecVP8, codecVP9, codecAV1, codecH264}
-	if k == KindAudio {
-		prefs = []codecID{codecOpus, codecPCM}
-	}
-	for _, id := range prefs {
+	for _, id := range codecsOf(k) {
 		if cont.holds(id) && canEncode(k, id) {
 			return id, nil
 		}
@@ -133,13 +129,13 @@ func (r *Recorder) encodeRaw(tracks []Track) ([]Track, []*encodingTrack, error) 
 			keyEvery: r.opts.VideoKeyFrameIntervalDuration, keyEveryN: r.opts.VideoKeyFrameIntervalCount}
 		if t.Kind() == KindVideo {
 			e.bps = videoBps
-			e.codec = Codec{MimeType: "video/" + map[codecID]string{codecVP8: "VP8", codecVP9: "VP9", codecAV1: "AV1", codecH264: "H264"}[id], ClockRate: 90000}
+			e.codec = Codec{MimeType: id.RTPMimeType, ClockRate: id.ClockRate}
 		} else {
 			rate, ch := raw.audioFormat()
 			e.bps = audioBps
-			e.codec = Codec{MimeType: "audio/opus", ClockRate: 48000, Channels: uint16(ch)}
-			if id == codecPCM {
-				e.codec = Codec{MimeType: "audio/PCM", ClockRate: uint32(rate), Channels: uint16(ch)}
+			e.codec = Codec{MimeType: id.RTPMimeType, ClockRate: id.ClockRate, Channels: uint16(ch)}
+			if e.codec.ClockRate == 0 { // PCM: the sample rate
+				e.codec.ClockRate = uint32(rate)
 			}
 		}
 		out[i] = e

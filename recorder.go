@@ -403,14 +403,13 @@ func configure(m mimeType, live []Track) (config, error) {
 	}
 	essence := m.essence()
 	if m.Type == "" {
-		// The UA's choice: WebM, or Matroska for H.264 (WebM cannot hold it).
-		switch {
-		case video != nil && codecFromTrack(video.Codec()) == codecH264:
-			essence = "video/x-matroska"
-		case video != nil:
+		// The UA's choice: WebM, or Matroska for a codec WebM cannot hold (H.264).
+		essence = "audio/webm"
+		if video != nil {
 			essence = "video/webm"
-		default:
-			essence = "audio/webm"
+			if id := codecFromTrack(video.Codec()); id != codecUnknown && !containerWebM.holds(id) {
+				essence = "video/x-matroska"
+			}
 		}
 	}
 	cont, allowsVideo := containerOf(essence)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gomediarecorder/mediarecorder/internal/id"
+
+	"github.com/gomediarecorder/mediarecorder/internal/codec"
 )
 
 // ErrTrackEnded is returned by SampleTrack.WriteSample once the track has ended.
@@ -49,7 +51,7 @@ type SampleTrack struct {
 	next      time.Duration // timestamp of the next sample
 	keyReqs   chan struct{}
 	onKeyReq  func()
-	keyDetect keyFrameDetector
+	keyDetect codec.KeyFrameDetector // AV1: remembers the sequence header
 }
 
 // NewSampleTrack returns a live track carrying codec. Its Kind comes from
@@ -118,13 +120,13 @@ func (t *SampleTrack) write(s Sample, at time.Duration, explicit bool) error {
 	}
 	if s.Duration <= 0 {
 		// Audio durations follow from the data when the caller gave none.
-		s.Duration = sampleDuration(t.id2, trackConfig{sampleRate: t.codec.ClockRate, channels: uint8(max(1, min(int(t.codec.Channels), 255)))}, s.Data)
+		s.Duration = t.id2.Duration(s.Data, t.codec.ClockRate, uint8(max(1, min(int(t.codec.Channels), 255))))
 	}
 	ts := TimedSample{Sample: s, Timestamp: t.next}
 	if s.Duration > 0 {
 		t.next += s.Duration
 	}
-	ts.KeyFrame = t.keyDetect.isKeyFrame(t.id2, s.Data)
+	ts.KeyFrame = t.keyDetect.IsKeyFrame(t.id2.Codec, s.Data)
 	// Publish under t.mu keeps samples in order across concurrent writers.
 	t.fan.Publish(ts)
 	return nil

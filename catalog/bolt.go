@@ -82,9 +82,9 @@ func (b *Bolt) Put(ctx context.Context, r Recording) error {
 		bk := tx.Bucket(bucketRecordings)
 		var old Recording
 		if v := bk.Get([]byte(r.ID)); v != nil && json.Unmarshal(v, &old) == nil {
-			r.Owner, r.Claimed = old.Owner, old.Claimed
+			r.Owner, r.Claimed, r.Deleting = old.Owner, old.Claimed, old.Deleting
 		} else {
-			r.Claimed = time.Now().Round(time.Microsecond)
+			r.Claimed, r.Deleting = time.Now().Round(time.Microsecond), false
 			if r.Owner == "" {
 				r.Owner = b.opts.Node
 			}
@@ -114,6 +114,62 @@ func (b *Bolt) Get(ctx context.Context, id string) (Recording, error) {
 		return nil
 	})
 	return r, err
+}
+
+// update changes row id with change in one transaction; change returns
+// an error to leave the row as it was.
+func (b *Bolt) update(ctx context.Context, id string, change func(r *Recording) error) (Recording, error) {
+	if id == "" {
+		return Recording{}, ErrBadID
+	}
+	if err := b.check(ctx); err != nil {
+		return Recording{}, err
+	}
+	var r Recording
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucketRecordings)
+		v := bk.Get([]byte(id))
+		if v == nil {
+			return ErrNotFound
+		}
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("catalog: recording %s: %w", id, err)
+		}
+		if err := change(&r); err != nil {
+			return err
+		}
+		data, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		return bk.Put([]byte(id), data)
+	})
+	if err != nil {
+		return Recording{}, err
+	}
+	return r, nil
+}
+
+// BeginDelete implements Catalog.
+func (b *Bolt) BeginDelete(ctx context.Context, id string, force bool) (Recording, error) {
+	return b.update(ctx, id, func(r *Recording) error {
+		if !r.Finished || r.Deleting || (r.Keep && !force) {
+			return ErrConflict
+		}
+		r.Deleting = true
+		return nil
+	})
+}
+
+// SetKeep implements Catalog.
+func (b *Bolt) SetKeep(ctx context.Context, id string, keep bool) (Recording, error) {
+	return b.update(ctx, id, func(r *Recording) error {
+		if r.Deleting {
+			return ErrConflict
+		}
+		r.Keep = keep
+		return nil
+	})
 }
 
 // Delete implements Catalog.

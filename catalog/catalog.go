@@ -22,8 +22,9 @@
 //	defer cat.Close()
 //
 // Recordings: Put inserts or replaces the whole row (Owner and Claimed
-// are set only when the row is created, and changed only by ClaimOrphans);
-// Get, Delete, List (newest first).
+// are set only when the row is created, and changed only by ClaimOrphans;
+// Deleting only by BeginDelete); Get, Delete, List (newest first);
+// BeginDelete and SetKeep change one row atomically, for retention.
 //
 // Events: the owner of a recording calls Publish for each of its events in
 // order (start, dataavailable, pause, resume, error, stop); the catalog
@@ -88,6 +89,10 @@ var (
 	ErrBadEvent = errors.New("catalog: bad event")
 	// ErrBadID: an empty recording or node ID.
 	ErrBadID = errors.New("catalog: empty id")
+	// ErrConflict: the row is not in a state that allows the change:
+	// BeginDelete of an unfinished row, of one already being deleted or
+	// (unless forced) of a kept one; SetKeep of a row being deleted.
+	ErrConflict = errors.New("catalog: the recording's state does not allow it")
 )
 
 // DefaultStaleAfter is how old a node's last heartbeat may be before the
@@ -111,6 +116,10 @@ type Recording struct {
 	Recovered bool      `json:"recovered,omitempty"` // finished by recovery after a crash or takeover
 	Lost      float64   `json:"lost,omitempty"`      // seconds lost to a crash or takeover
 	Keep      bool      `json:"keep,omitempty"`      // exempt from retention
+	// Deleting is set by BeginDelete: the row and its media are being
+	// deleted (media first, then the row). Whoever finds it set finishes
+	// the deletion. Put keeps the stored value.
+	Deleting bool `json:"deleting,omitempty"`
 
 	File       string    `json:"file"`                // base name of the local file (local storage)
 	ObjectKey  string    `json:"objectKey,omitempty"` // object key (S3 storage)
@@ -166,6 +175,18 @@ type Catalog interface {
 	Delete(ctx context.Context, id string) error
 	// List returns every row, newest (Created) first.
 	List(ctx context.Context) ([]Recording, error)
+	// BeginDelete marks a finished row Deleting, atomically: among
+	// concurrent callers (on any node) exactly one succeeds. Without
+	// force, a kept row is refused too. It returns the row as marked, or
+	// ErrNotFound, or ErrConflict (unfinished, already being deleted, or
+	// kept). The caller then deletes the media and then the row (Delete),
+	// so that a crash in between leaves a Deleting row to finish, never
+	// a row without its media or media without a row.
+	BeginDelete(ctx context.Context, id string, force bool) (Recording, error)
+	// SetKeep sets a row's Keep flag (exemption from retention) and
+	// returns the row; ErrNotFound, or ErrConflict when it is being
+	// deleted.
+	SetKeep(ctx context.Context, id string, keep bool) (Recording, error)
 
 	// Publish appends an event to recording id's events and wakes its
 	// subscribers on every node. It returns the event with Seq and Time

@@ -86,6 +86,8 @@ var suite = []struct {
 	{"Takeover", testTakeover},
 	{"RestartRecoversOwn", testRestartRecoversOwn},
 	{"CancelledContext", testCancelledContext},
+	{"BeginDeleteAndKeep", testBeginDeleteAndKeep},
+	{"BeginDeleteRace", testBeginDeleteRace},
 }
 
 func TestBolt(t *testing.T) {
@@ -684,5 +686,122 @@ func testCancelledContext(t *testing.T, s *store) {
 	}
 	if rs, err := c.List(context.Background()); err != nil || len(rs) != 0 {
 		t.Errorf("after the cancelled calls: %d rows, %v", len(rs), err)
+	}
+}
+
+// testBeginDeleteAndKeep: BeginDelete marks only finished rows, refuses
+// kept ones unless forced and a second mark; Put keeps the mark; SetKeep
+// refuses a row being deleted.
+func testBeginDeleteAndKeep(t *testing.T, s *store) {
+	ctx := ctxT(t)
+	c := s.open(t, catalog.Options{})
+	now := time.Now().Round(time.Microsecond)
+	live, done, kept := rec("live", now), rec("done", now), rec("kept", now)
+	done.Finished, kept.Finished, kept.Keep = true, true, true
+	for _, r := range []catalog.Recording{live, done, kept} {
+		if err := c.Put(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.BeginDelete(ctx, "live", true); !errors.Is(err, catalog.ErrConflict) {
+		t.Errorf("BeginDelete of an unfinished row: %v, want ErrConflict", err)
+	}
+	if _, err := c.BeginDelete(ctx, "missing", false); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("BeginDelete of a missing row: %v, want ErrNotFound", err)
+	}
+	if _, err := c.BeginDelete(ctx, "kept", false); !errors.Is(err, catalog.ErrConflict) {
+		t.Errorf("BeginDelete of a kept row: %v, want ErrConflict", err)
+	}
+	got, err := c.BeginDelete(ctx, "done", false)
+	if err != nil || !got.Deleting || got.ID != "done" {
+		t.Fatalf("BeginDelete: %+v, %v", got, err)
+	}
+	if _, err := c.BeginDelete(ctx, "done", true); !errors.Is(err, catalog.ErrConflict) {
+		t.Errorf("second BeginDelete: %v, want ErrConflict", err)
+	}
+	// Put neither clears the mark nor sets it.
+	done.Size = 42
+	if err := c.Put(ctx, done); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := c.Get(ctx, "done"); !got.Deleting || got.Size != 42 {
+		t.Errorf("after Put: deleting %v size %d, want true 42", got.Deleting, got.Size)
+	}
+	fresh := rec("fresh", now)
+	fresh.Deleting = true
+	if err := c.Put(ctx, fresh); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := c.Get(ctx, "fresh"); got.Deleting {
+		t.Error("Put created a row marked Deleting")
+	}
+	if _, err := c.SetKeep(ctx, "done", true); !errors.Is(err, catalog.ErrConflict) {
+		t.Errorf("SetKeep of a row being deleted: %v, want ErrConflict", err)
+	}
+	if _, err := c.SetKeep(ctx, "missing", true); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("SetKeep of a missing row: %v, want ErrNotFound", err)
+	}
+	if got, err := c.SetKeep(ctx, "kept", false); err != nil || got.Keep {
+		t.Fatalf("SetKeep false: %+v, %v", got, err)
+	}
+	if got, err := c.BeginDelete(ctx, "kept", false); err != nil || !got.Deleting {
+		t.Errorf("BeginDelete after SetKeep false: %+v, %v", got, err)
+	}
+	if got, err := c.BeginDelete(ctx, "", false); !errors.Is(err, catalog.ErrBadID) {
+		t.Errorf("BeginDelete(\"\"): %+v, %v", got, err)
+	}
+	list, err := c.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := 0
+	for _, r := range list {
+		if r.Deleting {
+			marked++
+		}
+	}
+	if marked != 2 {
+		t.Errorf("List shows %d rows being deleted, want 2", marked)
+	}
+}
+
+// testBeginDeleteRace: of concurrent BeginDelete calls on two instances,
+// exactly one succeeds.
+func testBeginDeleteRace(t *testing.T, s *store) {
+	ctx := ctxT(t)
+	a, b := s.two(t, catalog.Options{})
+	const rows = 20
+	for i := range rows {
+		r := rec(fmt.Sprintf("r%02d", i), time.Now())
+		r.Finished = true
+		if err := a.Put(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wins [rows]int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, c := range []catalog.Catalog{a, b, a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rows {
+				_, err := c.BeginDelete(ctx, fmt.Sprintf("r%02d", i), false)
+				switch {
+				case err == nil:
+					mu.Lock()
+					wins[i]++
+					mu.Unlock()
+				case !errors.Is(err, catalog.ErrConflict):
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i, n := range wins {
+		if n != 1 {
+			t.Errorf("row %d marked %d times, want once", i, n)
+		}
 	}
 }

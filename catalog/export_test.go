@@ -9,3 +9,9 @@ func SetListenIdle(d time.Duration) func() {
 	listenIdle = d
 	return func() { listenIdle = old }
 }
+
+// SchemaVersion is the schema version Open migrates to.
+var SchemaVersion = len(migrations)
+
+// Migration1 is the first schema version's SQL.
+var Migration1 = migrations[0]

@@ -84,6 +84,8 @@ BEGIN
 END
 $$;
 `,
+	// 2: the deletion mark of retention (BeginDelete).
+	`ALTER TABLE recordings ADD COLUMN deleting boolean NOT NULL DEFAULT false;`,
 }
 
 // migrate brings the schema up to date. It holds an advisory lock on one

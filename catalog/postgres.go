@@ -228,7 +228,7 @@ func (p *Postgres) err(err error) error {
 // recordingCols are the columns scanRecording reads, in order.
 const recordingCols = `id, session, name, state, mime_type, size, duration, created,
 	error_name, error_message, recovered, lost, keep, file, object_key, upload_id,
-	finished, finished_at, owner, claimed`
+	finished, finished_at, owner, claimed, deleting`
 
 func scanRecording(row pgx.CollectableRow) (Recording, error) {
 	var r Recording
@@ -236,7 +236,7 @@ func scanRecording(row pgx.CollectableRow) (Recording, error) {
 	var finishedAt *time.Time
 	err := row.Scan(&r.ID, &r.Session, &r.Name, &r.State, &r.MimeType, &r.Size, &r.Duration, &r.Created,
 		&errName, &errMsg, &r.Recovered, &r.Lost, &r.Keep, &r.File, &r.ObjectKey, &r.UploadID,
-		&r.Finished, &finishedAt, &r.Owner, &r.Claimed)
+		&r.Finished, &finishedAt, &r.Owner, &r.Claimed, &r.Deleting)
 	if errName != nil {
 		r.Error = &Error{Name: *errName}
 		if errMsg != nil {
@@ -314,6 +314,47 @@ func (p *Postgres) Delete(ctx context.Context, id string) error {
 		return p.err(err)
 	}
 	return nil
+}
+
+// BeginDelete implements Catalog: one conditional UPDATE, so among
+// concurrent callers exactly one sees its row returned.
+func (p *Postgres) BeginDelete(ctx context.Context, id string, force bool) (Recording, error) {
+	if id == "" {
+		return Recording{}, ErrBadID
+	}
+	return p.change(ctx, id, `UPDATE recordings SET deleting = true
+WHERE id = $1 AND finished AND NOT deleting AND (NOT keep OR $2)
+RETURNING `+recordingCols, id, force)
+}
+
+// SetKeep implements Catalog.
+func (p *Postgres) SetKeep(ctx context.Context, id string, keep bool) (Recording, error) {
+	if id == "" {
+		return Recording{}, ErrBadID
+	}
+	return p.change(ctx, id, `UPDATE recordings SET keep = $2 WHERE id = $1 AND NOT deleting
+RETURNING `+recordingCols, id, keep)
+}
+
+// change runs a conditional UPDATE … RETURNING of row id: no row back is
+// ErrNotFound when the row is missing, else ErrConflict.
+func (p *Postgres) change(ctx context.Context, id, query string, args ...any) (Recording, error) {
+	rows, _ := p.pool.Query(ctx, query, args...)
+	r, err := pgx.CollectExactlyOneRow(rows, scanRecording)
+	if errors.Is(err, pgx.ErrNoRows) {
+		var exists bool
+		if err := p.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM recordings WHERE id = $1)", id).Scan(&exists); err != nil {
+			return Recording{}, p.err(err)
+		}
+		if !exists {
+			return Recording{}, ErrNotFound
+		}
+		return Recording{}, ErrConflict
+	}
+	if err != nil {
+		return Recording{}, p.err(err)
+	}
+	return r, nil
 }
 
 // List implements Catalog.

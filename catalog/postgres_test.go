@@ -61,8 +61,8 @@ func TestPostgresConcurrentMigrations(t *testing.T) {
 		if err := connect(t, dsn).QueryRow(ctx, "SELECT count(*), max(version) FROM mediarecorder_schema").Scan(&n, &v); err != nil {
 			t.Fatal(err)
 		}
-		if n != 1 || v != 1 {
-			t.Fatalf("mediarecorder_schema: %d rows, version %d; want 1, 1", n, v)
+		if want := catalog.SchemaVersion; n != want || v != want {
+			t.Fatalf("mediarecorder_schema: %d rows, version %d; want %d, %d", n, v, want, want)
 		}
 	}
 	check()
@@ -326,4 +326,34 @@ func TestPostgresSilentDeath(t *testing.T) {
 	}
 	publishN(t, a, "rec", 16, 20)
 	checkSeq(t, collect(t, ch, 5), "rec", 16)
+}
+
+// TestPostgresMigrateToDeleting: a database of schema version 1 (before
+// retention) is migrated by Open; its rows keep their values and are not
+// being deleted.
+func TestPostgresMigrateToDeleting(t *testing.T) {
+	dsn := pgtest.NewDB(t)
+	ctx := ctxT(t)
+	conn := connect(t, dsn)
+	for _, q := range []string{
+		"CREATE TABLE mediarecorder_schema (version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())",
+		catalog.Migration1,
+		"INSERT INTO mediarecorder_schema (version) VALUES (1)",
+		`INSERT INTO recordings (id, created, size, keep, finished, file) VALUES ('old', now(), 42, true, true, 'old.webm')`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := openPG(t, dsn)
+	r, err := c.Get(ctx, "old")
+	if err != nil || r.Size != 42 || !r.Keep || r.Deleting {
+		t.Fatalf("after the migration: %+v, %v", r, err)
+	}
+	if _, err := c.BeginDelete(ctx, "old", false); !errors.Is(err, catalog.ErrConflict) {
+		t.Errorf("BeginDelete of the kept row: %v", err)
+	}
+	if r, err := c.BeginDelete(ctx, "old", true); err != nil || !r.Deleting {
+		t.Errorf("forced BeginDelete: %+v, %v", r, err)
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomediarecorder/mediarecorder"
 	"github.com/gomediarecorder/mediarecorder/codecs/h264"
+	"github.com/gomediarecorder/mediarecorder/internal/codec"
 )
 
 // annexBSource reads the access units of an H.264 Annex B stream. Having
@@ -32,7 +33,7 @@ func openAnnexB(r io.Reader, fps float64) (*openInfo, error) {
 		return nil, err
 	}
 	s.first = au
-	c := mediarecorder.Codec{MimeType: "video/H264", ClockRate: 90000}
+	c := mediarecorder.Codec{MimeType: codec.H264.RTPMimeType, ClockRate: codec.H264.ClockRate}
 	for nalu, rest := h264.NextNALU(au); nalu != nil; nalu, rest = h264.NextNALU(rest) {
 		if h264.NALUType(nalu) != h264.NALUTypeSPS {
 			continue

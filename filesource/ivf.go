@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/gomediarecorder/mediarecorder"
+	"github.com/gomediarecorder/mediarecorder/internal/codec"
 )
 
 // IVF layout: a 32-byte file header, then frames, each after a 12-byte
@@ -57,15 +58,9 @@ func openIVF(r io.Reader) (*openInfo, error) {
 	if err := br.skip(hlen - ivfHeaderLen); err != nil {
 		return nil, truncatedAt(0, "IVF header")
 	}
-	var mime string
-	switch fourcc := string(h[8:12]); fourcc {
-	case "VP80", "vp80":
-		mime = "video/VP8"
-	case "VP90", "vp90":
-		mime = "video/VP9"
-	case "AV01", "av01":
-		mime = "video/AV1"
-	default:
+	fourcc := string(h[8:12])
+	row := codec.ByIVFFourCC(fourcc)
+	if row == nil {
 		return nil, errAt(8, fmt.Errorf("%w: IVF FourCC %q", ErrUnsupportedCodec, fourcc))
 	}
 	den := uint64(binary.LittleEndian.Uint32(h[16:]))
@@ -75,7 +70,7 @@ func openIVF(r io.Reader) (*openInfo, error) {
 	}
 	info := &openInfo{
 		src:    &ivfSource{r: br, num: num, den: den, spacing: 1},
-		codecs: []mediarecorder.Codec{{MimeType: mime, ClockRate: 90000}},
+		codecs: []mediarecorder.Codec{{MimeType: row.RTPMimeType, ClockRate: row.ClockRate}},
 	}
 	// The length field: ffmpeg writes the duration in time-base units
 	// there, libvpx the frame count (the same at one frame per unit).

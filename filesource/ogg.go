@@ -9,6 +9,7 @@ import (
 
 	"github.com/gomediarecorder/mediarecorder"
 	"github.com/gomediarecorder/mediarecorder/codecs/opus"
+	"github.com/gomediarecorder/mediarecorder/internal/codec"
 	"github.com/gomediarecorder/mediarecorder/ogg"
 )
 
@@ -110,7 +111,7 @@ func openOgg(ra io.ReaderAt, size int64) (*openInfo, error) {
 	}
 	info := &openInfo{
 		src:    s,
-		codecs: []mediarecorder.Codec{{MimeType: "audio/opus", ClockRate: 48000, Channels: uint16(head.Channels)}},
+		codecs: []mediarecorder.Codec{{MimeType: codec.Opus.RTPMimeType, ClockRate: codec.Opus.ClockRate, Channels: uint16(head.Channels)}},
 	}
 	if g, ok := lastGranule(ra, size, serial); ok && g >= s.preSkip {
 		info.dur, info.hasDur = opus.SamplesToDuration(g-s.preSkip), true

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gomediarecorder/mediarecorder"
+	"github.com/gomediarecorder/mediarecorder/internal/codec"
 )
 
 // WAV format tags.
@@ -116,7 +117,7 @@ func openWAV(r io.Reader, size int64, chunkDur time.Duration) (*openInfo, error)
 			info := &openInfo{
 				src: s,
 				codecs: []mediarecorder.Codec{{
-					MimeType: "audio/PCM", ClockRate: rate, Channels: uint16(channels),
+					MimeType: codec.PCM.RTPMimeType, ClockRate: rate, Channels: uint16(channels),
 				}},
 			}
 			avail := s.dataSize

@@ -11,6 +11,7 @@ import (
 	"github.com/gomediarecorder/mediarecorder/codecs/av1"
 	"github.com/gomediarecorder/mediarecorder/codecs/h264"
 	"github.com/gomediarecorder/mediarecorder/codecs/opus"
+	"github.com/gomediarecorder/mediarecorder/internal/codec"
 	"github.com/gomediarecorder/mediarecorder/webm"
 )
 
@@ -23,22 +24,11 @@ const maxWebMQueue = 64
 // none and no known spacing.
 const defaultFrameDuration = time.Second / 30
 
-type webmCodec uint8
-
-const (
-	webmVP8 webmCodec = iota
-	webmVP9
-	webmAV1
-	webmH264
-	webmOpus
-	webmPCM
-)
-
 // webmTrack is one playable track of a WebM/Matroska file.
 type webmTrack struct {
 	num   uint64
 	index int // sample.track
-	codec webmCodec
+	codec *codec.Codec
 	video bool
 
 	lengthSize int    // H.264: NAL unit length field size
@@ -116,20 +106,20 @@ func openWebM(r io.Reader) (*openInfo, error) {
 // webmTrackFor maps a TrackEntry to a track and its codec; ok is false
 // for a codec this package does not play.
 func webmTrackFor(e webm.TrackEntry) (t *webmTrack, c mediarecorder.Codec, ok bool) {
-	t = &webmTrack{num: e.Number, pending: -1}
-	switch e.CodecID {
-	case webm.CodecIDVP8:
-		t.codec, c.MimeType = webmVP8, "video/VP8"
-	case webm.CodecIDVP9:
-		t.codec, c.MimeType = webmVP9, "video/VP9"
-	case webm.CodecIDAV1:
-		t.codec, c.MimeType = webmAV1, "video/AV1"
+	row := codec.ByMatroskaID(e.CodecID)
+	if !row.Recordable() {
+		return nil, c, false // unknown, or known by name only (Vorbis)
+	}
+	t = &webmTrack{num: e.Number, pending: -1, codec: row, video: row.Kind == codec.Video}
+	c.MimeType, c.ClockRate = row.RTPMimeType, row.ClockRate
+	// What the track entry says beyond the codec: its configuration.
+	switch row {
+	case codec.AV1:
 		// av1C: 4 bytes, then the configOBUs (the sequence header).
 		if len(e.CodecPrivate) > 4 {
 			t.prefix = append([]byte(nil), e.CodecPrivate[4:]...)
 		}
-	case webm.CodecIDH264:
-		t.codec, c.MimeType = webmH264, "video/H264"
+	case codec.H264:
 		t.lengthSize = 4
 		if len(e.CodecPrivate) > 0 {
 			n, ps, err := parseAVCC(e.CodecPrivate)
@@ -138,9 +128,8 @@ func webmTrackFor(e webm.TrackEntry) (t *webmTrack, c mediarecorder.Codec, ok bo
 			}
 			t.lengthSize, t.prefix = n, ps
 		}
-	case webm.CodecIDOpus:
-		t.codec, c.MimeType = webmOpus, "audio/opus"
-		c.ClockRate, c.Channels = 48000, uint16(e.Channels)
+	case codec.Opus:
+		c.Channels = uint16(e.Channels)
 		if h, err := opus.ParseHead(e.CodecPrivate); err == nil {
 			if h.MappingFamily != 0 && h.StreamCount != 1 {
 				return nil, c, false
@@ -154,21 +143,14 @@ func webmTrackFor(e webm.TrackEntry) (t *webmTrack, c mediarecorder.Codec, ok bo
 			return nil, c, false
 		}
 		t.delay = e.CodecDelay
-	case webm.CodecIDPCM:
+	case codec.PCM:
 		rate := uint32(e.SamplingFrequency)
 		ch := max(e.Channels, 1)
-		if e.BitDepth != 16 || rate == 0 || float64(rate) != e.SamplingFrequency {
+		if e.BitDepth != row.BitDepth || rate == 0 || float64(rate) != e.SamplingFrequency {
 			return nil, c, false
 		}
-		t.codec, c.MimeType = webmPCM, "audio/PCM"
 		c.ClockRate, c.Channels = rate, uint16(ch)
 		t.bytesPerSec = int64(rate) * int64(ch) * 2
-	default:
-		return nil, c, false
-	}
-	t.video = c.MimeType[0] == 'v'
-	if t.video {
-		c.ClockRate = 90000
 	}
 	return t, c, true
 }
@@ -331,7 +313,7 @@ func (s *webmSource) read() error {
 	}
 	data := s.buf()
 	switch t.codec {
-	case webmH264:
+	case codec.H264:
 		start := len(data)
 		if !t.prefixDone && fr.KeyFrame {
 			data = append(data, t.prefix...)
@@ -350,7 +332,7 @@ func (s *webmSource) read() error {
 				data = append(data[:0], data[start:]...)
 			}
 		}
-	case webmAV1:
+	case codec.AV1:
 		if !t.prefixDone && fr.KeyFrame {
 			t.prefixDone = true
 			if _, _, ok := av1.FindSequenceHeader(fr.Data); !ok {
@@ -363,12 +345,12 @@ func (s *webmSource) read() error {
 	}
 	e := webmEntry{t: t, pts: fr.Timestamp - t.delay, dur: fr.Duration, known: fr.Duration > 0, data: data}
 	switch t.codec {
-	case webmOpus:
+	case codec.Opus:
 		if d, err := opus.PacketDuration(data); err == nil && (!e.known || d < e.dur) {
 			e.dur = d
 		}
 		e.known = true
-	case webmPCM:
+	case codec.PCM:
 		e.dur = time.Duration(int64(len(data)) * int64(time.Second) / t.bytesPerSec)
 		e.known = true
 	}

@@ -19,7 +19,15 @@ func TestNewTrackErrors(t *testing.T) {
 		{mediarecorder.Codec{MimeType: "video/H265", ClockRate: 90000}, ErrUnsupportedCodec},
 		{mediarecorder.Codec{MimeType: "audio/PCM", ClockRate: 48000}, ErrUnsupportedCodec},
 		{mediarecorder.Codec{MimeType: "video/VP8"}, ErrClockRate},
+		{mediarecorder.Codec{MimeType: "audio/L16", ClockRate: 48000}, ErrUnsupportedCodec},    // in the codec table, no depacketizer
+		{mediarecorder.Codec{MimeType: "audio/vorbis", ClockRate: 48000}, ErrUnsupportedCodec}, // known by name only
+		{mediarecorder.Codec{MimeType: "video/opus", ClockRate: 48000}, ErrUnsupportedCodec},
+		{mediarecorder.Codec{MimeType: "", ClockRate: 48000}, ErrUnsupportedCodec},
 		{mediarecorder.Codec{MimeType: "VIDEO/vp8", ClockRate: 90000}, nil},
+		{mediarecorder.Codec{MimeType: "video/vp9", ClockRate: 90000}, nil},
+		{mediarecorder.Codec{MimeType: "video/Av1", ClockRate: 90000}, nil},
+		{mediarecorder.Codec{MimeType: "video/h264", ClockRate: 90000}, nil},
+		{mediarecorder.Codec{MimeType: "AUDIO/OPUS", ClockRate: 48000}, nil},
 	} {
 		_, err := NewTrack(tc.codec, Options{})
 		if !errors.Is(err, tc.err) {

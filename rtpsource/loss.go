@@ -67,14 +67,17 @@ type lostFrame struct {
 }
 
 // lossState is what a video track knows about a loss not yet decided, and
-// about the newest frame it published.
+// about the newest frame it published. The assembler tells it of holes
+// (hole) and of the packets of broken frames (noteLost); the Track asks it
+// what the loss costs at the next complete frame (decide) and tells it of
+// each frame it publishes (published). Not safe for concurrent use (the
+// Track's lock guards it).
 type lossState struct {
+	ck       codecKind
 	pending  bool // frames were lost since the last published frame
 	unsure   bool // something lost cannot be accounted for
 	span     bool // a hole may hide whole frames (no picture IDs to tell)
 	lost     []lostFrame
-	consTS   int64 // timestamp of the last packet consumed in sequence order
-	consSet  bool
 	distrust bool // VP8: an N frame was not discardable: ignore N bits
 	// VP8 temporal layers (TID and TL0PICIDX in the payload descriptor).
 	tl0Set bool
@@ -95,22 +98,56 @@ type lossState struct {
 	prevRef int64 // frame_num of the newest reference picture; -1 if none
 }
 
-// lossAt records a hole before a packet of timestamp afterTS.
-func (t *Track) lossAt(afterTS int64, afterKnown bool) {
-	if t.ck == codecOpus || t.ck == codecAV1 {
-		t.waitKey() // no-op for audio; AV1: not analysed
-		return
+// newLossState returns the loss state of a track of codec ck.
+func newLossState(ck codecKind) lossState {
+	return lossState{ck: ck, picID: -1, prevRef: -1}
+}
+
+// hole records a hole (assembler.run): span if it may hide whole frames.
+// It returns false for a codec whose losses it does not analyse (Opus:
+// a loss costs only itself; AV1: every loss waits for a key frame).
+func (l *lossState) hole(span bool) bool {
+	if l.ck == codecOpus || l.ck == codecAV1 {
+		return false
 	}
-	l := &t.loss
 	l.pending = true
-	if !afterKnown || !l.consSet || afterTS != l.consTS {
+	if span {
 		l.span = true
 	}
+	return true
+}
+
+// decide settles the pending loss at the complete frame data (facts f; a
+// key frame or not) of a track that waits for a key frame (waiting) or
+// not. It returns how many lost frames no later frame references (for
+// Stats.NonReferenceLost), whether the track must now wait for a key
+// frame, and whether to drop this frame: its temporal layer misses a
+// reference (layerDropped).
+func (l *lossState) decide(f *frameFacts, data []byte, key, waiting bool) (nonRef int, wait, drop bool) {
+	if l.pending && !waiting && !key {
+		if l.survives(f, data) {
+			n := len(l.lost)
+			if f.picID >= 0 && l.picID >= 0 {
+				mod := int32(1) << f.picBits
+				n = int((f.picID - l.picID - 1 + mod) % mod)
+			}
+			nonRef = max(n, 1)
+		} else if l.survivesBase(f, data) {
+			nonRef = 1
+			l.broken = 1
+		} else {
+			wait = true
+		}
+	}
+	if l.ck == codecVP8 && (key || !(waiting || wait)) && l.layerDropped(f, key) {
+		drop = true
+	}
+	l.clearLoss() // decided, or waiting for a key frame anyway
+	return nonRef, wait, drop
 }
 
 // noteLost records what packet p, of a frame broken by a loss, tells.
-func (t *Track) noteLost(p *packet) {
-	l := &t.loss
+func (l *lossState) noteLost(p *packet) {
 	if !l.pending || p.pad {
 		return
 	}
@@ -129,9 +166,9 @@ func (t *Track) noteLost(p *packet) {
 		l.lost = append(l.lost, lostFrame{ts: p.ts, id: -1, lf: true})
 		f = &l.lost[len(l.lost)-1]
 	}
-	switch t.ck {
+	switch l.ck {
 	case codecVP8:
-		t.noteVP8(f, p.payload)
+		l.noteVP8(f, p.payload)
 	case codecVP9:
 		noteVP9(f, p.payload)
 	case codecH264:
@@ -139,7 +176,7 @@ func (t *Track) noteLost(p *packet) {
 	}
 }
 
-func (t *Track) noteVP8(f *lostFrame, payload []byte) {
+func (l *lossState) noteVP8(f *lostFrame, payload []byte) {
 	var d codecs.VP8Packet
 	data, err := d.Unmarshal(payload)
 	if err != nil {
@@ -160,11 +197,11 @@ func (t *Track) noteVP8(f *lostFrame, payload []byte) {
 			return
 		}
 	}
-	if d.N == 1 && !t.loss.distrust && f.status == refUnknown {
+	if d.N == 1 && !l.distrust && f.status == refUnknown {
 		// The header is not here: its loop filter deltas are what the
 		// N frames seen so far did.
 		f.status = refNone
-		f.lf = !t.loss.nSeen || t.loss.nLF
+		f.lf = !l.nSeen || l.nLF
 	}
 }
 
@@ -208,83 +245,6 @@ func noteH264(f *lostFrame, payload []byte) {
 	}
 }
 
-// h264PacketRefIdc returns nal_ref_idc of the coded slices in an H.264
-// RTP payload (single NAL unit, STAP-A, FU-A), and false if it holds none.
-func h264PacketRefIdc(payload []byte) (uint8, bool) {
-	if len(payload) == 0 {
-		return 0, false
-	}
-	switch payload[0] & 0x1f {
-	case 1, 5:
-		return h264.NALRefIDC(payload), true
-	case 7, 8: // a parameter set: the frame is a key frame
-		return 3, true
-	case 24: // STAP-A
-		var nri uint8
-		found := false
-		for b := payload[1:]; len(b) > 2; {
-			n := int(b[0])<<8 | int(b[1])
-			if n == 0 || n > len(b)-2 {
-				break
-			}
-			switch b[2] & 0x1f {
-			case 1, 5:
-				nri = max(nri, h264.NALRefIDC(b[2:]))
-				found = true
-			case 7, 8:
-				nri, found = 3, true
-			}
-			b = b[2+n:]
-		}
-		return nri, found
-	case 28: // FU-A: the indicator carries nal_ref_idc
-		if len(payload) < 2 {
-			return 0, false
-		}
-		if t := payload[1] & 0x1f; t == 1 || t == 5 {
-			return h264.NALRefIDC(payload), true
-		}
-	}
-	return 0, false
-}
-
-// vp8PictureID returns the picture ID of a VP8 payload descriptor and its
-// width in bits (7 or 15).
-func vp8PictureID(p []byte) (uint16, uint8, bool) {
-	if len(p) < 3 || p[0]&0x80 == 0 || p[1]&0x80 == 0 {
-		return 0, 0, false
-	}
-	if p[2]&0x80 == 0 {
-		return uint16(p[2]), 7, true
-	}
-	if len(p) < 4 {
-		return 0, 0, false
-	}
-	return uint16(p[2]&0x7f)<<8 | uint16(p[3]), 15, true
-}
-
-// vp8Layers returns TID, Y and TL0PICIDX of a VP8 payload descriptor,
-// and whether it carries both TID and TL0PICIDX.
-func vp8Layers(p []byte) (tid uint8, sync bool, tl0 uint8, ok bool) {
-	if len(p) < 2 || p[0]&0x80 == 0 || p[1]&0x60 != 0x60 { // X; L and T
-		return 0, false, 0, false
-	}
-	i := 2
-	if p[1]&0x80 != 0 { // I
-		if len(p) <= i {
-			return 0, false, 0, false
-		}
-		i++
-		if p[i-1]&0x80 != 0 { // M: 15-bit picture ID
-			i++
-		}
-	}
-	if len(p) < i+2 {
-		return 0, false, 0, false
-	}
-	return p[i+1] >> 6, p[i+1]&0x20 != 0, p[i], true
-}
-
 // survivesBase reports whether the complete VP8 frame data (facts f)
 // decodes despite a pending loss that survives refused: it is a
 // base-layer frame, the base layer lost nothing (its TL0PICIDX follows
@@ -292,9 +252,8 @@ func vp8Layers(p []byte) (tid uint8, sync bool, tl0 uint8, ok bool) {
 // decoder's state (seen on those that came whole) is nothing a base-layer
 // frame uses. Frames of the other layers may then miss a reference: the
 // caller drops them until a layer sync.
-func (t *Track) survivesBase(f *frameFacts, data []byte) bool {
-	l := &t.loss
-	if t.ck != codecVP8 || l.unsure || !f.hasTL || f.tid != 0 || !l.tl0Set || f.tl0 != l.tl0+1 || !l.tSeen || l.tBad {
+func (l *lossState) survivesBase(f *frameFacts, data []byte) bool {
+	if l.ck != codecVP8 || l.unsure || !f.hasTL || f.tid != 0 || !l.tl0Set || f.tl0 != l.tl0+1 || !l.tSeen || l.tBad {
 		return false
 	}
 	if l.tLF {
@@ -307,8 +266,7 @@ func (t *Track) survivesBase(f *frameFacts, data []byte) bool {
 // layerDropped reports whether the frame (facts f) belongs to a temporal
 // layer broken by a loss (survivesBase), and repairs layers at their sync
 // frames.
-func (t *Track) layerDropped(f *frameFacts, key bool) bool {
-	l := &t.loss
+func (l *lossState) layerDropped(f *frameFacts, key bool) bool {
 	if key || !f.hasTL {
 		l.broken = 0
 		return false
@@ -329,111 +287,9 @@ func (t *Track) layerDropped(f *frameFacts, key bool) bool {
 	return false
 }
 
-// vp9PictureID returns the picture ID of a VP9 payload descriptor and its
-// width in bits (7 or 15).
-func vp9PictureID(p []byte) (uint16, uint8, bool) {
-	if len(p) < 2 || p[0]&0x80 == 0 {
-		return 0, 0, false
-	}
-	if p[1]&0x80 == 0 {
-		return uint16(p[1]), 7, true
-	}
-	if len(p) < 3 {
-		return 0, 0, false
-	}
-	return uint16(p[1]&0x7f)<<8 | uint16(p[2]), 15, true
-}
-
-// frameFacts is what the track reads from a complete frame about the
-// chain of references.
-type frameFacts struct {
-	picID    int32 // -1 if none
-	picBits  uint8
-	nBit     bool // VP8: N set
-	hasTL    bool // VP8: TID and TL0PICIDX present
-	tid      uint8
-	sync     bool // VP8: Y, the frame depends on base-layer frames only
-	tl0      uint8
-	refIdc   int // H.264: nal_ref_idc of its slices; -1 if none found
-	frameNum int64
-}
-
-// facts reads the frame in packets first..last.
-func (t *Track) facts(first, last int64) frameFacts {
-	f := frameFacts{picID: -1, refIdc: -1, frameNum: -1}
-	p := t.buf[first].payload
-	switch t.ck {
-	case codecVP8:
-		if id, b, ok := vp8PictureID(p); ok {
-			f.picID, f.picBits = int32(id), b
-		}
-		f.nBit = len(p) > 0 && p[0]&0x20 != 0
-		f.tid, f.sync, f.tl0, f.hasTL = vp8Layers(p)
-	case codecVP9:
-		if id, b, ok := vp9PictureID(p); ok {
-			f.picID, f.picBits = int32(id), b
-		}
-	case codecH264:
-		for s := first; s <= last && f.refIdc < 0; s++ {
-			t.h264Facts(&f, t.buf[s].payload)
-		}
-	}
-	return f
-}
-
-// h264Facts reads the SPS and the first slice of an H.264 RTP payload.
-func (t *Track) h264Facts(f *frameFacts, payload []byte) {
-	nal := func(n []byte) {
-		if len(n) == 0 || f.refIdc >= 0 {
-			return
-		}
-		switch n[0] & 0x1f {
-		case 7:
-			if sps, err := h264.ParseSPS(n); err == nil {
-				t.loss.sps, t.loss.spsOK = sps, true
-			}
-		case 1, 5:
-			f.refIdc = int(h264.NALRefIDC(n))
-			if t.loss.spsOK {
-				if fn, ok := h264.SliceFrameNum(n, &t.loss.sps); ok {
-					f.frameNum = int64(fn)
-				}
-			}
-		}
-	}
-	if len(payload) < 2 {
-		return
-	}
-	switch payload[0] & 0x1f {
-	case 24:
-		for b := payload[1:]; len(b) > 2; {
-			n := int(b[0])<<8 | int(b[1])
-			if n == 0 || n > len(b)-2 {
-				break
-			}
-			nal(b[2 : 2+n])
-			b = b[2+n:]
-		}
-	case 28:
-		if payload[1]&0x80 != 0 { // start of the fragmented NAL unit
-			var hdr [maxFUHeader]byte
-			n := copy(hdr[1:], payload[2:])
-			hdr[0] = payload[0]&0xe0 | payload[1]&0x1f
-			nal(hdr[:1+n])
-		}
-	default:
-		nal(payload)
-	}
-}
-
-// maxFUHeader bounds the bytes of a fragmented NAL unit h264Facts reads:
-// enough for an SPS-less slice header's frame_num.
-const maxFUHeader = 32
-
 // survives reports whether the complete, non-key frame data (facts f)
 // decodes despite the pending loss.
-func (t *Track) survives(f *frameFacts, data []byte) bool {
-	l := &t.loss
+func (l *lossState) survives(f *frameFacts, data []byte) bool {
 	if l.unsure {
 		return false
 	}
@@ -444,7 +300,7 @@ func (t *Track) survives(f *frameFacts, data []byte) bool {
 		}
 		lf = lf || x.lf
 	}
-	switch t.ck {
+	switch l.ck {
 	case codecVP8, codecVP9:
 		if f.picID >= 0 && l.picID >= 0 {
 			// Every picture ID between the last published frame and this
@@ -467,7 +323,7 @@ func (t *Track) survives(f *frameFacts, data []byte) bool {
 		} else if l.span || len(l.lost) == 0 {
 			return false
 		}
-		if t.ck == codecVP9 {
+		if l.ck == codecVP9 {
 			return vp9.IndependentOfPast(data)
 		}
 		if lf {
@@ -485,10 +341,9 @@ func (t *Track) survives(f *frameFacts, data []byte) bool {
 }
 
 // published updates the chain after frame data (facts f) is published.
-func (t *Track) published(f *frameFacts, data []byte, key bool) {
-	l := &t.loss
+func (l *lossState) published(f *frameFacts, data []byte, key bool) {
 	l.picID, l.picBits = f.picID, f.picBits
-	switch t.ck {
+	switch l.ck {
 	case codecVP8:
 		if f.hasTL {
 			l.maxTID = max(l.maxTID, f.tid)
@@ -528,8 +383,7 @@ func (t *Track) published(f *frameFacts, data []byte, key bool) {
 }
 
 // clearLoss forgets a decided loss.
-func (t *Track) clearLoss() {
-	l := &t.loss
+func (l *lossState) clearLoss() {
 	l.pending, l.unsure, l.span = false, false, false
 	l.lost = l.lost[:0]
 }

@@ -480,3 +480,62 @@ func TestLossRuleCraftedHeaders(t *testing.T) {
 		t.Errorf("SPS: %+v, %v", sps, err)
 	}
 }
+
+// TestLossDecide: what a pending loss costs the next complete frame, by
+// the state the loss left (no media needed: H.264 frame_num chains and
+// VP8 picture IDs).
+func TestLossDecide(t *testing.T) {
+	sps := h264.SPS{Log2MaxFrameNum: 4}
+	h264Loss := func(status refStatus) lossState {
+		l := newLossState(codecH264)
+		l.sps, l.spsOK, l.prevRef = sps, true, 15
+		l.hole(false)
+		l.lost = append(l.lost, lostFrame{ts: 1, id: -1, status: status})
+		return l
+	}
+	vp8Loss := func(ids ...int32) lossState {
+		l := newLossState(codecVP8)
+		l.picID, l.picBits = 126, 7
+		l.hole(true)
+		for _, id := range ids {
+			l.lost = append(l.lost, lostFrame{ts: int64(id), id: id, status: refNone})
+		}
+		return l
+	}
+	for _, tc := range []struct {
+		name      string
+		l         lossState
+		f         frameFacts
+		key, wait bool // the frame is a key frame; the track waits for one
+		nonRef    int
+		wantWait  bool
+	}{
+		{"nothing lost", newLossState(codecH264), frameFacts{picID: -1, refIdc: 1, frameNum: 0}, false, false, 0, false},
+		{"H.264: a non-reference picture lost, frame_num follows", h264Loss(refNone), frameFacts{picID: -1, refIdc: 1, frameNum: 0}, false, false, 1, false},
+		{"H.264: frame_num skips one", h264Loss(refNone), frameFacts{picID: -1, refIdc: 1, frameNum: 1}, false, false, 0, true},
+		{"H.264: a reference picture lost", h264Loss(refUsed), frameFacts{picID: -1, refIdc: 1, frameNum: 0}, false, false, 0, true},
+		{"H.264: unknown", h264Loss(refUnknown), frameFacts{picID: -1, refIdc: 1, frameNum: 0}, false, false, 0, true},
+		{"a key frame settles it", h264Loss(refUsed), frameFacts{picID: -1, refIdc: 3, frameNum: 0}, true, false, 0, false},
+		{"waiting already", h264Loss(refUsed), frameFacts{picID: -1, refIdc: 1, frameNum: 0}, false, true, 0, false},
+		{"VP8: the discardable frames between the picture IDs, over the wrap", vp8Loss(127, 0), frameFacts{picID: 1, picBits: 7, tid: 0}, false, false, 2, false},
+		{"VP8: a picture ID not accounted for", vp8Loss(127), frameFacts{picID: 1, picBits: 7}, false, false, 0, true},
+		{"VP8: the same picture ID twice", vp8Loss(127, 127), frameFacts{picID: 1, picBits: 7}, false, false, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := tc.l
+			nonRef, wait, drop := l.decide(&tc.f, nil, tc.key, tc.wait)
+			if nonRef != tc.nonRef || wait != tc.wantWait || drop {
+				t.Errorf("decide = %d, %v, %v; want %d, %v, false", nonRef, wait, drop, tc.nonRef, tc.wantWait)
+			}
+			if l.pending || len(l.lost) != 0 {
+				t.Error("the loss is still pending")
+			}
+		})
+	}
+	for _, ck := range []codecKind{codecOpus, codecAV1} {
+		l := newLossState(ck)
+		if l.hole(true) || l.pending {
+			t.Errorf("codec %d: the loss is analysed", ck)
+		}
+	}
+}

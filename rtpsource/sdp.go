@@ -177,13 +177,8 @@ func planMedia(sd *sdp.SessionDescription, md *sdp.MediaDescription) (mediaPlan,
 // supported reports whether NewTrack takes the encoding name on an m= line
 // of kind.
 func supported(kind, name string) bool {
-	switch strings.ToLower(name) {
-	case "opus":
-		return kind == "audio"
-	case "vp8", "vp9", "av1", "h264":
-		return kind == "video"
-	}
-	return false
+	_, _, ok := rtpCodecOf(kind + "/" + name)
+	return ok
 }
 
 // listenMedia makes the track and sockets of a planned m= line.

@@ -296,3 +296,29 @@ func FuzzParseSDP(f *testing.F) {
 		}
 	})
 }
+
+// TestSupported: the encoding names of an m= line that a Track takes, by
+// the line's kind.
+func TestSupported(t *testing.T) {
+	for _, tc := range []struct {
+		kind, name string
+		want       bool
+	}{
+		{"audio", "opus", true},
+		{"audio", "OPUS", true},
+		{"video", "opus", false},
+		{"video", "VP8", true},
+		{"video", "vp9", true},
+		{"video", "AV1", true},
+		{"video", "H264", true},
+		{"audio", "VP8", false},
+		{"video", "H265", false},
+		{"audio", "L16", false},
+		{"audio", "PCMU", false},
+		{"audio", "", false},
+	} {
+		if got := supported(tc.kind, tc.name); got != tc.want {
+			t.Errorf("supported(%q, %q) = %v, want %v", tc.kind, tc.name, got, tc.want)
+		}
+	}
+}

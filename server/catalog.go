@@ -33,13 +33,15 @@ type meta struct {
 	// Node is the ID of the node that records (or recorded) it, in a
 	// cluster.
 	Node string `json:"node,omitempty"`
+	// Keep exempts it from retention (-retain-for, -retain-size).
+	Keep bool `json:"keep"`
 }
 
 // viewOf is the API's view of a catalog row.
 func viewOf(r catalog.Recording, cluster bool) meta {
 	m := meta{
 		ID: r.ID, Name: r.Name, Session: r.Session, State: r.State, MimeType: r.MimeType, Size: r.Size,
-		Duration: r.Duration, Created: r.Created, Recovered: r.Recovered, Lost: r.Lost,
+		Duration: r.Duration, Created: r.Created, Recovered: r.Recovered, Lost: r.Lost, Keep: r.Keep,
 	}
 	if r.Error != nil {
 		m.Error = &errorBody{Name: r.Error.Name, Message: r.Error.Message}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -217,9 +218,35 @@ func (s *Server) saveLive() {
 			m := rc.viewLocked()
 			rc.e.Duration, rc.e.Size = m.Duration, m.Size
 			rc.save()
+			if sw, ok := rc.w.(*storage.S3Writer); ok {
+				sw.SetNote(rc.flushNote)
+			}
 		}
 		rc.mu.Unlock()
 	}
+}
+
+// flushNote is what the store keeps with each flush of a recording: its
+// duration then, which a takeover compares with what it recovers.
+func (rc *recording) flushNote() []byte {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	b, _ := json.Marshal(flushNote{Duration: rc.viewLocked().Duration})
+	return b
+}
+
+// flushNote is a flush's note (storage.S3Writer.SetNote).
+type flushNote struct {
+	Duration float64 `json:"duration"` // seconds recorded at the flush
+}
+
+// noteDuration is the duration a flush's note gives (0 if none).
+func noteDuration(b []byte) float64 {
+	var n flushNote
+	if json.Unmarshal(b, &n) != nil {
+		return 0
+	}
+	return n.Duration
 }
 
 // nodeURL returns the advertise URL of live node id.

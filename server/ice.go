@@ -77,6 +77,10 @@ type iceNet struct {
 	tln net.Listener
 }
 
+// sharedUDPBuffer is the socket buffer size asked for the shared UDP
+// port of Config.UDPPort.
+const sharedUDPBuffer = 4 << 20
+
 // openICENet opens the shared UDP (and TCP) port of cfg.UDPPort, if any.
 func openICENet(cfg Config, lg *slog.Logger) (*iceNet, error) {
 	n := &iceNet{}
@@ -84,7 +88,13 @@ func openICENet(cfg Config, lg *slog.Logger) (*iceNet, error) {
 		return n, nil
 	}
 	udp, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort, ice.UDPMuxFromPortWithLoopback(),
-		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4, ice.NetworkTypeUDP6))
+		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4, ice.NetworkTypeUDP6),
+		// One socket takes every session's media: a burst while its
+		// reader waits for the CPU must not overflow the kernel's
+		// default buffer (about 200 KiB, 0.1 s of 50 sessions at
+		// 300 kb/s). The kernel caps it at net.core.rmem_max / wmem_max.
+		ice.UDPMuxFromPortWithReadBufferSize(sharedUDPBuffer),
+		ice.UDPMuxFromPortWithWriteBufferSize(sharedUDPBuffer))
 	if err != nil {
 		return nil, fmt.Errorf("ICE UDP port %d: %w", cfg.UDPPort, err)
 	}

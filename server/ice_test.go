@@ -51,6 +51,8 @@ type netOpts struct {
 	hold      <-chan struct{}      // send from when it is closed; nil: at once
 	networks  []webrtc.NetworkType // the ICE network types; nil: UDP4
 	audioOnly bool                 // send Opus only
+	vp8       [][]byte             // the VP8 frames sent in a loop; nil: testdata/vp8.ivf's
+	frame     time.Duration        // the VP8 frame interval; 0: 1/30 s
 }
 
 func publishNet(t *testing.T, base string, o netOpts) (*publisher, string) {
@@ -59,7 +61,13 @@ func publishNet(t *testing.T, base string, o netOpts) (*publisher, string) {
 	if len(networks) == 0 {
 		networks = []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
 	}
-	vp8Frames := mediatest.IVFFrames(t, mediatest.Testdata(t, "vp8.ivf"))
+	vp8Frames, frame := o.vp8, o.frame
+	if vp8Frames == nil {
+		vp8Frames = mediatest.IVFFrames(t, mediatest.Testdata(t, "vp8.ivf"))
+	}
+	if frame == 0 {
+		frame = time.Second / 30
+	}
 	opusPackets := readOpus(t, mediatest.Testdata(t, "opus-stereo.ogg"))
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
@@ -132,7 +140,7 @@ func publishNet(t *testing.T, base string, o netOpts) (*publisher, string) {
 	go send(audio, opusPackets, 20*time.Millisecond)
 	if !o.audioOnly {
 		wg.Add(1)
-		go send(video, vp8Frames, time.Second/30)
+		go send(video, vp8Frames, frame)
 	}
 	return &publisher{pc: pc, session: session, location: loc}, string(r.body)
 }
@@ -224,9 +232,9 @@ func recordAndCheck(t *testing.T, base string, pubs []*publisher, mimeType strin
 	}
 }
 
-// TestOneUDPPort: 50 pion publishers at once, every session's media on
-// the one UDP port of -udp-port (the answers carry no other), every
-// recording clean.
+// TestOneUDPPort: 50 pion publishers at once, each sending VP8 and Opus,
+// every session's media on the one UDP port of -udp-port (the answers
+// carry no other), every recording (video and audio) clean by ffmpeg.
 func TestOneUDPPort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
@@ -235,13 +243,22 @@ func TestOneUDPPort(t *testing.T) {
 	port := freeTCPUDPPort(t)
 	_, hs := newTestServer(t, Config{UDPPort: port, SessionsPerAddr: -1})
 	const n = 50
+	// A light VP8 stream (160x120, 15 fps, about 130 kb/s), so that 50 of
+	// them with their Opus fit a loaded 2-core box running the race
+	// detector; every frame is a key frame of one RTP packet, so that
+	// packets lost while the server waits for the CPU cannot keep the
+	// video out of a recording (its header waits 2 s for a key frame).
+	clip := mediatest.FFmpeg(t, t.TempDir(), "-f", "lavfi", "-i", "testsrc=size=160x120:rate=15", "-t", "2",
+		"-c:v", "libvpx", "-b:v", "60k", "-g", "1", "-keyint_min", "1", "-auto-alt-ref", "0", "-lag-in-frames", "0",
+		"-deadline", "realtime", "-f", "ivf", "light.ivf")
+	light := mediatest.IVFFrames(t, clip)
 	// Connect them all first, then send: the box running the test need
 	// not carry 50 streams while the later ones connect.
 	hold := make(chan struct{})
 	pubs := make([]*publisher, n)
 	for i := range pubs {
 		var answer string
-		pubs[i], answer = publishNet(t, hs.URL, netOpts{hold: hold, audioOnly: true})
+		pubs[i], answer = publishNet(t, hs.URL, netOpts{hold: hold, vp8: light, frame: time.Second / 15})
 		cands := candidatePorts(answer)
 		if len(cands) == 0 {
 			t.Fatalf("answer %d has no candidates", i)
@@ -253,14 +270,18 @@ func TestOneUDPPort(t *testing.T) {
 		}
 	}
 	close(hold)
-	for _, p := range pubs { // until the tracks are in
-		var v sessionView
-		mustJSON(t, do(t, "GET", hs.URL+"/api/sessions/"+p.session, nil).body, &v)
-		if len(v.Tracks) != 1 {
-			t.Fatalf("session %s: tracks %v", p.session, v.Tracks)
-		}
+	for _, p := range pubs { // until the tracks are in (a loaded box may take long)
+		waitFor(t, 2*time.Minute, "session "+p.session+"'s two tracks", func() bool {
+			r := do(t, "GET", hs.URL+"/api/sessions/"+p.session, nil)
+			if r.status != 200 {
+				t.Fatalf("session %s: %d %s", p.session, r.status, r.body)
+			}
+			var v sessionView
+			mustJSON(t, r.body, &v)
+			return len(v.Tracks) == 2
+		})
 	}
-	recordAndCheck(t, hs.URL, pubs, "audio/webm", 1, 3*time.Second)
+	recordAndCheck(t, hs.URL, pubs, "video/webm;codecs=vp8,opus", 2, 3*time.Second)
 }
 
 // TestICETCP: a publisher that can only use TCP records through ICE over

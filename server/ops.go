@@ -81,7 +81,6 @@ func (s *Server) opsRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /readyz", s.handleReady)
 	m.HandleFunc("GET /api/config", s.handleConfig)
 	m.HandleFunc("GET /api/sessions/{session}", s.handleSession)
-	m.HandleFunc("POST /api/recordings/{id}/stop", s.timedStop)
 	m.HandleFunc("GET /debug/pprof/", pprof.Index)
 	m.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
 	m.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
@@ -182,33 +181,6 @@ func (s *Server) liveRecordings() int {
 	return n
 }
 
-// statusWriter remembers the status of a response.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (sw *statusWriter) WriteHeader(code int) {
-	if sw.status == 0 {
-		sw.status = code
-	}
-	sw.ResponseWriter.WriteHeader(code)
-}
-
-func (sw *statusWriter) Unwrap() http.ResponseWriter { return sw.ResponseWriter }
-
-// timedStop is POST /api/recordings/{id}/stop, timed from the request to
-// the file being finished (the stop-to-finished histogram).
-func (s *Server) timedStop(w http.ResponseWriter, r *http.Request) {
-	r.SetPathValue("action", "stop")
-	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
-	s.handleAction(sw, r)
-	if sw.status == http.StatusOK {
-		s.ops.finished.observe(time.Since(start).Seconds())
-	}
-}
-
 // histogram is a Prometheus histogram with fixed buckets.
 type histogram struct {
 	mu     sync.Mutex
@@ -246,7 +218,8 @@ func (h *histogram) write(w io.Writer, name, help string) {
 // the sessions' RTP streams, the Go runtime and the process.
 func (s *Server) handleAllMetrics(w http.ResponseWriter, r *http.Request) {
 	s.handleMetrics(w, r)
-	s.ops.finished.write(w, "mediarecorder_stop_to_finished_seconds", "Time from a stop request to the recording's file being finished.")
+	s.ops.finished.write(w, "mediarecorder_stop_to_finished_seconds", "Time from the beginning of a recording's stop (a stop request, DELETE, its WHIP session ending, an error) to its file being finished.")
+	s.writeRetentionMetrics(w) // retention.go
 	s.writeRTPMetrics(w)
 	writeRuntimeMetrics(w)
 	writeProcessMetrics(w)

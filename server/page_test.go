@@ -223,5 +223,13 @@ func TestPageUI(t *testing.T) {
 	}
 	shot("stopped-desktop", 1280, 900)
 	shot("stopped-phone", 390, 844)
+	// The keep box of the list sets the recording's keep flag.
+	eval(`(async () => { document.querySelector('#list li .keep input').click();
+		await new Promise((r) => setTimeout(r, 1000)); return null; })()`, nil)
+	var list struct{ Recordings []meta }
+	mustJSON(t, do(t, "GET", hs.URL+"/api/recordings", nil).body, &list)
+	if len(list.Recordings) != 1 || !list.Recordings[0].Keep {
+		t.Errorf("after ticking Keep: %+v", list.Recordings)
+	}
 	eval(`(async () => { await app.unpublish(); return null; })()`, nil)
 }

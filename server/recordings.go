@@ -44,6 +44,43 @@ type recording struct {
 	active   time.Duration           // recorded time before segStart
 	running  bool                    // recording, not paused
 	done     chan struct{}           // closed when the file is finished
+	stopAt   time.Time               // when its stop began (the stop-to-finished histogram)
+}
+
+// markStop notes that the recording's stop begins now, whatever its
+// cause (a stop request, DELETE, its WHIP session ending, an error,
+// shutdown); the first cause counts. rc.mu is not held.
+func (rc *recording) markStop() {
+	rc.mu.Lock()
+	if rc.stopAt.IsZero() && rc.rec != nil {
+		rc.stopAt = time.Now()
+	}
+	rc.mu.Unlock()
+}
+
+// recordings returns this node's recordings in s.recs, live or
+// finishing.
+func (s *Server) recordings() []*recording {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*recording, 0, len(s.recs))
+	for _, rc := range s.recs {
+		out = append(out, rc)
+	}
+	return out
+}
+
+// markSessionStops notes that the recordings of WHIP session id begin to
+// stop: the session ends, so their tracks do.
+func (s *Server) markSessionStops(id string) {
+	for _, rc := range s.recordings() {
+		rc.mu.Lock()
+		session := rc.e.Session
+		rc.mu.Unlock()
+		if session == id {
+			rc.markStop()
+		}
+	}
 }
 
 // path is the recording's file in a local store (or the spool).
@@ -90,6 +127,7 @@ func (rc *recording) save() { rc.s.put(rc.e) }
 
 // stopRecorder stops the recorder, if it runs.
 func (rc *recording) stopRecorder() {
+	rc.markStop()
 	rc.mu.Lock()
 	r := rc.rec
 	rc.mu.Unlock()
@@ -117,6 +155,7 @@ type createRequest struct {
 	Timeslice          float64 `json:"timeslice"` // milliseconds
 	AudioBitsPerSecond uint64  `json:"audioBitsPerSecond"`
 	VideoBitsPerSecond uint64  `json:"videoBitsPerSecond"`
+	Keep               bool    `json:"keep"` // exempt from retention
 }
 
 // domStatus maps a recorder error to an HTTP status and DOMException name.
@@ -171,7 +210,7 @@ func (s *Server) createRecording(ss *session, req createRequest) (*recording, in
 	e := catalog.Recording{
 		ID: id, Name: req.Name, Session: ss.id, State: string(mediarecorder.StateInactive),
 		MimeType: req.MimeType, Created: time.Now().UTC().Truncate(time.Millisecond), File: key,
-		Owner: s.node.id,
+		Owner: s.node.id, Keep: req.Keep,
 	}
 	if s.s3 != nil {
 		e.ObjectKey = key
@@ -266,6 +305,7 @@ func (s *Server) installHandlers(rc *recording, r *mediarecorder.Recorder) {
 			name, msg = de.Name, de.Message
 		}
 		s.log.Warn("recording error", "recording", rc.e.ID, "name", name, "message", msg)
+		rc.markStop() // an error ends the recording
 		rc.mu.Lock()
 		defer rc.mu.Unlock()
 		rc.e.Error = &catalog.Error{Name: name, Message: msg}
@@ -276,6 +316,13 @@ func (s *Server) installHandlers(rc *recording, r *mediarecorder.Recorder) {
 		s.m.droppedDone.Add(st.Dropped)
 		s.m.keyFrameReqsDone.Add(st.KeyFrameRequests)
 		stopped := time.Now()
+		rc.mu.Lock()
+		stopAt := rc.stopAt
+		rc.mu.Unlock()
+		if stopAt.IsZero() {
+			// Stopped by itself (its tracks ended): timed from here.
+			stopAt = stopped
+		}
 		w := rc.w
 		if err := w.Sync(); err != nil {
 			s.log.Warn("sync failed", "recording", rc.e.ID, "err", err)
@@ -319,6 +366,7 @@ func (s *Server) installHandlers(rc *recording, r *mediarecorder.Recorder) {
 		rc.emit("stop", struct{}{})
 		id := rc.e.ID
 		rc.mu.Unlock()
+		s.ops.finished.observe(time.Since(stopAt).Seconds())
 		s.mu.Lock()
 		if s.recs[id] == rc {
 			delete(s.recs, id)
@@ -326,6 +374,7 @@ func (s *Server) installHandlers(rc *recording, r *mediarecorder.Recorder) {
 		s.mu.Unlock()
 		close(rc.done)
 		s.wg.Done()
+		s.kickRetention()
 		s.log.Info("recording stopped", "recording", id, "size", size, "duration", rc.e.Duration, "commit", committed,
 			"dropped", st.Dropped, "skipped", st.Skipped, "keyFrameRequests", st.KeyFrameRequests)
 	})
@@ -348,7 +397,7 @@ func (s *Server) find(w http.ResponseWriter, r *http.Request) (rc *recording, ro
 	if validID(id) {
 		var err error
 		row, err = s.row(r.Context(), id)
-		if err == nil && validRow(row) {
+		if err == nil && validRow(row) && !row.Deleting {
 			return nil, row, true
 		}
 		if err != nil && !errors.Is(err, catalog.ErrNotFound) {
@@ -366,15 +415,25 @@ func (s *Server) elsewhere(row catalog.Recording) bool {
 	return !row.Finished && row.Owner != "" && row.Owner != s.node.id
 }
 
-func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
+// decodeBody reads a request's JSON body into v; on failure it answers
+// the request itself and returns ok false.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) (body []byte, ok bool) {
 	body, err := readBody(w, r)
 	if err != nil {
 		writeBodyError(w, err)
-		return
+		return nil, false
 	}
-	var req createRequest
-	if err := json.Unmarshal(body, &req); err != nil {
+	if err := json.Unmarshal(body, v); err != nil {
 		writeError(w, http.StatusBadRequest, "SyntaxError", "bad JSON body: "+err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
+	var req createRequest
+	body, ok := decodeBody(w, r, &req)
+	if !ok {
 		return
 	}
 	if req.Session == "" {
@@ -423,7 +482,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	out := make([]meta, 0, len(rows))
 	for _, row := range rows {
-		if !validRow(row) {
+		if !validRow(row) || row.Deleting {
 			continue
 		}
 		if rc := live[row.ID]; rc != nil {
@@ -473,15 +532,82 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	if err := s.st.Delete(ctx, keyOf(row)); err != nil {
-		s.log.Warn("removing a recording", "recording", row.ID, "err", err)
-	}
-	if err := s.cat.Delete(ctx, row.ID); err != nil {
+	// Finished: the crash-safe order of retention.go (row marked, media
+	// deleted, row deleted). The row of a recording that could not be
+	// finished is deleted as before: media, then row.
+	ok, err := s.deleteRecording(ctx, row.ID, true, "request")
+	if err != nil {
 		writeError(w, http.StatusInternalServerError, mediarecorder.NameUnknown, err.Error())
 		return
 	}
-	s.log.Info("recording deleted", "recording", row.ID)
+	if !ok {
+		if err := s.st.Delete(ctx, keyOf(row)); err != nil {
+			s.log.Warn("removing a recording", "recording", row.ID, "err", err)
+		}
+		if err := s.cat.Delete(ctx, row.ID); err != nil {
+			writeError(w, http.StatusInternalServerError, mediarecorder.NameUnknown, err.Error())
+			return
+		}
+		s.log.Info("recording deleted", "recording", row.ID, "reason", "request")
+	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// patchRequest is the body of PATCH /api/recordings/{id}.
+type patchRequest struct {
+	Keep *bool `json:"keep"`
+}
+
+// handlePatch is PATCH /api/recordings/{id}: {"keep": bool} exempts the
+// recording from retention, or no longer.
+func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request) {
+	var req patchRequest
+	body, ok := decodeBody(w, r, &req)
+	if !ok {
+		return
+	}
+	if req.Keep == nil {
+		writeError(w, http.StatusBadRequest, "TypeError", `"keep" (true or false) is required`)
+		return
+	}
+	rc, row, ok := s.find(w, r)
+	if !ok {
+		return
+	}
+	if rc == nil && s.elsewhere(row) {
+		s.forward(w, r, row.Owner, body)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), catalogTimeout)
+	defer cancel()
+	var err error
+	if rc != nil {
+		// Under rc.mu, so that the recording's own writes of its row
+		// carry the new flag.
+		rc.mu.Lock()
+		rc.e.Keep = *req.Keep
+		_, err = s.cat.SetKeep(ctx, rc.e.ID, *req.Keep)
+		rc.mu.Unlock()
+		if errors.Is(err, catalog.ErrNotFound) {
+			err = nil // its row is not written yet; it will carry the flag
+		}
+	} else {
+		row, err = s.cat.SetKeep(ctx, row.ID, *req.Keep)
+	}
+	switch {
+	case errors.Is(err, catalog.ErrNotFound), errors.Is(err, catalog.ErrConflict):
+		writeError(w, http.StatusNotFound, "NotFoundError", "no such recording (it is being deleted)")
+		return
+	case err != nil:
+		writeError(w, http.StatusServiceUnavailable, mediarecorder.NameUnknown, "the catalog is unavailable: "+err.Error())
+		return
+	}
+	s.log.Info("recording keep changed", "recording", row.ID, "keep", *req.Keep)
+	if rc != nil {
+		writeJSON(w, http.StatusOK, rc.view())
+		return
+	}
+	writeJSON(w, http.StatusOK, viewOf(row, s.node.cluster))
 }
 
 func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
@@ -519,6 +645,7 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 	case "requestData":
 		err = rec.RequestData()
 	case "stop":
+		rc.markStop()
 		err = rec.Stop()
 		if err == nil {
 			rc.wait(stopWait)

@@ -82,10 +82,11 @@ func (s *Server) recoverSpool(ctx context.Context) error {
 
 // fixResult is what the repair of a recording gave.
 type fixResult struct {
-	dur  float64 // seconds
-	size int64
-	key  string // the store key, when it changed
-	err  error
+	dur   float64 // seconds
+	size  int64
+	key   string  // the store key, when it changed
+	known float64 // seconds recorded at the owner's last flush (takeover)
+	err   error
 }
 
 // recoverRow finishes a recording that a crash of this node, or a dead
@@ -108,7 +109,7 @@ func (s *Server) recoverRow(ctx context.Context, r catalog.Recording) {
 	default:
 		res = s.recoverLocal(r)
 	}
-	known := r.Duration
+	known := max(r.Duration, res.known)
 	r.Finished, r.Recovered, r.FinishedAt = true, true, time.Now().UTC()
 	r.State = string(mediarecorder.StateInactive)
 	if res.key != "" {
@@ -164,6 +165,7 @@ func (s *Server) takeover(ctx context.Context, r catalog.Recording) fixResult {
 		return fixResult{size: -1, err: err}
 	}
 	var up *storage.Upload
+	var known float64
 	for i := range ups {
 		if ups[i].Key == key {
 			up = &ups[i]
@@ -174,15 +176,18 @@ func (s *Server) takeover(ctx context.Context, r catalog.Recording) fixResult {
 		if err != nil {
 			return fixResult{size: -1, err: err}
 		}
+		if note, err := t.Note(ctx); err == nil {
+			known = noteDuration(note)
+		}
 		if _, err := t.CompleteAsIs(ctx); err != nil {
-			return fixResult{size: -1, err: fmt.Errorf("completing the upload: %w", err)}
+			return fixResult{size: -1, known: known, err: fmt.Errorf("completing the upload: %w", err)}
 		}
 	}
 	info, err := s.st.Stat(ctx, key)
 	if err != nil {
 		return fixResult{size: -1, err: err}
 	}
-	res := fixResult{size: info.Size}
+	res := fixResult{size: info.Size, known: known}
 	fix := fixerFor(filepath.Ext(key))
 	if fix == nil || up == nil {
 		return res
@@ -213,7 +218,7 @@ func (s *Server) takeover(ctx context.Context, r catalog.Recording) fixResult {
 	if err := s.st.Delete(ctx, key); err != nil {
 		s.log.Warn("takeover: deleting the live-stream object", "key", key, "err", err)
 	}
-	return fixResult{dur: dur.Seconds(), size: size, key: newKey}
+	return fixResult{dur: dur.Seconds(), size: size, key: newKey, known: known}
 }
 
 // contentType is the Content-Type of a recording of mimeType.
@@ -310,7 +315,7 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	if rows, err := s.cat.List(ctx); err == nil {
 		inCat := 0
 		for _, row := range rows {
-			if !validRow(row) || row.State != string(mediarecorder.StateInactive) {
+			if !validRow(row) || row.Deleting || row.State != string(mediarecorder.StateInactive) {
 				continue
 			}
 			s.mu.Lock()

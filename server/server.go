@@ -151,6 +151,20 @@ type Config struct {
 	// StaleAfter is how long a node may miss heartbeats before another
 	// takes its recordings over; 0 means catalog.DefaultStaleAfter.
 	StaleAfter time.Duration
+
+	// Retention (retention.go): the oldest finished recordings that are
+	// not marked keep are deleted first, never a live one. Zero means no
+	// limit for each.
+
+	// RetainFor deletes the finished recordings created longer ago than
+	// this.
+	RetainFor time.Duration
+	// RetainSize deletes the oldest finished recordings while all the
+	// recordings of the catalog (live and kept ones included) take more
+	// than this many bytes.
+	RetainSize int64
+	// Now is retention's clock (tests set it); nil means time.Now.
+	Now func() time.Time
 }
 
 // Server is the recording server. Its methods are safe for concurrent use.
@@ -183,6 +197,7 @@ type Server struct {
 	certs  *certReloader // nil for plain HTTP
 	icenet *iceNet
 	ops    opsState
+	ret    retention // retention.go
 }
 
 // metrics are the counters behind /metrics.
@@ -243,6 +258,7 @@ func New(cfg Config) (*Server, error) {
 		_ = dep.icenet.close()
 		return nil, err
 	}
+	s.startRetention()
 	s.routes()
 	return s, nil
 }
@@ -324,6 +340,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/recordings", s.handleList)
 	m.HandleFunc("GET /api/recordings/{id}", s.handleGet)
 	m.HandleFunc("DELETE /api/recordings/{id}", s.handleDelete)
+	m.HandleFunc("PATCH /api/recordings/{id}", s.handlePatch)
 	m.HandleFunc("POST /api/recordings/{id}/{action}", s.handleAction)
 	m.HandleFunc("GET /api/recordings/{id}/media", s.handleMedia)
 	m.HandleFunc("GET /api/recordings/{id}/events", s.handleEvents)
@@ -332,7 +349,7 @@ func (s *Server) routes() {
 	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NotFoundError", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	}
-	for _, method := range []string{"GET", "POST", "DELETE"} {
+	for _, method := range []string{"GET", "POST", "DELETE", "PATCH"} {
 		m.HandleFunc(method+" /api/", notFound)
 	}
 	sub, _ := fs.Sub(webFS, "web")

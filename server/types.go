@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gomediarecorder/mediarecorder"
+	"github.com/gomediarecorder/mediarecorder/internal/codec"
 )
 
 // sessionView is the body of GET /api/sessions/{session}.
@@ -29,21 +30,14 @@ type trackView struct {
 // recordableTypes are the container types tried, in the order offered.
 var recordableTypes = []string{"video/webm", "video/x-matroska", "video/mp4", "audio/webm", "audio/ogg", "audio/mp4", "audio/x-matroska"}
 
-// codecName maps a track's codec to its name in a codecs parameter.
+// codecName maps a track's codec to its name in a codecs parameter ("" for
+// a codec the recorder does not take).
 func codecName(mimeType string) string {
-	switch strings.ToLower(mimeType) {
-	case "video/vp8":
-		return "vp8"
-	case "video/vp9":
-		return "vp9"
-	case "video/av1":
-		return "av1"
-	case "video/h264":
-		return "avc1"
-	case "audio/opus":
-		return "opus"
+	c := codec.ByRTPMimeType(mimeType)
+	if !c.Recordable() {
+		return ""
 	}
-	return ""
+	return c.MIMEName
 }
 
 // typesFor lists the MIME types (with codecs) that tracks can be recorded

@@ -381,6 +381,7 @@ func (ss *session) waitTracks(ctx context.Context, d time.Duration) {
 // so the recorders on them stop by themselves.
 func (ss *session) close() {
 	ss.once.Do(func() {
+		ss.s.markSessionStops(ss.id)
 		ss.mu.Lock()
 		close(ss.ended)
 		tracks := slices.Clone(ss.tracks)

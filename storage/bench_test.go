@@ -13,6 +13,15 @@ import (
 	"github.com/gomediarecorder/mediarecorder/storage"
 )
 
+// benchBackends are the stores the benchmarks run on.
+var benchBackends = []struct {
+	name string
+	mk   func(testing.TB) backend
+}{
+	{"fake", fakeS3},
+	{"seaweedfs", func(tb testing.TB) backend { return seaweed(tb, false) }},
+}
+
 // BenchmarkS3Writer streams recordings of four 5 MiB parts (64 KiB
 // writes, a Cluster-size patch every 512 KiB, a header patch at the end)
 // through S3 writers and commits them: MB/s is the upload throughput,
@@ -26,13 +35,7 @@ import (
 //
 //	go test -run '^$' -bench S3Writer -benchtime 3x ./storage
 func BenchmarkS3Writer(b *testing.B) {
-	for _, bk := range []struct {
-		name string
-		mk   func(testing.TB) backend
-	}{
-		{"fake", fakeS3},
-		{"seaweedfs", func(tb testing.TB) backend { return seaweed(tb, false) }},
-	} {
+	for _, bk := range benchBackends {
 		for _, writers := range []int{1, 8} {
 			b.Run(fmt.Sprintf("%s/writers=%d", bk.name, writers), func(b *testing.B) {
 				st := newStore(b, bk.mk(b), b.TempDir(), nil)

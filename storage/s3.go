@@ -3,9 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -258,11 +256,6 @@ func (s *S3) EnsureBucket(ctx context.Context) error {
 
 func (s *S3) objKey(key string) string { return s.opts.Prefix + key }
 
-// interimKey names an interim object of key's upload ("head", "tail").
-func (s *S3) interimKey(key, what string) string {
-	return s.opts.Prefix + ".interim/" + key + "/" + what
-}
-
 func isNotFound(err error) bool {
 	switch minio.ToErrorResponse(err).Code {
 	case "NoSuchKey", "NotFound", "NoSuchUpload":
@@ -393,12 +386,6 @@ func (s *S3) uploadsOf(ctx context.Context, key string) ([]string, error) {
 	return ids, nil
 }
 
-func (s *S3) removeInterim(ctx context.Context, key string) {
-	for _, w := range []string{"head", "tail"} {
-		_ = s.client.RemoveObject(ctx, s.opts.Bucket, s.interimKey(key, w), minio.RemoveObjectOptions{})
-	}
-}
-
 // removeLocal removes key's manifest and spool file.
 func (s *S3) removeLocal(key string) {
 	os.Remove(manifestPath(s.opts.SpoolDir, key))
@@ -407,10 +394,9 @@ func (s *S3) removeLocal(key string) {
 
 // putObject stores b under the raw object key k.
 func (s *S3) putObject(ctx context.Context, k string, b []byte) error {
-	m := md5.Sum(b)
-	h := sha256.Sum256(b)
+	h := sha256.Sum256(b) // the signed payload hash; no Content-MD5 (see putPart)
 	_, err := s.core.PutObject(ctx, s.opts.Bucket, k, bytes.NewReader(b), int64(len(b)),
-		base64.StdEncoding.EncodeToString(m[:]), hex.EncodeToString(h[:]),
+		"", hex.EncodeToString(h[:]),
 		minio.PutObjectOptions{DisableMultipart: true, DisableContentSha256: true})
 	return err
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gomediarecorder/mediarecorder/storage"
+	"github.com/minio/minio-go/v7"
 )
 
 const ps = storage.MinPartSize
@@ -301,10 +302,13 @@ func TestTakeover(t *testing.T) {
 		for i, tc := range []struct {
 			size  int64
 			flush time.Duration
+			paced bool // a flush after every Cluster
 		}{
-			{ps + ps/2, 0},                       // the head alone is stored
-			{3*ps + ps/3, 0},                     // the head and parts 2 and 3
-			{3*ps + ps/3, 50 * time.Millisecond}, // and the tail
+			{ps + ps/2, 0, false},                       // the head alone is stored
+			{3*ps + ps/3, 0, false},                     // the head and parts 2 and 3
+			{3*ps + ps/3, 50 * time.Millisecond, false}, // and the tail
+			{ps / 2, 50 * time.Millisecond, true},       // segments only: no part
+			{3*ps + ps/3, 50 * time.Millisecond, true},  // segments with patches, parts
 		} {
 			flush := tc.flush
 			ctx := context.Background()
@@ -313,19 +317,32 @@ func TestTakeover(t *testing.T) {
 			st := newStore(t, b, t.TempDir(), func(o *storage.S3Options) { o.Transport, o.FlushInterval = cut, flush })
 			w := create(t, st, key)
 			sw := s3w(t, w)
+			sw.SetNote(func() []byte { return fmt.Appendf(nil, "%d", sw.Size()) }) // called without its lock
 			r := newRecorder(t, w)
 			r.header()
-			r.clusters(tc.size, nil)
+			var each func()
+			if tc.paced {
+				each = func() {
+					waitFor(t, "a flush", func() bool { return sw.Recoverable() >= sw.Size() })
+				}
+			}
+			r.clusters(tc.size, each)
 			want := tc.size / ps * ps // whole parts: the tail is lost
 			if flush > 0 {
 				want = int64(len(r.m.b)) // all of it, once flushed
 			}
 			waitFor(t, "the store to hold the recording", func() bool { return sw.Recoverable() >= want })
 			cut.dead.Store(true) // node and disk lost
+			if st := sw.Stats(); tc.paced && st.InterimBytes > sw.Size()+sw.Size()/100 {
+				// Each flush stores what changed, not the held-back part
+				// and the tail again.
+				t.Errorf("flushes stored %d bytes of a %d-byte file: %+v", st.InterimBytes, sw.Size(), st)
+			}
 			lost := sw.Size() - sw.Recoverable()
 			t.Logf("%s, flush %v: %d bytes, %d lost (%.0f s at 1 Mb/s)", key, flush, sw.Size(), lost, float64(lost)*8/1e6)
 
-			other := newStore(t, b, t.TempDir(), nil)
+			ct := &countingTransport{}
+			other := newStore(t, b, t.TempDir(), func(o *storage.S3Options) { o.Transport = ct })
 			ups, err := other.Unfinished(ctx, "")
 			if err != nil {
 				t.Fatal(err)
@@ -343,12 +360,23 @@ func TestTakeover(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if parts := int(want/ps) - 1; len(to.Parts()) != parts || (parts > 0 && to.PartSize != ps) {
+			if parts := max(int(want/ps)-1, 0); len(to.Parts()) != parts || (parts > 0 && to.PartSize != ps) {
 				t.Fatalf("part size %d, parts %v, want %d parts", to.PartSize, to.Parts(), parts)
 			}
+			if note, err := to.Note(ctx); err != nil || (flush > 0 && string(note) != fmt.Sprint(want)) {
+				t.Errorf("note %q, %v; want the size at the last flush, %d", note, err, want)
+			}
+			stored := max(to.Stored(), ps)
 			size, err := to.CompleteAsIs(ctx)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// Downloaded: the held-back first part and the bytes after the
+			// stored parts (and listings), never the parts.
+			bound := min(want, ps) + max(want-stored, 0) + 64<<10
+			t.Logf("takeover downloaded %d bytes (head %d, tail %d) of %d", ct.down.Load(), min(want, ps), max(want-stored, 0), want)
+			if ct.down.Load() > bound {
+				t.Errorf("takeover downloaded %d bytes, more than the head and tail (%d)", ct.down.Load(), bound)
 			}
 			got := readObject(t, other, key)
 			if size != int64(len(got)) || int64(len(got)) != want {
@@ -436,5 +464,40 @@ func TestTruncate(t *testing.T) {
 			t.Fatal(err)
 		}
 		sameBytes(t, "object", readObject(t, st, "t.webm"), r.m.b)
+	})
+}
+
+// A flushing writer's object is the file byte for byte, and its interim
+// segments are gone once it is committed (and once a part holds them,
+// before that).
+func TestFlushCommit(t *testing.T) {
+	eachBackend(t, false, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		st := newStore(t, b, t.TempDir(), func(o *storage.S3Options) { o.FlushInterval = 20 * time.Millisecond })
+		w := create(t, st, "fc.webm")
+		sw := s3w(t, w)
+		r := newRecorder(t, w)
+		r.header()
+		r.clusters(2*ps+ps/2, func() {
+			waitFor(t, "a flush", func() bool { return sw.Recoverable() >= sw.Size() })
+		})
+		interim := func() []string {
+			var names []string
+			for oi := range st.Client().ListObjects(ctx, st.Options().Bucket, minio.ListObjectsOptions{Prefix: st.Options().Prefix + ".interim/", Recursive: true}) {
+				if oi.Err != nil {
+					t.Fatal(oi.Err)
+				}
+				names = append(names, oi.Key)
+			}
+			return names
+		}
+		t.Logf("%d interim objects before the commit, stats %+v", len(interim()), sw.Stats())
+		r.finish()
+		if err := w.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		sameBytes(t, "object", readObject(t, st, "fc.webm"), r.m.b)
+		// Removed in the background once the commit returned.
+		waitFor(t, "the interim objects to go", func() bool { return len(interim()) == 0 })
 	})
 }

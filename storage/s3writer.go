@@ -2,13 +2,13 @@ package storage
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,11 +32,17 @@ type S3Writer struct {
 	parts     []partState // by part number - 1
 	headGen   uint64      // bumped by writes into part 1
 	headPut   uint64      // headGen when the interim head was stored
-	tailGen   uint64      // bumped by every write
-	tailPut   uint64
-	headLen   int64 // bytes in the stored interim head
-	tailOff   int64 // the stored interim tail's range
-	tailEnd   int64
+	headLen   int64       // bytes in the stored interim head
+	// With FlushInterval: what changed since the last flush, and the
+	// segments stored (see interim.go).
+	dirty     []span
+	truncated bool   // the file shrank since the last flush
+	snap      uint64 // the next segment's number
+	segs      []storedSeg
+	flushed   bool  // a flush succeeded
+	flushSize int64 // the file's size at the last flush
+	gcDue     bool  // a part went up: segments may be garbage
+	note      func() []byte
 	closed    bool
 	committed bool
 	stats     Stats
@@ -46,6 +52,12 @@ type S3Writer struct {
 	done   chan struct{}
 	ctx    context.Context // the background uploads'
 	cancel context.CancelFunc
+}
+
+// storedSeg is an interim segment in the store.
+type storedSeg struct {
+	name  string
+	spans []span
 }
 
 // partState is what the store has of one part.
@@ -60,7 +72,8 @@ type Stats struct {
 	Parts         int   // part uploads, first uploads and re-uploads
 	Reuploads     int   // uploads of a part already uploaded (a patch landed in it)
 	BytesUploaded int64 // in parts
-	Interim       int   // interim objects stored (head, tail)
+	Interim       int   // interim objects stored (head, segments)
+	InterimBytes  int64 // file bytes in them
 	Retries       int   // failed requests retried
 }
 
@@ -101,7 +114,8 @@ func (s *S3) Create(_ context.Context, key string, opts CreateOptions) (Writer, 
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &S3Writer{s: s, key: k, f: f, ps: s.opts.PartSize, lag: s.opts.Lag, m: m,
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), ctx: ctx, cancel: cancel}
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), ctx: ctx, cancel: cancel,
+		snap: uint64(time.Now().UnixNano())}
 	s.active[k] = w
 	go w.run()
 	w.poke()
@@ -138,13 +152,24 @@ func (w *S3Writer) Stored() int64 {
 }
 
 // Recoverable is how much of the file, from its start, a takeover node
-// would recover now from the store alone (Takeover.CompleteAsIs): the
-// interim head, the clean parts after it, and the interim tail, as long as
-// no later write changed them. Size minus Recoverable is what losing the
-// node with its disk would lose now.
+// would recover now from the store alone (Takeover.CompleteAsIs): with
+// FlushInterval, the file as it was at the last flush up to the first
+// byte written since; without, the interim head and the clean parts
+// after it, as long as no later write changed the head. Size minus
+// Recoverable is what losing the node with its disk would lose now.
 func (w *S3Writer) Recoverable() int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.flushing() {
+		if !w.flushed {
+			return 0
+		}
+		x := min(w.flushSize, w.size)
+		if len(w.dirty) > 0 {
+			x = min(x, w.dirty[0].off)
+		}
+		return x
+	}
 	if w.headPut != w.headGen || w.headLen == 0 {
 		return 0
 	}
@@ -152,11 +177,22 @@ func (w *S3Writer) Recoverable() int64 {
 	if x == w.ps {
 		x = w.contiguous()
 	}
-	if w.tailPut == w.tailGen && w.tailOff <= x {
-		x = max(x, w.tailEnd)
-	}
 	return min(x, w.size)
 }
+
+// SetNote sets what each flush's segment carries as its note: note is
+// called at every flush (without the writer's lock held, so it may call
+// the writer), and Takeover.Note returns the last stored one. The server
+// keeps the recording's duration there, so that a takeover knows how much
+// was recorded at the last flush. Nil: no note.
+func (w *S3Writer) SetNote(note func() []byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.note = note
+}
+
+// flushing reports whether the writer stores segments (FlushInterval).
+func (w *S3Writer) flushing() bool { return w.s.opts.FlushInterval > 0 }
 
 // contiguous is the end of the clean uploaded parts 2..n (ps if none).
 func (w *S3Writer) contiguous() int64 {
@@ -221,7 +257,12 @@ func (w *S3Writer) noteLocked(off, n int64) {
 	if off < w.ps {
 		w.headGen++
 	}
-	w.tailGen++
+	if w.flushing() {
+		w.dirty = addSpan(w.dirty, span{off, off + n})
+		if len(w.dirty) > 64 { // scattered patches: one range
+			w.dirty = []span{{w.dirty[0].off, w.dirty[len(w.dirty)-1].end}}
+		}
+	}
 	if w.size >= w.ps+w.lag { // the head or a part may be due
 		w.poke()
 	}
@@ -295,7 +336,7 @@ func (w *S3Writer) Truncate(size int64) error {
 	if size < w.ps {
 		w.headGen++
 	}
-	w.tailGen++
+	w.truncated = true
 	return nil
 }
 
@@ -351,8 +392,10 @@ func (w *S3Writer) run() {
 }
 
 // nextJobLocked picks the next upload: the multipart upload itself, a
-// part that is due (full, Lag behind the end, not uploaded or dirty), the
-// interim head once it is full, and with flush the interim objects.
+// part that is due (full, Lag behind the end, not uploaded or dirty),
+// then without FlushInterval the interim head once it is full, with it
+// the garbage collection of segments and, at a flush, a segment of what
+// changed.
 func (w *S3Writer) nextJobLocked(flush bool) func(context.Context) error {
 	if w.m.UploadID == "" {
 		return w.createJob
@@ -365,14 +408,20 @@ func (w *S3Writer) nextJobLocked(flush bool) func(context.Context) error {
 		}
 		uploaded = true
 	}
-	// The head goes up once it is full and Lag behind (again if a later
-	// write changes it, which stops once the recording is a Cluster past
-	// it), or at each flush.
-	if (uploaded || flush || w.size >= w.ps+w.lag) && w.headGen != w.headPut {
-		return w.headJob
+	if !w.flushing() {
+		// The head goes up once it is full and Lag behind (again if a
+		// later write changes it, which stops once the recording is a
+		// Cluster past it).
+		if (uploaded || w.size >= w.ps+w.lag) && w.headGen != w.headPut {
+			return w.headJob
+		}
+		return nil
 	}
-	if flush && w.tailGen != w.tailPut && w.size > w.contiguous() {
-		return w.tailJob
+	if w.gcDue {
+		return w.gcJob
+	}
+	if flush && (len(w.dirty) > 0 || w.truncated) {
+		return w.segJob
 	}
 	return nil
 }
@@ -427,6 +476,7 @@ func (w *S3Writer) uploadPart(ctx context.Context, n int) error {
 	w.stats.Parts++
 	w.stats.BytesUploaded += ln
 	st.etag, st.size = etag, ln
+	w.gcDue = len(w.segs) > 0
 	return nil
 }
 
@@ -451,28 +501,120 @@ func (w *S3Writer) headJob(ctx context.Context) error {
 	return nil
 }
 
-// tailJob stores the bytes after the clean uploaded parts as the interim
-// tail: an 8-byte big-endian offset, then the bytes from there to the end.
-func (w *S3Writer) tailJob(ctx context.Context) error {
+// segJob stores, as a segment, the bytes written since the last flush
+// that the clean uploaded parts do not hold: appended bytes and patches,
+// never bytes the store already has. A segment holds bytes of one part
+// only (so that it is garbage once that part is uploaded, and a backlog
+// goes up a part at a time): the run loop calls segJob again for the
+// rest.
+func (w *S3Writer) segJob(ctx context.Context) error {
 	w.mu.Lock()
-	gen := w.tailGen
-	off := w.contiguous()
-	b := getBuf(8 + max(w.size-off, 0))
-	defer putBuf(b)
-	binary.BigEndian.PutUint64(b, uint64(off))
-	_, err := w.f.ReadAt(b[8:], off)
+	noteFn := w.note
 	w.mu.Unlock()
-	if err != nil && err != io.EOF {
-		return err
-	}
-	if err := w.s.putObject(ctx, w.s.interimKey(w.key, "tail"), b); err != nil {
-		return fmt.Errorf("storage: storing the interim tail: %w", err)
+	var note []byte
+	if noteFn != nil {
+		note = noteFn()
 	}
 	w.mu.Lock()
-	w.tailPut, w.tailOff, w.tailEnd = gen, off, off+int64(len(b)-8)
+	size := w.size
+	spans := clipSpans(w.dirty, w.ps, w.contiguous(), size)
+	trunc := w.truncated
+	if len(spans) == 0 && !trunc { // all in parts already
+		w.dirty = nil
+		w.flushSize, w.flushed = size, true
+		w.mu.Unlock()
+		return nil
+	}
+	var group, rest []span
+	if len(spans) > 0 {
+		lo := spans[0].off / w.ps * w.ps
+		group = clipSpans(spans, 0, lo, lo+w.ps)
+		rest = clipSpans(spans, 0, lo+w.ps, size) // spans[0] is the lowest: nothing below lo
+	}
+	end := size // the file as the store has it once this segment is up
+	if len(rest) > 0 {
+		end = rest[0].off
+	}
+	w.dirty, w.truncated = rest, false
+	snap := w.snap
+	w.snap++
+	obj, data := encodeSegment(end, w.ps, note, group)
+	var err error
+	for i, sp := range group {
+		if _, err = w.f.ReadAt(data[i], sp.off); err != nil {
+			break
+		}
+	}
+	w.mu.Unlock()
+	if err == nil {
+		err = w.s.putObject(ctx, w.s.interimKey(w.key, segName(snap)), obj)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err != nil {
+		for _, sp := range group {
+			w.dirty = addSpan(w.dirty, sp)
+		}
+		w.truncated = w.truncated || trunc
+		return fmt.Errorf("storage: storing an interim segment: %w", err)
+	}
+	w.segs = append(w.segs, storedSeg{segName(snap), group})
+	w.flushSize, w.flushed = end, true
 	w.stats.Interim++
-	w.mu.Unlock()
+	w.stats.InterimBytes += spansLen(group)
 	return nil
+}
+
+// gcJob deletes the segments whose bytes are all in clean uploaded parts
+// (failures are left to Commit's clean-up).
+func (w *S3Writer) gcJob(ctx context.Context) error {
+	w.mu.Lock()
+	w.gcDue = false
+	c := w.contiguous()
+	var dead []string
+	for _, sg := range w.segs {
+		if inParts(sg.spans, w.ps, c) {
+			dead = append(dead, sg.name)
+		}
+	}
+	w.mu.Unlock()
+	if len(dead) == 0 {
+		return nil
+	}
+	if err := w.s.removeInterimNames(ctx, w.key, dead); err != nil {
+		w.s.log.Debug("storage: removing interim segments", "key", w.key, "err", err)
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.segs = slices.DeleteFunc(w.segs, func(sg storedSeg) bool { return slices.Contains(dead, sg.name) })
+	return nil
+}
+
+// inParts reports whether every span lies in [from, to).
+func inParts(ss []span, from, to int64) bool {
+	for _, s := range ss {
+		if s.off < from || s.end > to {
+			return false
+		}
+	}
+	return true
+}
+
+// removeInterim removes the interim objects the writer stored (its
+// segments not yet collected, its head), in one request, none if it
+// stored none; errors are ignored (they are garbage now).
+func (w *S3Writer) removeInterim(ctx context.Context) {
+	w.mu.Lock()
+	var names []string
+	for _, sg := range w.segs {
+		names = append(names, sg.name)
+	}
+	if w.headLen > 0 {
+		names = append(names, "head")
+	}
+	w.mu.Unlock()
+	_ = w.s.removeInterimNames(ctx, w.key, names)
 }
 
 // halt stops the background uploads (the one in flight finishes, or is
@@ -500,7 +642,7 @@ func (w *S3Writer) unregister() {
 // then every part the store lacks (part 1, the last part, dirty parts) is
 // uploaded and the upload completed, retrying with backoff until ctx ends.
 // Then the spool file is removed (unless KeepSpool) and ReadAt reads the
-// object. If ctx ends first the error wraps ErrQueued: the spool stays,
+// object; the interim objects are removed in the background. If ctx ends first the error wraps ErrQueued: the spool stays,
 // queued for RunQueue.
 func (w *S3Writer) Commit(ctx context.Context) error {
 	w.mu.Lock()
@@ -542,7 +684,14 @@ func (w *S3Writer) Commit(ctx context.Context) error {
 	w.mu.Lock()
 	w.committed = true
 	w.mu.Unlock()
-	w.s.removeInterim(ctx, w.key)
+	// The interim objects are garbage now (a takeover only looks at
+	// unfinished uploads): removed after Commit returns, not before (a
+	// long recording leaves hundreds of segments: a second on SeaweedFS).
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		w.removeInterim(ctx)
+	}()
 	os.Remove(manifestPath(w.s.opts.SpoolDir, w.key))
 	w.f.Close()
 	if !w.s.opts.KeepSpool {
@@ -624,7 +773,7 @@ func (w *S3Writer) Abort(ctx context.Context) error {
 			err = fmt.Errorf("storage: aborting the upload: %w", aerr)
 		}
 	}
-	w.s.removeInterim(ctx, w.key)
+	w.removeInterim(ctx)
 	w.s.removeLocal(w.key)
 	return err
 }

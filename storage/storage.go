@@ -81,10 +81,14 @@
 //     (part 1 is held back, but a copy goes up as an interim object once the
 //     file is Lag past it). With the defaults (8 MiB parts, 1 MiB lag) that
 //     is 9 MiB, about 75 s of a 1 Mb/s recording (5 MiB parts: 50 s). S3Options.FlushInterval shrinks it to
-//     that interval: every FlushInterval the Writer also stores the bytes not
-//     yet in a part as a small interim object (and part 1 as another), which
-//     a takeover node completes the upload with (see Takeover). The cost is
-//     re-uploading that tail each interval (on average half a part).
+//     that interval: every FlushInterval the Writer also stores, as a small
+//     interim segment, the bytes written since the previous flush that no
+//     uploaded part holds (the appended bytes, and patches such as a
+//     Cluster's size), never a byte the store already has; a segment whose
+//     bytes all went up in a part is deleted. A takeover node rebuilds the
+//     file as it was at the last flush from the parts and the segments
+//     (see Takeover). The cost is one small PUT per interval and about the
+//     recording's bytes uploaded a second time (BenchmarkS3WriterFlush).
 //   - The store going away loses nothing: uploads retry with backoff (up to
 //     S3Options.MaxBackoff between tries) while the recording goes on into
 //     the spool, and the parts catch up when the store is back. If it is
@@ -132,10 +136,11 @@
 //
 // A node taking over another's recordings lists them with S3.Unfinished,
 // then per upload: S3.Takeover (the parts already stored), Takeover.Head and
-// Takeover.Tail (the interim copies of the held-back first part and of the
-// bytes after the last part), Takeover.PutPart (a rebuilt first part, a
+// Takeover.Tail (the held-back first part and the bytes after the last
+// part, as the interim objects have them), Takeover.Note (what the writer
+// noted at its last flush), Takeover.PutPart (a rebuilt first part, a
 // tail) and Takeover.Complete. Nothing but the interim objects is
-// downloaded.
+// downloaded: at most the first part and the bytes after the stored parts.
 package storage
 
 import (

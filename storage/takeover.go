@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -11,8 +10,9 @@ import (
 
 // Takeover completes, from another node, an upload whose writer is gone
 // (its node lost with its disk): the parts already stored stay where they
-// are; only the interim head and tail (at most a part and the unflushed
-// tail) are downloaded. Typical use:
+// are; only the interim objects (the held-back first part and the bytes
+// after the stored parts, as of the writer's last flush) are downloaded.
+// Typical use:
 //
 //	ups, _ := st.Unfinished(ctx, "")
 //	for _, u := range ups {
@@ -35,6 +35,7 @@ type Takeover struct {
 
 	mu    sync.Mutex
 	parts map[int]Part
+	im    *image // the interim objects, once read
 }
 
 // ErrIncomplete: Complete found a gap in the parts (part 1 missing, or a
@@ -84,31 +85,69 @@ func (t *Takeover) Stored() int64 {
 	}
 }
 
-// Head returns the interim copy of the held-back first part (nil if the
-// writer stored none).
-func (t *Takeover) Head(ctx context.Context) ([]byte, error) {
-	b, err := t.s.getObject(ctx, t.s.interimKey(t.Key, "head"))
-	if err != nil {
-		return nil, fmt.Errorf("storage: reading the interim head: %w", err)
+// image downloads the interim objects once.
+func (t *Takeover) image(ctx context.Context) (*image, error) {
+	t.mu.Lock()
+	im := t.im
+	t.mu.Unlock()
+	if im != nil {
+		return im, nil
 	}
-	return b, nil
+	im, err := t.s.loadImage(ctx, t.Key)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.im = im
+	return im, nil
 }
 
-// Tail returns the interim tail: the bytes the writer had after its
-// stored parts at its last flush, and the file offset they start at (nil
-// if none).
-func (t *Takeover) Tail(ctx context.Context) (int64, []byte, error) {
-	b, err := t.s.getObject(ctx, t.s.interimKey(t.Key, "tail"))
+// Note returns the note the writer stored with its last flush
+// (S3Writer.SetNote; nil if none).
+func (t *Takeover) Note(ctx context.Context) ([]byte, error) {
+	im, err := t.image(ctx)
 	if err != nil {
-		return 0, nil, fmt.Errorf("storage: reading the interim tail: %w", err)
+		return nil, err
 	}
-	if b == nil {
+	return im.note, nil
+}
+
+// Head returns the held-back first part's bytes as the writer had them
+// at its last flush (nil if the writer stored none). With no other part
+// stored, that is the whole file the interim objects hold.
+func (t *Takeover) Head(ctx context.Context) ([]byte, error) {
+	im, err := t.image(ctx)
+	if err != nil {
+		return nil, err
+	}
+	end := im.end()
+	if len(im.spans) == 0 || end == 0 {
+		return nil, nil
+	}
+	t.mu.Lock()
+	_, part2 := t.parts[2]
+	ps := t.PartSize
+	t.mu.Unlock()
+	if part2 && ps > 0 {
+		end = min(end, ps)
+	}
+	return im.read(0, end)
+}
+
+// Tail returns the bytes the writer had after its stored parts at its
+// last flush, and the file offset they start at (nil if none).
+func (t *Takeover) Tail(ctx context.Context) (int64, []byte, error) {
+	im, err := t.image(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	from := t.Stored()
+	if from == 0 || im.end() <= from {
 		return 0, nil, nil
 	}
-	if len(b) < 8 {
-		return 0, nil, errors.New("storage: interim tail too short")
-	}
-	return int64(binary.BigEndian.Uint64(b)), b[8:], nil
+	b, err := im.read(from, im.end())
+	return from, b, err
 }
 
 // PutPart uploads (or replaces) part n.

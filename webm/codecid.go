@@ -1,7 +1,8 @@
 package webm
 
 // Matroska codec IDs (TrackEntry CodecID) of the codecs this module
-// records and reads: the one place they are spelled.
+// records and reads. The codec table (internal/codec) names them in its
+// rows too; its tests check that the two agree.
 const (
 	CodecIDVP8    = "V_VP8"
 	CodecIDVP9    = "V_VP9"

@@ -23,9 +23,9 @@ import (
 
 // Codec IDs Fix knows how to check, with their track type.
 var knownCodecs = map[string]TrackType{
-	"V_VP8": TrackTypeVideo, "V_VP9": TrackTypeVideo, "V_AV1": TrackTypeVideo,
-	"V_MPEG4/ISO/AVC": TrackTypeVideo, "V_MPEGH/ISO/HEVC": TrackTypeVideo,
-	"A_OPUS": TrackTypeAudio, "A_VORBIS": TrackTypeAudio, "A_PCM/INT/LIT": TrackTypeAudio,
+	CodecIDVP8: TrackTypeVideo, CodecIDVP9: TrackTypeVideo, CodecIDAV1: TrackTypeVideo,
+	CodecIDH264: TrackTypeVideo, "V_MPEGH/ISO/HEVC": TrackTypeVideo,
+	CodecIDOpus: TrackTypeAudio, CodecIDVorbis: TrackTypeAudio, CodecIDPCM: TrackTypeAudio,
 	"A_PCM/INT/BIG": TrackTypeAudio, "A_PCM/FLOAT/IEEE": TrackTypeAudio, "A_AAC": TrackTypeAudio,
 	"A_FLAC": TrackTypeAudio,
 }
@@ -52,11 +52,11 @@ func trackNeedsFrames(t *TrackEntry) bool {
 		return true
 	}
 	switch t.CodecID {
-	case "V_VP8", "V_VP9", "V_AV1":
-		return !goodPicture(t) || (t.CodecID == "V_AV1" && len(t.CodecPrivate) > 0 && !goodAV1C(t.CodecPrivate))
-	case "V_MPEG4/ISO/AVC":
+	case CodecIDVP8, CodecIDVP9, CodecIDAV1:
+		return !goodPicture(t) || (t.CodecID == CodecIDAV1 && len(t.CodecPrivate) > 0 && !goodAV1C(t.CodecPrivate))
+	case CodecIDH264:
 		return (len(t.CodecPrivate) > 0 && !goodAVCC(t.CodecPrivate)) || !goodPicture(t)
-	case "A_OPUS":
+	case CodecIDOpus:
 		h, err := opus.ParseHead(t.CodecPrivate)
 		return err != nil || t.Channels != h.Channels || !goodRate(t.SamplingFrequency)
 	}
@@ -87,15 +87,15 @@ func checkTrack(t TrackEntry, ff firstFrames) (out TrackEntry, note string, ok b
 	}
 	var why string
 	switch t.CodecID {
-	case "V_VP8", "V_VP9", "V_AV1", "V_MPEG4/ISO/AVC":
+	case CodecIDVP8, CodecIDVP9, CodecIDAV1, CodecIDH264:
 		why = checkVideo(&t, ff, &notes, &changed)
-	case "A_OPUS":
+	case CodecIDOpus:
 		why = checkOpus(&t, ff, &notes, &changed)
-	case "A_PCM/INT/LIT", "A_PCM/INT/BIG", "A_PCM/FLOAT/IEEE":
+	case CodecIDPCM, "A_PCM/INT/BIG", "A_PCM/FLOAT/IEEE":
 		if t.Channels == 0 || !goodRate(t.SamplingFrequency) || t.BitDepth == 0 || t.BitDepth%8 != 0 || t.BitDepth > 64 {
 			why = "PCM without its channels, rate or bit depth"
 		}
-	case "A_VORBIS", "A_FLAC", "A_AAC":
+	case CodecIDVorbis, "A_FLAC", "A_AAC":
 		if (t.CodecID != "A_AAC" && len(t.CodecPrivate) == 0) || t.Channels == 0 || !goodRate(t.SamplingFrequency) {
 			why = "no codec setup, channels or rate"
 		}
@@ -135,30 +135,30 @@ func goodPicture(t *TrackEntry) bool {
 // its CodecPrivate and first key frame; "" when they do not tell.
 func sniffCodec(t *TrackEntry, ff firstFrames) string {
 	if bytes.HasPrefix(t.CodecPrivate, []byte("OpusHead")) {
-		return "A_OPUS"
+		return CodecIDOpus
 	}
 	if t.Type == TrackTypeAudio {
 		return ""
 	}
 	if goodAVCC(t.CodecPrivate) {
-		return "V_MPEG4/ISO/AVC"
+		return CodecIDH264
 	}
 	k := ff.key
 	switch {
 	case k == nil:
 		return ""
 	case vp8.IsKeyFrame(k):
-		return "V_VP8"
+		return CodecIDVP8
 	case vp9.IsKeyFrame(k):
 		if h, err := vp9.ParseHeader(k); err == nil && h.Width > 0 {
-			return "V_VP9"
+			return CodecIDVP9
 		}
 	}
 	if _, _, ok := av1.FindSequenceHeader(k); ok {
-		return "V_AV1"
+		return CodecIDAV1
 	}
 	if _, _, ok := avcParameterSets(k); ok {
-		return "V_MPEG4/ISO/AVC"
+		return CodecIDH264
 	}
 	return ""
 }
@@ -168,15 +168,15 @@ func checkVideo(t *TrackEntry, ff firstFrames, notes *[]string, changed *bool) s
 	w, h := 0, 0 // the size the key frame says
 	k := ff.key
 	switch t.CodecID {
-	case "V_VP8":
+	case CodecIDVP8:
 		if fh, err := vp8.ParseFrameHeader(k); err == nil && fh.KeyFrame {
 			w, h = int(fh.Width), int(fh.Height)
 		}
-	case "V_VP9":
+	case CodecIDVP9:
 		if vh, err := vp9.ParseHeader(k); err == nil && vh.KeyFrame {
 			w, h = int(vh.Width), int(vh.Height)
 		}
-	case "V_AV1":
+	case CodecIDAV1:
 		raw, seq, ok := av1.FindSequenceHeader(k)
 		if ok {
 			w, h = int(seq.MaxFrameWidth), int(seq.MaxFrameHeight)
@@ -188,7 +188,7 @@ func checkVideo(t *TrackEntry, ff firstFrames, notes *[]string, changed *bool) s
 			t.CodecPrivate, *changed = av1.CodecConfigurationRecord(seq, raw), true
 			*notes = append(*notes, "CodecPrivate rebuilt from the sequence header")
 		}
-	case "V_MPEG4/ISO/AVC":
+	case CodecIDH264:
 		sps, pps, ok := avcParameterSets(k)
 		annexB := h264.IsAnnexB(k)
 		switch {

@@ -103,6 +103,9 @@ func TestSettingsInvalid(t *testing.T) {
 		{args: []string{"-base-path", "rec"}, want: "-base-path: \"rec\" is not a path"},
 		{args: []string{"-log-format", "xml"}, want: "-log-format: \"xml\" is neither text nor json"},
 		{env: map[string]string{"MEDIARECORDER_DRAIN_TIMEOUT": "-1s"}, want: "-drain-timeout: -1s is negative"},
+		{env: map[string]string{"MEDIARECORDER_RETAIN_FOR": "30 days"}, want: "-retain-for: invalid value \"30 days\" from MEDIARECORDER_RETAIN_FOR"},
+		{env: map[string]string{"MEDIARECORDER_RETAIN_SIZE": "100 parsecs"}, want: "-retain-size: invalid value \"100 parsecs\" from MEDIARECORDER_RETAIN_SIZE"},
+		{args: []string{"-config", writeFile(t, "retain-size = -5GB\n")}, want: "-retain-size: invalid value \"-5GB\" from "},
 	}
 	for _, tc := range tests {
 		for k, v := range tc.env {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gomediarecorder/mediarecorder/codecs/opus"
 	"github.com/gomediarecorder/mediarecorder/filesource"
+	"github.com/gomediarecorder/mediarecorder/internal/codec"
 	"github.com/gomediarecorder/mediarecorder/mp4"
 	"github.com/gomediarecorder/mediarecorder/ogg"
 	"github.com/gomediarecorder/mediarecorder/webm"
@@ -91,10 +92,13 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// webmCodecs names Matroska codec IDs the way MIME types do.
-var webmCodecs = map[string]string{
-	webm.CodecIDVP8: "vp8", webm.CodecIDVP9: "vp9", webm.CodecIDAV1: "av1", webm.CodecIDH264: "h264",
-	webm.CodecIDOpus: "opus", webm.CodecIDPCM: "pcm", webm.CodecIDVorbis: "vorbis",
+// codecName is a codec's short name ("vp8", "h264", "opus"): the codec
+// table's row of name, or name in lower case when there is none.
+func codecName(row *codec.Codec, name string) string {
+	if row == nil {
+		return strings.ToLower(name)
+	}
+	return row.Name
 }
 
 func probe(path string) (probeResult, error) {
@@ -142,10 +146,7 @@ func probeWebM(res probeResult, f *os.File) (probeResult, error) {
 	res.Seekable = p.Seekable
 	res.HasDuration, res.HasCues = &p.HasDuration, &p.HasCues
 	for _, t := range p.Header.Tracks {
-		pt := probeTrack{Number: t.Number, CodecID: t.CodecID, Codec: webmCodecs[t.CodecID], Frames: p.Frames[t.Number]}
-		if pt.Codec == "" {
-			pt.Codec = strings.ToLower(t.CodecID)
-		}
+		pt := probeTrack{Number: t.Number, CodecID: t.CodecID, Codec: codecName(codec.ByMatroskaID(t.CodecID), t.CodecID), Frames: p.Frames[t.Number]}
 		switch t.Type {
 		case webm.TrackTypeVideo:
 			pt.Type, pt.Width, pt.Height = "video", t.PixelWidth, t.PixelHeight
@@ -157,9 +158,6 @@ func probeWebM(res probeResult, f *os.File) (probeResult, error) {
 	res.Problems = append(res.Problems, p.Problems...)
 	return res, nil
 }
-
-// mp4Codecs names MP4 sample entries the way MIME types do.
-var mp4Codecs = map[string]string{"avc1": "h264", "avc3": "h264", "av01": "av1", "vp09": "vp9", "Opus": "opus", "mp4a": "aac"}
 
 func probeMP4(res probeResult, f *os.File) (probeResult, error) {
 	p, err := mp4.Probe(f)
@@ -175,10 +173,7 @@ func probeMP4(res probeResult, f *os.File) (probeResult, error) {
 	hasDuration := p.DurationSource == "mvhd" || p.DurationSource == "mehd"
 	res.HasDuration = &hasDuration
 	for _, t := range p.Tracks {
-		pt := probeTrack{Number: uint64(t.ID), CodecID: t.Codec, Codec: mp4Codecs[t.Codec], Frames: t.Samples}
-		if pt.Codec == "" {
-			pt.Codec = strings.ToLower(t.Codec)
-		}
+		pt := probeTrack{Number: uint64(t.ID), CodecID: t.Codec, Codec: codecName(codec.ByMP4Entry(t.Codec), t.Codec), Frames: t.Samples}
 		switch t.Type {
 		case mp4.TrackTypeVideo:
 			pt.Type, pt.Width, pt.Height = "video", uint32(t.Width), uint32(t.Height)
@@ -245,7 +240,7 @@ func probeOgg(res probeResult, f *os.File) (probeResult, error) {
 	if !haveHead {
 		return res, fmt.Errorf("%s: no Opus stream", res.File)
 	}
-	res.Tracks = append(res.Tracks, probeTrack{Number: 1, Type: "audio", Codec: "opus",
+	res.Tracks = append(res.Tracks, probeTrack{Number: 1, Type: "audio", Codec: codec.Opus.Name,
 		Channels: int(head.Channels), SampleRate: 48000, Frames: max(0, packets-1)}) // -1: OpusTags
 	if lastGranule >= int64(head.PreSkip) {
 		d := float64(lastGranule-int64(head.PreSkip)) / 48000
@@ -273,7 +268,7 @@ func probeOther(res probeResult) (probeResult, error) {
 	res.Seekable = src.Format() == "wav"
 	for i, t := range src.Tracks() {
 		c := t.Codec()
-		pt := probeTrack{Number: uint64(i + 1), Type: string(t.Kind()), Codec: strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(c.MimeType, "video/"), "audio/"))}
+		pt := probeTrack{Number: uint64(i + 1), Type: string(t.Kind()), Codec: codecName(codec.ByRTPMimeType(c.MimeType), strings.TrimPrefix(strings.TrimPrefix(c.MimeType, "video/"), "audio/"))}
 		if t.Kind() == "audio" {
 			pt.Channels, pt.SampleRate = int(c.Channels), int(c.ClockRate)
 		}

@@ -27,6 +27,7 @@ func serveCmd(fs *flag.FlagSet, stdout, stderr io.Writer) func() error {
 	lim := limitFlags(fs)
 	dep := deployFlags(fs) // deploy.go
 	cl := clusterFlags(fs)
+	ret := retainFlags(fs) // retain.go
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: mediarecorder serve [flags]\n\n"+
 			"Runs the recording server: WHIP ingest, the MediaRecorder HTTP API, live events and a web page.\n"+
@@ -47,7 +48,7 @@ func serveCmd(fs *flag.FlagSet, stdout, stderr io.Writer) func() error {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		return serve(ctx, serveConfig{addr: *addr, dir: *dir, token: *token, cors: *cors, auto: *auto, limits: lim(), deploy: dc, cluster: cl(), stdout: stdout, stderr: stderr})
+		return serve(ctx, serveConfig{addr: *addr, dir: *dir, token: *token, cors: *cors, auto: *auto, limits: lim(), deploy: dc, cluster: cl(), retain: ret(), stdout: stdout, stderr: stderr})
 	}
 }
 
@@ -118,6 +119,7 @@ type serveConfig struct {
 	limits                 server.Config // its limit and timeout fields only
 	deploy                 deployConfig
 	cluster                server.Config // its store, catalog and node fields only
+	retain                 server.Config // its retention fields only
 	stdout, stderr         io.Writer
 }
 
@@ -136,6 +138,7 @@ func serve(ctx context.Context, c serveConfig) error {
 	if cfg.Advertise == "" {
 		cfg.Advertise = advertiseOf(ln.Addr())
 	}
+	cfg.RetainFor, cfg.RetainSize = c.retain.RetainFor, c.retain.RetainSize
 	srv, err := server.New(cfg)
 	if err != nil {
 		ln.Close()

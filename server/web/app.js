@@ -356,7 +356,23 @@ async function refresh() {
       await api('DELETE', `api/recordings/${r.id}`).catch((e) => showError(e.message));
       refresh();
     };
-    actions.append(dl, del);
+    // Keep: exempt from retention (-retain-for, -retain-size).
+    const keepLabel = document.createElement('label');
+    keepLabel.className = 'keep';
+    keepLabel.title = 'Exempt from automatic deletion';
+    const keep = document.createElement('input');
+    keep.type = 'checkbox';
+    keep.checked = !!r.keep;
+    keep.onchange = async () => {
+      try {
+        await api('PATCH', `api/recordings/${r.id}`, { keep: keep.checked });
+      } catch (e) {
+        keep.checked = !keep.checked;
+        showError(e.message);
+      }
+    };
+    keepLabel.append(keep, ' Keep');
+    actions.append(dl, keepLabel, del);
     li.appendChild(actions);
     list.appendChild(li);
   }
