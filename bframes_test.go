@@ -5,8 +5,8 @@ import (
 	"encoding/binary"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -197,25 +197,109 @@ func TestH264BFramesPause(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.feedAll(t)
-			if err := r.Stop(); err != nil {
-				t.Fatal(err)
-			}
-			c.wait(t)
-			if len(c.errs) > 0 {
-				t.Fatalf("errors: %v", c.errs)
-			}
-			out := c.file(t, "paused"+ext)
-			mediatest.Decode(t, out)
-			ts := mediatest.FrameTimestamps(t, out, "v:0")
-			for i := 1; i < len(ts); i++ {
-				if ts[i] <= ts[i-1] {
-					t.Fatalf("frame %d at %d after %d", i, ts[i], ts[i-1])
-				}
-			}
+			ts := stopPaused(t, r, c, ext)
 			if len(ts) < 30 || len(ts) > 60 {
 				t.Errorf("%d frames", len(ts))
 			}
-			t.Logf("%d frames, %s", len(ts), filepath.Base(out))
+			t.Logf("%d frames", len(ts))
+		})
+	}
+}
+
+// stopPaused stops r, checks that its recording (a file of type ext)
+// decodes cleanly with its video frames at increasing times, and returns
+// their times.
+func stopPaused(t *testing.T, r *mr.Recorder, c *collector, ext string) []int64 {
+	t.Helper()
+	if err := r.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	c.wait(t)
+	if len(c.errs) > 0 {
+		t.Fatalf("errors: %v", c.errs)
+	}
+	out := c.file(t, "paused"+ext)
+	mediatest.Decode(t, out)
+	ts := mediatest.FrameTimestamps(t, out, "v:0")
+	for i := 1; i < len(ts); i++ {
+		if ts[i] <= ts[i-1] {
+			t.Fatalf("frame %d at %d after %d: %v", i, ts[i], ts[i-1], ts)
+		}
+	}
+	return ts
+}
+
+// TestPauseWhileWriting pauses and resumes a recording of H.264 with
+// B-pyramids while its goroutine is writing the samples before the pause
+// (as a loaded machine schedules it), and the frames after the resume
+// come before it gets to the pause: the pause still applies after the
+// frames before it, and the order's frames held at the pause are timed
+// there. Before, the goroutine wrote every queued sample first, the
+// resume's frames too, and the pause flushed the order in the middle of
+// the next group of pictures: a P-frame took a B-frame's presentation
+// time, ffmpeg output the pictures at times that went back, and
+// TestH264BFramesPause failed under load ("frame 29 at 967 after 967").
+func TestPauseWhileWriting(t *testing.T) {
+	if testing.Short() {
+		t.Skip("encodes with ffmpeg")
+	}
+	mediatest.RequireTool(t, "ffmpeg")
+	mediatest.RequireTool(t, "ffprobe")
+	dir := t.TempDir()
+	video := loadH264Path(t, makeH264(t, dir, "bf", []string{"-bf", "3", "-g", "12", "-x264-params", "b-pyramid=normal"}))
+	for _, ext := range []string{".mkv", ".mp4"} {
+		t.Run(ext, func(t *testing.T) {
+			mime := "video/x-matroska;codecs=avc1"
+			if ext == ".mp4" {
+				mime = "video/mp4;codecs=avc1"
+			}
+			tr := mr.NewSampleTrack(video.codec)
+			r, err := mr.New(mr.NewStream(tr), mr.Options{MimeType: mime})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := collect(r)
+			var mu sync.Mutex // feed runs on the test's goroutine and in the hook
+			next := 0
+			feed := func(to int) {
+				mu.Lock()
+				defer mu.Unlock()
+				for ; next < to; next++ {
+					if err := tr.WriteSample(video.samples[next]); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+			// While the goroutine writes frame 20, the last before the
+			// pause at 700 ms: pause, frames 21-29 (dropped), resume, and
+			// frames 30-37 (the key frame at 36 and the P-frame after it,
+			// whose B-frames have yet to come).
+			writes := 0
+			resumed := make(chan struct{})
+			defer mr.SetWriteHook(func() error {
+				if writes++; writes == 21 {
+					if err := r.Pause(); err != nil {
+						t.Error(err)
+					}
+					feed(30)
+					if err := r.Resume(); err != nil {
+						t.Error(err)
+					}
+					feed(38)
+					close(resumed)
+				}
+				return nil
+			})()
+			if err := r.Start(0); err != nil {
+				t.Fatal(err)
+			}
+			feed(21)
+			<-resumed
+			feed(len(video.samples))
+			ts := stopPaused(t, r, c, ext)
+			if len(ts) != 21+24 {
+				t.Errorf("%d frames, want 21 before the pause and 24 from the key frame after it", len(ts))
+			}
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	mr "github.com/gomediarecorder/mediarecorder"
@@ -433,25 +434,45 @@ func checkBlobs(t *testing.T, blobs []mr.BlobEvent, typ string) {
 	}
 }
 
+// recordSteps records ms through a recorder with opts on synctest's clock
+// (the recording's time does not depend on the machine's load): steps
+// feeds and commands it after Start, then the rest is fed and the recorder
+// stops. It returns the recorder and its events.
+func recordSteps(t *testing.T, opts mr.Options, ms []media, steps func(t *testing.T, f *feeder, r *mr.Recorder)) (*mr.Recorder, *collector) {
+	t.Helper()
+	var r *mr.Recorder
+	var c *collector
+	synctest.Test(t, func(t *testing.T) {
+		mr.UseBubbleClock(t)
+		f := newFeeder(ms...)
+		var err error
+		if r, err = mr.New(f.stream(), opts); err != nil {
+			t.Fatal(err)
+		}
+		c = collect(r)
+		must(t, r.Start(0))
+		steps(t, f, r)
+		f.feedAll(t)
+		must(t, r.Stop())
+		c.wait(t)
+	})
+	return r, c
+}
+
 // TestRequestData cuts blobs on demand; their concatenation is one valid file.
 func TestRequestData(t *testing.T) {
 	mediatest.RequireTool(t, "ffmpeg")
-	f := newFeeder(loadIVF(t, "vp8.ivf", "video/VP8"), loadOpus(t, "opus-stereo.ogg"))
-	r, err := mr.New(f.stream(), mr.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := collect(r)
-	must(t, r.Start(0))
-	f.feedUntil(t, 700*time.Millisecond)
-	waitQuiet()
-	must(t, r.RequestData())
-	f.feedUntil(t, 1400*time.Millisecond)
-	waitQuiet()
-	must(t, r.RequestData())
-	f.feedAll(t)
-	must(t, r.Stop())
-	c.wait(t)
+	// synctest.Wait lets the recorder take what was fed before each
+	// request.
+	_, c := recordSteps(t, mr.Options{}, []media{loadIVF(t, "vp8.ivf", "video/VP8"), loadOpus(t, "opus-stereo.ogg")},
+		func(t *testing.T, f *feeder, r *mr.Recorder) {
+			f.feedUntil(t, 700*time.Millisecond)
+			synctest.Wait()
+			must(t, r.RequestData())
+			f.feedUntil(t, 1400*time.Millisecond)
+			synctest.Wait()
+			must(t, r.RequestData())
+		})
 	c.mu.Lock()
 	n := len(c.blobs)
 	blobs := append([]mr.BlobEvent(nil), c.blobs...)
@@ -473,9 +494,6 @@ func TestRequestData(t *testing.T) {
 	}
 }
 
-// waitQuiet gives the recorder's goroutine time to take what was written.
-func waitQuiet() { time.Sleep(100 * time.Millisecond) }
-
 // TestPauseResumeTimeline: paused time is cut out, the timeline stays
 // continuous, and video resumes on a key frame.
 func TestPauseResumeTimeline(t *testing.T) {
@@ -489,22 +507,19 @@ func TestPauseResumeTimeline(t *testing.T) {
 
 func testPauseResumeTimeline(t *testing.T, mime, file, codec, ext string) {
 	mediatest.RequireTool(t, "ffprobe")
-	f := newFeeder(loadIVF(t, file, codec), loadOpus(t, "opus-stereo.ogg"))
-	r, err := mr.New(f.stream(), mr.Options{MimeType: mime})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := collect(r)
-	must(t, r.Start(0))
-	f.feedUntil(t, 500*time.Millisecond)
-	waitQuiet()
-	must(t, r.Pause())
-	f.feedUntil(t, 900*time.Millisecond) // dropped: paused
-	waitQuiet()
-	must(t, r.Resume())
-	f.feedAll(t)
-	must(t, r.Stop())
-	c.wait(t)
+	// synctest.Wait lets the recorder take what was fed before the pause
+	// and the resume, and the pause lasts no wall time (on the wall clock,
+	// a pause later than the stamps of the frames after the resume took
+	// them for late ones).
+	r, c := recordSteps(t, mr.Options{MimeType: mime}, []media{loadIVF(t, file, codec), loadOpus(t, "opus-stereo.ogg")},
+		func(t *testing.T, f *feeder, r *mr.Recorder) {
+			f.feedUntil(t, 500*time.Millisecond)
+			synctest.Wait()
+			must(t, r.Pause())
+			f.feedUntil(t, 900*time.Millisecond) // dropped: paused
+			synctest.Wait()
+			must(t, r.Resume())
+		})
 	c.mu.Lock()
 	events := strings.Join(c.events, ",")
 	c.mu.Unlock()

@@ -61,3 +61,9 @@ func newMuxer(cfg config, tracks []*recTrack, out io.WriteSeeker, live bool) (mu
 		return newWebMMuxer(cfg, tracks, out, live)
 	}
 }
+
+// muxerFixesTracks reports whether the muxer of container c fixes the
+// recording's tracks in its header for good (MP4: the moov's sample
+// entries): a track that never showed its configuration then ends the
+// recording with an error, where another container's file leaves it out.
+func muxerFixesTracks(c container) bool { return c == containerMP4 }

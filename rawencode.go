@@ -375,7 +375,7 @@ func absDur(d time.Duration) time.Duration {
 // fails, and the encoders follow its pause and resume.
 func (rec *recording) failEncoders(encs []*encodingTrack) {
 	f := func(err error) {
-		if rec.r.inactivateFor(rec) {
+		if rec.link.inactivate(rec) {
 			rec.stop(domErr(NameUnknown, err.Error()))
 		}
 	}

@@ -168,43 +168,45 @@ func TestNotSupported(t *testing.T) {
 // The mimeType timeline: the constructor's value, the full type from the
 // start event to the stop, the constructor's value again after.
 func TestMimeTypeTimeline(t *testing.T) {
-	for _, c := range []struct{ given, full string }{
-		{"", "audio/webm;codecs=pcm"},
-		{"audio/webm", "audio/webm;codecs=pcm"},
-		{"AUDIO/X-MATROSKA", "audio/x-matroska;codecs=pcm"},
-		{`video/webm; codecs="pcm"`, "video/webm;codecs=pcm"},
-	} {
-		tr := pcmTrack()
-		r := mustNew(t, NewStream(tr), Options{MimeType: c.given})
-		l := watch(r)
-		if got := r.MimeType(); got != c.given {
-			t.Errorf("before start: %q", got)
-		}
-		must(t, r.Start(0))
-		must(t, tr.WriteSample(pcm20ms(0)))
-		deadline := time.Now().Add(5 * time.Second)
-		for len(l.names()) == 0 && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
-		if got := r.MimeType(); got != c.full {
-			t.Errorf("%q: after start event: %q, want %q", c.given, got, c.full)
-		}
-		must(t, r.Stop())
-		if got := r.MimeType(); got != c.given {
-			t.Errorf("after stop: %q, want %q", got, c.given)
-		}
-		l.waitStop(t)
-		l.mu.Lock()
-		if l.mimes[0] != c.full {
-			t.Errorf("%q: in start handler: %q", c.given, l.mimes[0])
-		}
-		for _, b := range l.blobs {
-			if b.Data.Type() != c.full {
-				t.Errorf("blob type %q, want %q", b.Data.Type(), c.full)
+	// On synctest's clock: the start event is awaited with synctest.Wait,
+	// not by polling.
+	synctest.Test(t, func(t *testing.T) {
+		useBubbleClock(t)
+		for _, c := range []struct{ given, full string }{
+			{"", "audio/webm;codecs=pcm"},
+			{"audio/webm", "audio/webm;codecs=pcm"},
+			{"AUDIO/X-MATROSKA", "audio/x-matroska;codecs=pcm"},
+			{`video/webm; codecs="pcm"`, "video/webm;codecs=pcm"},
+		} {
+			tr := pcmTrack()
+			r := mustNew(t, NewStream(tr), Options{MimeType: c.given})
+			l := watch(r)
+			if got := r.MimeType(); got != c.given {
+				t.Errorf("before start: %q", got)
 			}
+			must(t, r.Start(0))
+			must(t, tr.WriteSample(pcm20ms(0)))
+			synctest.Wait() // the start event has fired
+			if got := r.MimeType(); got != c.full {
+				t.Errorf("%q: after start event: %q, want %q", c.given, got, c.full)
+			}
+			must(t, r.Stop())
+			if got := r.MimeType(); got != c.given {
+				t.Errorf("after stop: %q, want %q", got, c.given)
+			}
+			l.waitStop(t)
+			l.mu.Lock()
+			if l.mimes[0] != c.full {
+				t.Errorf("%q: in start handler: %q", c.given, l.mimes[0])
+			}
+			for _, b := range l.blobs {
+				if b.Data.Type() != c.full {
+					t.Errorf("blob type %q, want %q", b.Data.Type(), c.full)
+				}
+			}
+			l.mu.Unlock()
 		}
-		l.mu.Unlock()
-	}
+	})
 }
 
 func TestDefaultTypes(t *testing.T) {
@@ -277,28 +279,33 @@ func TestTrackSetChange(t *testing.T) {
 
 // All tracks ended: dataavailable, stop, no error.
 func TestAllTracksEnded(t *testing.T) {
-	a, b := pcmTrack(), NewSampleTrack(Codec{MimeType: "video/VP8"})
-	r := mustNew(t, NewStream(a, b), Options{})
-	l := watch(r)
-	must(t, r.Start(0))
-	for i := range 5 {
-		must(t, a.WriteSample(pcm20ms(i)))
-	}
-	a.Stop()
-	time.Sleep(50 * time.Millisecond)
-	if r.State() != StateRecording {
-		t.Fatalf("stopped with a track still live")
-	}
-	b.Stop()
-	l.waitStop(t)
-	l.settle()
-	l.expect(t, "start", "dataavailable", "stop")
-	if r.State() != StateInactive {
-		t.Errorf("state %s", r.State())
-	}
-	if err := a.WriteSample(pcm20ms(0)); !errors.Is(err, ErrTrackEnded) {
-		t.Errorf("WriteSample after Stop = %v", err)
-	}
+	// On synctest's clock: synctest.Wait, not a sleep, lets the recorder
+	// take the first track's end.
+	synctest.Test(t, func(t *testing.T) {
+		useBubbleClock(t)
+		a, b := pcmTrack(), NewSampleTrack(Codec{MimeType: "video/VP8"})
+		r := mustNew(t, NewStream(a, b), Options{})
+		l := watch(r)
+		must(t, r.Start(0))
+		for i := range 5 {
+			must(t, a.WriteSample(pcm20ms(i)))
+		}
+		a.Stop()
+		synctest.Wait()
+		if r.State() != StateRecording {
+			t.Fatalf("stopped with a track still live")
+		}
+		b.Stop()
+		l.waitStop(t)
+		l.settle()
+		l.expect(t, "start", "dataavailable", "stop")
+		if r.State() != StateInactive {
+			t.Errorf("state %s", r.State())
+		}
+		if err := a.WriteSample(pcm20ms(0)); !errors.Is(err, ErrTrackEnded) {
+			t.Errorf("WriteSample after Stop = %v", err)
+		}
+	})
 }
 
 // A handler may call the recorder's methods; a new Start begins a new file
@@ -528,5 +535,52 @@ func TestNewRejectsUnsupported(t *testing.T) {
 		if _, err := New(NewStream(opus), Options{MimeType: typ}); !errors.Is(err, ErrNotSupported) {
 			t.Errorf("New(%q) = %v, want NotSupportedError", typ, err)
 		}
+	}
+}
+
+// A command that comes while the recording's goroutine is writing applies
+// after exactly the samples that came before it: RequestData's blob ends
+// there, and the samples written after the call go into the next blob.
+// (Before, the goroutine wrote every queued sample first: the first blob
+// took them all and the second was empty; with H.264 B-frames a pause
+// mistimed frames so, see TestPauseWhileWriting.)
+func TestCommandWhileWriting(t *testing.T) {
+	tr := pcmTrack()
+	r := mustNew(t, NewStream(tr), Options{})
+	l := watch(r)
+	writes := 0
+	testHookWrite = func() error {
+		if writes++; writes == 2 { // writing the second sample (on the recording's goroutine)
+			if err := r.RequestData(); err != nil {
+				t.Error(err)
+			}
+			for i := 2; i < 5; i++ {
+				if err := tr.WriteSample(pcm20ms(i)); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+		return nil
+	}
+	defer func() { testHookWrite = nil }()
+	must(t, r.Start(0))
+	must(t, tr.WriteSample(pcm20ms(0)))
+	must(t, tr.WriteSample(pcm20ms(1)))
+	deadline := time.Now().Add(10 * time.Second)
+	for r.Duration() < 100*time.Millisecond && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	must(t, r.Stop())
+	l.waitStop(t)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.blobs) != 2 {
+		t.Fatalf("%d blobs, want 2", len(l.blobs))
+	}
+	if got, want := l.blobs[1].Timecode, 40.0; got != want {
+		t.Errorf("the second blob starts at %v ms, want %v (after the 2 samples before RequestData)", got, want)
+	}
+	if n := l.blobs[1].Data.Size(); n < 3*960*2 {
+		t.Errorf("the second blob holds %d bytes, less than the 3 samples after RequestData", n)
 	}
 }

@@ -1,37 +1,23 @@
 package mediarecorder
 
 import (
-	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Interleaving bounds: a sample waits for the other tracks' samples at most
-// this much media time or wall time, so that blocks come out in timestamp
-// order without unbounded delay.
-const (
-	maxInterleaveDelay = 1 * time.Second
-	maxInterleaveWait  = 500 * time.Millisecond
-	// headerWait bounds how long the container header waits for a track's
-	// configuration (a video key frame, H.264 SPS/PPS, an AV1 sequence
-	// header) before the file is written without that track.
-	headerWait = 2 * time.Second
-	// maxLate is how far before the latest written sample a late sample may
-	// still be placed on the timeline.
-	maxLate = 10 * time.Second
-)
+// A recording's lifecycle and commands: the tracks' samples come into its
+// queues (recTrack, a Sink), Pause, Resume, RequestData and Stop come as
+// commands, and its goroutine (run) applies both in arrival order, cuts
+// blobs and ends the recording (finish). Writing the samples is in
+// interleave.go, placing them on the timeline in timeline.go; the
+// Recorder is reached through recorderLink only.
 
 // testHookWake, when set by a test, runs each time a recording's goroutine
 // wakes up (to simulate a slow consumer).
 var testHookWake func(*Recorder)
-
-// testHookWrite, when set by a test, can fail a sample's write as a broken
-// muxer or disk would.
-var testHookWrite func() error
 
 type cmdType int
 
@@ -54,7 +40,7 @@ const noLimit = math.MaxUint64
 // recording is one Start-to-stop run of a Recorder. Its goroutine (run)
 // gathers samples, muxes them, cuts blobs and queues events, in order.
 type recording struct {
-	r         *Recorder
+	link      recorderLink
 	cfg       config
 	timeslice time.Duration
 	prev      *recording
@@ -63,6 +49,7 @@ type recording struct {
 	paused    atomic.Bool   // sinks drop samples while paused
 	epoch     atomic.Uint64 // incremented by each resume
 	seq       atomic.Uint64 // numbers samples and commands in arrival order
+	nextCmd   atomic.Uint64 // seq of the oldest command not yet taken (noLimit: none)
 	batching  atomic.Bool   // run's timer takes the queued samples: sinks need not wake it
 	wake      chan struct{}
 	done      chan struct{}
@@ -80,12 +67,8 @@ type recording struct {
 	out          output
 	toFile       bool
 	headerDone   bool
-	baseSet      bool
-	base         time.Duration // stream-clock time of media time 0
-	offsets      map[uint64]time.Duration
-	curEpoch     uint64
-	mediaEnd     time.Duration // end of the latest sample written
-	duration     atomic.Int64  // mediaEnd, for Recorder.Duration on any goroutine
+	tl           timeline      // where samples go in media time
+	duration     atomic.Int64  // tl.mediaEnd, for Recorder.Duration on any goroutine
 	blobStart    time.Duration // media time where the current blob starts
 	blobsCut     int
 	stopListener func()
@@ -108,14 +91,7 @@ type recTrack struct {
 	excluded    bool // left out of the file: never configured in time
 	needKey     bool
 	epoch       uint64
-	last        time.Duration
-	lastDur     time.Duration // how long the last sample written plays (at least 1 ms)
-	typDur      time.Duration // the latest real (>= 2 ms) duration of the track's samples
-	period      time.Duration // video: average spacing of the frames as they came
-	inPrev      time.Duration // video: the previous frame's timestamp as it came
-	inEpoch     uint64
-	inPrevSet   bool
-	wrote       bool
+	times       trackTimes // the track's place on the timeline
 	lastKey     time.Duration
 	framesSince uint64
 	lastKeyReq  time.Time
@@ -149,18 +125,20 @@ func (t *recTrack) TrackEnded() {
 
 func newRecording(r *Recorder, cfg config, timeslice time.Duration, prev *recording) *recording {
 	rec := &recording{
-		r: r, cfg: cfg, timeslice: timeslice, prev: prev,
+		link: recorderLink{r}, cfg: cfg, timeslice: timeslice, prev: prev,
 		out:        &memFile{},
 		wake:       make(chan struct{}, 1),
 		done:       make(chan struct{}),
 		stopped:    make(chan struct{}),
-		offsets:    map[uint64]time.Duration{0: 0},
+		tl:         newTimeline(),
 		epochFloor: map[uint64]time.Duration{},
 	}
 	rec.gathering.Store(true)
+	rec.nextCmd.Store(noLimit)
 	for i, t := range cfg.tracks {
 		rt := &recTrack{rec: rec, track: t, index: i, codec: cfg.codecs[i], q: newSampleQueue()}
 		rt.needKey = t.Kind() == KindVideo
+		rt.times.video = rt.needKey
 		rec.tracks = append(rec.tracks, rt)
 	}
 	return rec
@@ -179,10 +157,10 @@ func (rec *recording) begin() {
 // trackSetListener watches the stream's track set: a change ends the
 // recording with an InvalidModificationError.
 func (c config) trackSetListener(rec *recording) func() {
-	return rec.r.stream.listen(func() {
+	return rec.link.listenTracks(func() {
 		// The "track added or removed" steps: stop gathering data, then a
 		// task inactivates the recorder and fires error, dataavailable, stop.
-		if rec.r.inactivateFor(rec) {
+		if rec.link.inactivate(rec) {
 			rec.stop(domErr(NameInvalidModification, "a track was added to or removed from the stream"))
 		}
 	})
@@ -197,7 +175,12 @@ func (rec *recording) signal() {
 
 func (rec *recording) command(typ cmdType, err error) {
 	rec.mu.Lock()
-	rec.cmds = append(rec.cmds, command{typ: typ, err: err, seq: rec.seq.Add(1)})
+	c := command{typ: typ, err: err, seq: rec.seq.Add(1)}
+	if len(rec.cmds) == 0 {
+		// pump stops before the samples that came after it.
+		rec.nextCmd.Store(c.seq)
+	}
+	rec.cmds = append(rec.cmds, c)
 	rec.mu.Unlock()
 	rec.signal()
 }
@@ -240,6 +223,7 @@ func (rec *recording) takeCommands() []command {
 	defer rec.mu.Unlock()
 	c := rec.cmds
 	rec.cmds = nil
+	rec.nextCmd.Store(noLimit)
 	return c
 }
 
@@ -290,15 +274,9 @@ func (rec *recording) run() {
 		<-rec.prev.done
 		rec.prev = nil
 	}
-	r := rec.r
+	l := rec.link
 	// start() in-parallel step 3: set mimeType, fire start.
-	r.queueEvent(event{typ: evStart, before: func() {
-		r.mu.Lock()
-		if r.rec == rec {
-			r.mimeType = rec.cfg.fullType
-		}
-		r.mu.Unlock()
-	}})
+	l.started(rec, rec.cfg.fullType)
 	rec.requestKeyFrames()
 
 	timer := time.NewTimer(time.Hour)
@@ -320,81 +298,110 @@ func (rec *recording) run() {
 		case <-timer.C:
 		}
 		if testHookWake != nil {
-			testHookWake(rec.r)
+			testHookWake(l.r)
 		}
-		// Commands apply in arrival order with the samples: each one
-		// after the samples that came before it.
-		var held bool
-		var err error
-		cmds := rec.takeCommands()
-		for i, c := range cmds {
-			if _, err = rec.pump(false, c.seq); err != nil {
-				// The samples before a command failed. A Stop among the
-				// commands taken has inactivated the recorder already, so
-				// the failure path below cannot: the recording ends here
-				// (error, dataavailable, stop), or its stop would be lost.
-				if slices.ContainsFunc(cmds[i:], func(c command) bool { return c.typ == cmdStop }) {
-					rec.gathering.Store(false)
-					rec.finish(domErrCause(NameUnknown, err), true)
-					return
-				}
-				break
-			}
-			switch c.typ {
-			case cmdPause:
-				if err := rec.flushOrder(); err != nil {
-					rec.fail(err)
-				}
-				r.queueEvent(event{typ: evPause})
-			case cmdResume:
-				r.queueEvent(event{typ: evResume})
-				rec.requestKeyFrames()
-			case cmdRequestData:
-				rec.cutBlob()
-			case cmdStop:
-				rec.finish(c.err, false)
-				return
-			}
-		}
-		if err == nil {
-			held, err = rec.pump(false, noLimit)
-		}
-		if err == nil {
-			err = rec.fatal
-		}
-		if err != nil && r.inactivateFor(rec) {
-			rec.gathering.Store(false)
-			rec.finish(domErrCause(NameUnknown, err), true)
+		held, ended := rec.step()
+		if ended {
 			return
 		}
-		if rec.allEnded() {
-			// The "all recorded tracks ended" steps.
-			if r.inactivateFor(rec) {
-				rec.gathering.Store(false)
-				rec.finish(nil, false)
-				return
-			}
-			// Stop() won the race: its command is on its way.
-		}
 		seq := rec.seq.Load()
-		flowing := seq != lastSeq
+		rec.schedule(timer, seq != lastSeq, held)
 		lastSeq = seq
-		switch {
-		case flowing && rec.trickle():
-			// A live flow goes on: its next batch.
-			rec.batching.Store(true)
-			timer.Reset(untilBatch(time.Now()))
-		case held:
-			// Samples wait for another track's, which will wake us.
-			rec.batching.Store(false)
-			timer.Reset(50 * time.Millisecond)
-		default:
-			timer.Stop()
-			rec.batching.Store(false)
-			// A sample queued while batching was set did not wake us.
-			if rec.queued() {
-				rec.signal()
+	}
+}
+
+// step is one wake-up's work: the commands, each after the samples that
+// came before it, then the samples queued since. A write failure or the
+// end of every track ends the recording. It reports whether samples wait
+// for another track's, and whether the recording has ended.
+func (rec *recording) step() (held, ended bool) {
+	ended, err := rec.applyCommands()
+	if ended {
+		return false, true
+	}
+	if err == nil {
+		held, err = rec.pump(false, noLimit)
+	}
+	if err == nil {
+		err = rec.fatal
+	}
+	l := rec.link
+	if err != nil && l.inactivate(rec) {
+		rec.gathering.Store(false)
+		rec.finish(domErrCause(NameUnknown, err), true)
+		return false, true
+	}
+	if rec.allEnded() {
+		// The "all recorded tracks ended" steps.
+		if l.inactivate(rec) {
+			rec.gathering.Store(false)
+			rec.finish(nil, false)
+			return false, true
+		}
+		// Stop() won the race: its command is on its way.
+	}
+	return held, false
+}
+
+// applyCommands applies the commands that came, in arrival order with the
+// samples: each one after the samples that came before it. It reports
+// whether the recording has ended (a Stop), and the failure of writing the
+// samples before a command (the commands from that one on are dropped,
+// as the recording fails).
+func (rec *recording) applyCommands() (ended bool, err error) {
+	l := rec.link
+	cmds := rec.takeCommands()
+	for i, c := range cmds {
+		if _, err = rec.pump(false, c.seq); err != nil {
+			// The samples before a command failed. A Stop among the
+			// commands taken has inactivated the recorder already, so
+			// the failure path of step cannot: the recording ends here
+			// (error, dataavailable, stop), or its stop would be lost.
+			if slices.ContainsFunc(cmds[i:], func(c command) bool { return c.typ == cmdStop }) {
+				rec.gathering.Store(false)
+				rec.finish(domErrCause(NameUnknown, err), true)
+				return true, nil
 			}
+			return false, err
+		}
+		switch c.typ {
+		case cmdPause:
+			if err := rec.flushOrder(); err != nil {
+				rec.fail(err)
+			}
+			l.fire(event{typ: evPause})
+		case cmdResume:
+			l.fire(event{typ: evResume})
+			rec.requestKeyFrames()
+		case cmdRequestData:
+			rec.cutBlob()
+		case cmdStop:
+			rec.finish(c.err, false)
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// schedule sets when the goroutine wakes up next without being woken: at
+// the next batch while a live flow goes on, soon while samples wait for
+// another track's, else not at all.
+func (rec *recording) schedule(timer *time.Timer, flowing, held bool) {
+	switch {
+	case flowing && rec.trickle():
+		// A live flow goes on: its next batch.
+		rec.batching.Store(true)
+		timer.Reset(untilBatch(time.Now()))
+	case held:
+		// Samples wait for another track's, which will wake us.
+		rec.batching.Store(false)
+		timer.Reset(50 * time.Millisecond)
+	default:
+		timer.Stop()
+		rec.batching.Store(false)
+		// A sample queued while batching was set did not wake us.
+		if rec.queued() {
+			rec.signal()
 		}
 	}
 }
@@ -434,15 +441,11 @@ func (rec *recording) requestKeyFrames() {
 func (rec *recording) requestKeyFrame(t *recTrack) {
 	t.lastKeyReq = time.Now()
 	t.track.RequestKeyFrame()
-	rec.r.mu.Lock()
-	rec.r.stats.KeyFrameRequests++
-	rec.r.mu.Unlock()
+	rec.link.count(Stats{KeyFrameRequests: 1})
 }
 
 func (rec *recording) countSkipped(n uint64) {
-	rec.r.mu.Lock()
-	rec.r.stats.Skipped += n
-	rec.r.mu.Unlock()
+	rec.link.count(Stats{Skipped: n})
 }
 
 func (rec *recording) collectDropped() {
@@ -451,352 +454,13 @@ func (rec *recording) collectDropped() {
 		d += t.q.takeDropped()
 	}
 	if d > 0 {
-		rec.r.mu.Lock()
-		rec.r.stats.Dropped += d
-		rec.r.mu.Unlock()
-	}
-}
-
-// active reports whether t still takes part: not left out of the file.
-func (t *recTrack) active() bool { return !t.excluded }
-
-// pump moves samples from the queues into the muxer in timestamp order.
-// With final, it writes everything (no more samples will come). It reports
-// whether samples are held back waiting for another track.
-// Only samples numbered below limit are taken.
-func (rec *recording) pump(final bool, limit uint64) (held bool, err error) {
-	defer rec.collectDropped()
-	if !rec.headerDone {
-		if !rec.prepareHeader(final) {
-			return true, nil
-		}
-	}
-	// A track left out of the file still sends: its samples are skipped,
-	// so that its queue drains (and the recording can end).
-	for _, t := range rec.tracks {
-		if t.excluded {
-			for {
-				if _, ok := t.q.peek(); !ok {
-					break
-				}
-				t.q.pop()
-				rec.countSkipped(1)
-			}
-		}
-	}
-	now := Now()
-	for {
-		// The track whose head is earliest; and whether every active track
-		// that may still send has a head (else we may have to wait).
-		var best *recTrack
-		var bestE *queued
-		waiting := false
-		var newest time.Duration
-		haveNewest := false
-		for _, t := range rec.tracks {
-			if !t.active() {
-				continue
-			}
-			if l, ok := t.q.last(); ok && (!haveNewest || l > newest) {
-				newest, haveNewest = l, true
-			}
-			e, ok := t.q.peek()
-			if ok && e.seq >= limit {
-				ok = false
-			}
-			if !ok {
-				if !t.ended.Load() {
-					waiting = true
-				}
-				continue
-			}
-			if best == nil || e.ts < bestE.ts {
-				best, bestE = t, e
-			}
-		}
-		if best == nil {
-			return false, nil
-		}
-		if waiting && !final {
-			// Release only what has waited long enough.
-			if newest-bestE.ts < maxInterleaveDelay && now-bestE.arrived < maxInterleaveWait {
-				return true, nil
-			}
-		}
-		err := rec.writeSample(best, bestE)
-		best.q.pop()
-		if err != nil {
-			return false, err
-		}
-	}
-}
-
-// prepareHeader configures the tracks from their first usable samples and
-// writes the container header once every track is configured, or when one
-// has waited too long (headerWait, a full queue, or final). It reports
-// whether the header is written.
-func (rec *recording) prepareHeader(final bool) bool {
-	all := true
-	overdue := final
-	for _, t := range rec.tracks {
-		if t.excluded {
-			continue
-		}
-		for !t.configured {
-			e, ok := t.q.peek()
-			if !ok {
-				break
-			}
-			if t.needKey && !e.key || len(e.data) == 0 {
-				t.q.pop()
-				rec.countSkipped(1)
-				continue
-			}
-			cfg, err := configureTrack(t.codec, t.track.Codec(), e.data)
-			if err != nil {
-				t.q.pop()
-				rec.countSkipped(1)
-				continue
-			}
-			t.cfg, t.configured = cfg, true
-		}
-		if !t.configured {
-			all = false
-			if t.track.Kind() == KindVideo && time.Since(t.lastKeyReq) > 500*time.Millisecond {
-				rec.requestKeyFrame(t)
-			}
-			continue
-		}
-		if first, ok := t.q.peek(); ok {
-			last, _ := t.q.last()
-			n, b := t.q.size()
-			if last-first.ts >= headerWait || Now()-first.arrived >= headerWait ||
-				n >= queueMaxSamples*3/4 || b >= queueMaxBytes*3/4 {
-				overdue = true
-			}
-		}
-	}
-	if rec.allTracksEnded() {
-		overdue = true
-	}
-	if !all && !overdue {
-		return false
-	}
-	var ready []*recTrack
-	var missing []string
-	for _, t := range rec.tracks {
-		if t.configured {
-			ready = append(ready, t)
-		} else {
-			t.excluded = true
-			missing = append(missing, t.track.Codec().MimeType)
-		}
-	}
-	if len(missing) > 0 && rec.cfg.container == containerMP4 && len(ready) > 0 {
-		// An MP4 recording's tracks are fixed in its moov: one that never
-		// showed its configuration (H.264 SPS/PPS, AV1 sequence header, a
-		// VP9 key frame) ends the recording with an error rather than a
-		// file silently missing it. What the other tracks gave is kept.
-		rec.fail(fmt.Errorf("%s track never sent what its MP4 sample entry needs (a key frame with its parameter sets)", strings.Join(missing, ", ")))
-	}
-	if len(ready) == 0 {
-		if final || rec.allTracksEnded() {
-			// Nothing recordable arrived: the recording is empty.
-			rec.headerDone = true
-			return true
-		}
-		for _, t := range rec.tracks {
-			t.excluded = false
-		}
-		return false
-	}
-	// In memory, a timeslice means a live stream (blobs go out before the
-	// end); a file is always finished in place.
-	m, err := newMuxer(rec.cfg, ready, rec.out, rec.timeslice > 0 && !rec.toFile)
-	if err != nil {
-		for _, t := range rec.tracks {
-			t.excluded = !t.configured
-		}
-		return false
-	}
-	rec.mux = m
-	rec.headerDone = true
-	for i, t := range ready {
-		t.index = i
-		if _, ok := m.(frameMuxer); ok && t.codec == codecH264 {
-			t.order = newH264Order(t.cfg.h264SPS, t.cfg.h264PPS)
-		}
-	}
-	return true
-}
-
-func (rec *recording) allTracksEnded() bool {
-	for _, t := range rec.tracks {
-		if !t.ended.Load() {
-			return false
-		}
-	}
-	return true
-}
-
-// writeSample places e on the recording's timeline and writes it.
-func (rec *recording) writeSample(t *recTrack, e *queued) error {
-	if rec.mux == nil || !t.configured {
-		rec.countSkipped(1)
-		return nil
-	}
-	isVideo := t.track.Kind() == KindVideo
-	if e.epoch != t.epoch {
-		// First sample of this track after a resume: video restarts at
-		// a key frame.
-		t.epoch = e.epoch
-		if isVideo {
-			t.needKey = true
-		}
-	}
-	if !validSample(t.codec, e.data) {
-		rec.countSkipped(1)
-		return nil
-	}
-	if isVideo && t.needKey {
-		if !e.key {
-			rec.countSkipped(1)
-			if time.Since(t.lastKeyReq) > 500*time.Millisecond {
-				rec.requestKeyFrame(t)
-			}
-			return nil
-		}
-		t.needKey = false
-	}
-	// Map the stream clock to media time: the first sample written is 0;
-	// each resume shifts later samples back by the paused gap (so the
-	// timeline stays continuous).
-	if !rec.baseSet {
-		rec.base, rec.baseSet = e.ts, true
-	}
-	off, ok := rec.offsets[e.epoch]
-	if !ok && e.ts < rec.floor(e.epoch) {
-		// Captured before the pause, delivered after the resume: it
-		// keeps the timeline of the time before the pause.
-		off, ok = rec.offsets[rec.curEpoch], true
-	}
-	if !ok {
-		prev := rec.offsets[rec.curEpoch]
-		off = e.ts - rec.base - rec.mediaEnd
-		if off < prev {
-			off = prev
-		}
-		rec.offsets[e.epoch] = off
-		rec.curEpoch = e.epoch
-	}
-	ts := e.ts - rec.base - off
-	if ts < 0 {
-		ts = 0
-	}
-	if ts < rec.mediaEnd-maxLate {
-		ts = rec.mediaEnd - maxLate
-	}
-	in := ts // before the track's own order is enforced
-	if gap := t.minGap(); t.wrote && ts < t.last+gap {
-		// A track's samples must not overlap (a resume can bring one
-		// in before the previous one ended) and must advance.
-		ts = t.last + gap
-	}
-	if isVideo {
-		t.notePeriod(e.ts, e.epoch) // after minGap: the average of the frames before
-	}
-	dur := e.dur
-	if dur <= 0 {
-		dur = sampleDuration(t.codec, t.cfg, e.data)
-	}
-	if testHookWrite != nil {
-		if err := testHookWrite(); err != nil {
-			return err
-		}
-	}
-	if err := rec.muxSample(t, ts, in, dur, e.key, e.data); err != nil {
-		if errSkippable(err) {
-			rec.countSkipped(1)
-			return nil
-		}
-		return err
-	}
-	t.last, t.lastDur, t.wrote = ts, max(dur, time.Millisecond), true
-	if dur >= 2*time.Millisecond {
-		t.typDur = dur
-	}
-	if end := ts + dur; end > rec.mediaEnd {
-		rec.mediaEnd = end
-		rec.duration.Store(int64(end))
-	}
-	if isVideo {
-		rec.keyFrameInterval(t, ts, e.key)
-	}
-	// The timeslice: a blob each time at least timeslice of media has
-	// been gathered (start() in-parallel steps, "If timeslice is not
-	// undefined").
-	if rec.timeslice > 0 && rec.mediaEnd-rec.blobStart >= rec.timeslice {
-		rec.cutBlob()
-	}
-	return nil
-}
-
-// minGap is how far after the previous sample the next one must start: the
-// previous sample's duration; for a video frame that came with none (a
-// source that stamped two frames alike), a typical frame's; and a video
-// frame at least half the average frame spacing after the one before (a
-// busy browser can capture two frames 4 ms apart), so that players and
-// ffmpeg do not see two frames in one frame period.
-func (t *recTrack) minGap() time.Duration {
-	if t.track.Kind() != KindVideo {
-		return t.lastDur
-	}
-	gap := t.lastDur
-	if gap < 2*time.Millisecond && t.typDur > 0 {
-		gap = t.typDur
-	}
-	return max(gap, t.period/2)
-}
-
-// notePeriod updates the average spacing of a video track's frames (an
-// exponential moving average over the timestamps as they came, so that
-// frames moved by minGap do not feed back into it). Spacings across a
-// pause do not count, and a gap (frames lost or skipped) counts as two
-// frame periods at most.
-func (t *recTrack) notePeriod(ts time.Duration, epoch uint64) {
-	if t.inPrevSet && epoch == t.inEpoch {
-		if d := ts - t.inPrev; d > 0 && d < time.Second {
-			if t.period == 0 {
-				t.period = d
-			} else {
-				t.period += (min(d, 2*t.period) - t.period) / 8
-			}
-		}
-	}
-	t.inPrev, t.inEpoch, t.inPrevSet = ts, epoch, true
-}
-
-// keyFrameInterval asks for key frames as the key-frame interval options say.
-func (rec *recording) keyFrameInterval(t *recTrack, ts time.Duration, key bool) {
-	if key {
-		t.lastKey, t.framesSince = ts, 0
-		return
-	}
-	t.framesSince++
-	o := rec.r.opts
-	due := (o.VideoKeyFrameIntervalDuration > 0 && ts-t.lastKey >= o.VideoKeyFrameIntervalDuration) ||
-		(o.VideoKeyFrameIntervalCount > 0 && t.framesSince >= o.VideoKeyFrameIntervalCount)
-	if due {
-		// Ask once per interval: the next request comes after another
-		// interval without a key frame.
-		rec.requestKeyFrame(t)
-		t.lastKey, t.framesSince = ts, 0
+		rec.link.count(Stats{Dropped: d})
 	}
 }
 
 // cutBlob fires dataavailable with what was written since the last blob.
 func (rec *recording) cutBlob() {
-	covered := rec.mediaEnd
+	covered := rec.tl.mediaEnd
 	if rec.mux != nil {
 		if c, ok := rec.mux.flush(); ok {
 			covered = c
@@ -814,10 +478,9 @@ func (rec *recording) cutBlob() {
 // emit queues a dataavailable event for what was written since the last
 // blob.
 func (rec *recording) emit(covered time.Duration) error {
-	r := rec.r
-	tc := r.mediaTimecode(rec.blobStart)
+	tc := rec.link.timecode(rec.blobStart)
 	b, err := rec.out.take(rec.cfg.fullType)
-	r.queueEvent(event{typ: evData, blob: BlobEvent{Data: b, Timecode: tc}})
+	rec.link.fire(event{typ: evData, blob: BlobEvent{Data: b, Timecode: tc}})
 	rec.blobStart = covered
 	rec.blobsCut++
 	return err
@@ -829,14 +492,6 @@ func (rec *recording) fail(err error) {
 	if rec.fatal == nil {
 		rec.fatal = err
 	}
-}
-
-// mediaTimecode returns the BlobEvent timecode (ms) of media time t of the
-// current recording: recorder-wide, so it keeps growing across recordings.
-func (r *Recorder) mediaTimecode(t time.Duration) float64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return float64(r.mediaBase+t) / float64(time.Millisecond)
 }
 
 // finish ends the recording: it writes what was gathered, closes the
@@ -869,15 +524,13 @@ func (rec *recording) finish(errEvent error, fatal bool) {
 	if err := rec.out.finish(); err != nil && errEvent == nil {
 		errEvent = domErrCause(NameUnknown, err)
 	}
-	r := rec.r
+	l := rec.link
 	if errEvent != nil {
-		r.queueEvent(event{typ: evError, err: errEvent})
+		l.fire(event{typ: evError, err: errEvent})
 	}
-	_ = rec.emit(rec.mediaEnd) // an error here was already reported
-	r.mu.Lock()
-	r.mediaBase += rec.mediaEnd
-	r.mu.Unlock()
+	_ = rec.emit(rec.tl.mediaEnd) // an error here was already reported
+	l.ended(rec.tl.mediaEnd)
 	// Done and Wait see the stop only once its handler has returned.
 	rec.endErr = errEvent
-	r.queueEvent(event{typ: evStop, after: func() { close(rec.stopped) }})
+	l.fire(event{typ: evStop, after: func() { close(rec.stopped) }})
 }

@@ -223,32 +223,37 @@ func TestSlowConsumer(t *testing.T) {
 
 // Key frames are asked for at start, at resume, and by the interval options.
 func TestKeyFrameRequests(t *testing.T) {
-	_, frames, err := mediatest.ReadIVF(mediatest.Testdata(t, "vp8.ivf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := NewSampleTrack(Codec{MimeType: "video/VP8", ClockRate: 90000})
-	r := mustNew(t, NewStream(tr), Options{VideoKeyFrameIntervalCount: 10})
-	l := watch(r)
-	must(t, r.Start(0))
-	select {
-	case <-tr.KeyFrameRequests():
-	case <-time.After(5 * time.Second):
-		t.Fatal("no key frame request at start")
-	}
-	for _, f := range frames[:25] { // key frame at 0, then 24 deltas
-		must(t, tr.WriteSample(Sample{Data: f.Data, Duration: time.Second / 30}))
-		time.Sleep(time.Millisecond)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for r.Stats().KeyFrameRequests < 2 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if r.Stats().KeyFrameRequests < 2 {
-		t.Errorf("no request after 10 frames without a key frame: %+v", r.Stats())
-	}
-	must(t, r.Stop())
-	l.waitStop(t)
+	// On synctest's clock: the sleeps between frames and the polling take
+	// no real time and do not depend on the machine's load.
+	synctest.Test(t, func(t *testing.T) {
+		useBubbleClock(t)
+		_, frames, err := mediatest.ReadIVF(mediatest.Testdata(t, "vp8.ivf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := NewSampleTrack(Codec{MimeType: "video/VP8", ClockRate: 90000})
+		r := mustNew(t, NewStream(tr), Options{VideoKeyFrameIntervalCount: 10})
+		l := watch(r)
+		must(t, r.Start(0))
+		select {
+		case <-tr.KeyFrameRequests():
+		case <-time.After(5 * time.Second):
+			t.Fatal("no key frame request at start")
+		}
+		for _, f := range frames[:25] { // key frame at 0, then 24 deltas
+			must(t, tr.WriteSample(Sample{Data: f.Data, Duration: time.Second / 30}))
+			time.Sleep(time.Millisecond)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for r.Stats().KeyFrameRequests < 2 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if r.Stats().KeyFrameRequests < 2 {
+			t.Errorf("no request after 10 frames without a key frame: %+v", r.Stats())
+		}
+		must(t, r.Stop())
+		l.waitStop(t)
+	})
 }
 
 func writeTemp(t testing.TB, b []byte) string {
@@ -322,28 +327,36 @@ func TestExcludedTrackEnds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := NewSampleTrack(Codec{MimeType: "video/VP8", ClockRate: 90000})
-	a := pcmTrack()
-	r := mustNew(t, NewStream(v, a), Options{})
-	l := watch(r)
-	must(t, r.Start(0))
-	for i := range 150 { // 3 s of audio; video: deltas only
-		must(t, a.WriteSample(pcm20ms(i)))
-		if i%2 == 0 {
-			must(t, v.WriteSample(Sample{Data: frames[1+i%29].Data, Duration: 40 * time.Millisecond}))
+	var data []byte
+	var stats Stats
+	// On synctest's clock: synctest.Wait, not a sleep, lets the recorder
+	// write the header without video before more deltas come.
+	synctest.Test(t, func(t *testing.T) {
+		useBubbleClock(t)
+		v := NewSampleTrack(Codec{MimeType: "video/VP8", ClockRate: 90000})
+		a := pcmTrack()
+		r := mustNew(t, NewStream(v, a), Options{})
+		l := watch(r)
+		must(t, r.Start(0))
+		for i := range 150 { // 3 s of audio; video: deltas only
+			must(t, a.WriteSample(pcm20ms(i)))
+			if i%2 == 0 {
+				must(t, v.WriteSample(Sample{Data: frames[1+i%29].Data, Duration: 40 * time.Millisecond}))
+			}
 		}
+		synctest.Wait()
+		for i := range 20 { // more deltas after the header was written without video
+			must(t, v.WriteSample(Sample{Data: frames[1+i].Data, Duration: 40 * time.Millisecond}))
+		}
+		v.Stop()
+		a.Stop()
+		l.waitStop(t)
+		data, stats = l.data(), r.Stats()
+	})
+	if stats.Skipped < 90 {
+		t.Errorf("stats %+v", stats)
 	}
-	time.Sleep(100 * time.Millisecond)
-	for i := range 20 { // more deltas after the header was written without video
-		must(t, v.WriteSample(Sample{Data: frames[1+i].Data, Duration: 40 * time.Millisecond}))
-	}
-	v.Stop()
-	a.Stop()
-	l.waitStop(t)
-	if r.Stats().Skipped < 90 {
-		t.Errorf("stats %+v", r.Stats())
-	}
-	p := mediatest.FFprobe(t, writeTemp(t, l.data()))
+	p := mediatest.FFprobe(t, writeTemp(t, data))
 	if len(p.Streams) != 1 || p.Streams[0].CodecType != "audio" {
 		t.Errorf("streams %+v", p.Streams)
 	}

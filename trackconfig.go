@@ -12,11 +12,9 @@ import (
 var errNotConfigurable = errors.New("mediarecorder: sample does not configure the track")
 
 // trackConfig is what the container header needs to know about a track,
-// learnt from its first usable sample by the codec's row; the H.264
-// parameter sets also under the names the B-frame reordering uses.
+// learnt from its first usable sample by the codec's row.
 type trackConfig struct {
 	codec.Config
-	h264SPS, h264PPS [][]byte
 }
 
 // configureTrack reads the track's configuration from a first sample.
@@ -25,7 +23,7 @@ func configureTrack(id codecID, c Codec, data []byte) (trackConfig, error) {
 	if err != nil {
 		return trackConfig{}, errNotConfigurable
 	}
-	return trackConfig{Config: cc, h264SPS: cc.H264SPS, h264PPS: cc.H264PPS}, nil
+	return trackConfig{Config: cc}, nil
 }
 
 // sampleDuration estimates a sample's duration when its producer gave none.
