@@ -39,9 +39,12 @@ type S3Writer struct {
 	truncated bool   // the file shrank since the last flush
 	snap      uint64 // the next segment's number
 	segs      []storedSeg
-	flushed   bool  // a flush succeeded
-	flushSize int64 // the file's size at the last flush
-	gcDue     bool  // a part went up: segments may be garbage
+	flushed   bool   // a flush succeeded
+	flushSize int64  // the file's size at the last flush
+	gcDue     bool   // a part went up: segments may be garbage
+	marks     []Mark // MarkUnit's index, by offset
+	markSent  int    // marks[:markSent] are in stored segments
+	indexPut  bool   // the interim index was stored
 	note      func() []byte
 	closed    bool
 	committed bool
@@ -58,6 +61,7 @@ type S3Writer struct {
 type storedSeg struct {
 	name  string
 	spans []span
+	marks int // how many marks it holds
 }
 
 // partState is what the store has of one part.
@@ -189,6 +193,33 @@ func (w *S3Writer) SetNote(note func() []byte) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.note = note
+}
+
+// MarkUnit notes that a unit of the container (a WebM Cluster) starts at
+// file offset off, at time t in the container's units, with a key frame
+// of track key (0: none): the root package's file output calls it for
+// each Cluster. With FlushInterval, each flush's segment carries the
+// marks made since the previous one, so that a takeover has every
+// Cluster's place (Takeover.Marks) without downloading the parts. A mark
+// at or before an earlier one replaces the marks from there on.
+func (w *S3Writer) MarkUnit(off, t int64, key uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.flushing() || w.closed || off < 0 {
+		return
+	}
+	w.dropMarksLocked(off)
+	w.marks = append(w.marks, Mark{Off: off, Time: t, Key: key})
+}
+
+// dropMarksLocked drops the marks at or after off.
+func (w *S3Writer) dropMarksLocked(off int64) {
+	i := len(w.marks)
+	for i > 0 && w.marks[i-1].Off >= off {
+		i--
+	}
+	w.marks = w.marks[:i]
+	w.markSent = min(w.markSent, i)
 }
 
 // flushing reports whether the writer stores segments (FlushInterval).
@@ -328,6 +359,7 @@ func (w *S3Writer) Truncate(size int64) error {
 		return err
 	}
 	w.size = size
+	w.dropMarksLocked(size)
 	for i := size / w.ps; i < int64(len(w.parts)); i++ {
 		if w.parts[i].etag != "" {
 			w.parts[i].dirty = true
@@ -519,7 +551,9 @@ func (w *S3Writer) segJob(ctx context.Context) error {
 	size := w.size
 	spans := clipSpans(w.dirty, w.ps, w.contiguous(), size)
 	trunc := w.truncated
-	if len(spans) == 0 && !trunc { // all in parts already
+	nMarks := len(w.marks)
+	marks := slices.Clone(w.marks[w.markSent:])
+	if len(spans) == 0 && !trunc && len(marks) == 0 { // all in parts already
 		w.dirty = nil
 		w.flushSize, w.flushed = size, true
 		w.mu.Unlock()
@@ -538,7 +572,7 @@ func (w *S3Writer) segJob(ctx context.Context) error {
 	w.dirty, w.truncated = rest, false
 	snap := w.snap
 	w.snap++
-	obj, data := encodeSegment(end, w.ps, note, group)
+	obj, data := encodeSegment(end, w.ps, note, group, marks)
 	var err error
 	for i, sp := range group {
 		if _, err = w.f.ReadAt(data[i], sp.off); err != nil {
@@ -558,7 +592,10 @@ func (w *S3Writer) segJob(ctx context.Context) error {
 		w.truncated = w.truncated || trunc
 		return fmt.Errorf("storage: storing an interim segment: %w", err)
 	}
-	w.segs = append(w.segs, storedSeg{segName(snap), group})
+	w.segs = append(w.segs, storedSeg{segName(snap), group, len(marks)})
+	if nMarks <= len(w.marks) {
+		w.markSent = max(w.markSent, nMarks)
+	}
 	w.flushSize, w.flushed = end, true
 	w.stats.Interim++
 	w.stats.InterimBytes += spansLen(group)
@@ -572,14 +609,32 @@ func (w *S3Writer) gcJob(ctx context.Context) error {
 	w.gcDue = false
 	c := w.contiguous()
 	var dead []string
+	deadMarks := 0
 	for _, sg := range w.segs {
 		if inParts(sg.spans, w.ps, c) {
 			dead = append(dead, sg.name)
+			deadMarks += sg.marks
 		}
+	}
+	var idx []byte
+	if deadMarks > 0 { // the index first: the marks must outlive their segments
+		idx = encodeIndex(w.marks[:w.markSent])
 	}
 	w.mu.Unlock()
 	if len(dead) == 0 {
 		return nil
+	}
+	if idx != nil {
+		if err := w.s.putObject(ctx, w.s.interimKey(w.key, "index"), idx); err != nil {
+			w.mu.Lock()
+			w.gcDue = true
+			w.mu.Unlock()
+			return fmt.Errorf("storage: storing the interim index: %w", err)
+		}
+		w.mu.Lock()
+		w.stats.Interim++
+		w.indexPut = true
+		w.mu.Unlock()
 	}
 	if err := w.s.removeInterimNames(ctx, w.key, dead); err != nil {
 		w.s.log.Debug("storage: removing interim segments", "key", w.key, "err", err)
@@ -612,6 +667,9 @@ func (w *S3Writer) removeInterim(ctx context.Context) {
 	}
 	if w.headLen > 0 {
 		names = append(names, "head")
+	}
+	if w.indexPut {
+		names = append(names, "index")
 	}
 	w.mu.Unlock()
 	_ = w.s.removeInterimNames(ctx, w.key, names)
