@@ -1,0 +1,217 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	mr "github.com/gomediarecorder/mediarecorder"
+	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
+	"github.com/gomediarecorder/mediarecorder/internal/s3test"
+	"github.com/gomediarecorder/mediarecorder/storage"
+)
+
+// cutTransport fails every request once dead (a node lost), and counts
+// the response bytes read (a node taking over).
+type cutTransport struct {
+	dead atomic.Bool
+	down atomic.Int64
+}
+
+func (c *cutTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if c.dead.Load() {
+		return nil, errors.New("the node is gone")
+	}
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil {
+		resp.Body = &countedBody{resp.Body, &c.down}
+	}
+	return resp, err
+}
+
+type countedBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
+
+// A real WebM recording into SeaweedFS whose node is lost after parts 2
+// and 3 went up: another node finishes it in place, downloading the first
+// part, the tail and the index only (not the parts between), and the
+// object is a finished, seekable WebM (Duration, Cues) that ffmpeg decodes
+// and seeks in cleanly, and mkvinfo reads.
+func TestTakeoverInPlace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("records 17 MB into SeaweedFS; skipped in -short mode")
+	}
+	mediatest.RequireTool(t, "ffmpeg")
+	mediatest.RequireTool(t, "mkvinfo")
+	srv := s3test.Shared(t)
+	ctx := context.Background()
+	ps := int64(storage.MinPartSize)
+	open := func(tr http.RoundTripper, flush time.Duration) *storage.S3 {
+		o := srv.Options(t.TempDir())
+		o.PartSize, o.Transport, o.FlushInterval = ps, tr, flush
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		st, err := storage.NewS3(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	for _, tc := range []struct {
+		name  string
+		flush time.Duration
+	}{
+		{"index", 50 * time.Millisecond},
+		{"no index", 0}, // no flush: the whole-object repair
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			key := fmt.Sprintf("inplace-%d.webm", time.Now().UnixNano())
+			cut := &cutTransport{}
+			st := open(cut, tc.flush)
+			w, err := st.Create(ctx, key, storage.CreateOptions{ContentType: "video/webm"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sw := w.(*storage.S3Writer)
+			stop := record(t, w, 3*ps+ps/3)
+			waitUntil(t, "parts 2 and 3, and a flush after them", func() bool {
+				if tc.flush == 0 {
+					return sw.Stored() >= 3*ps && sw.Recoverable() > 0
+				}
+				return sw.Stored() >= 3*ps && sw.Recoverable() >= 3*ps+ps/4
+			})
+			cut.dead.Store(true) // the node and its disk are lost
+			stop()
+			recoverable := sw.Recoverable()
+			actx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+			w.Abort(actx)
+			cancel()
+
+			ct := &cutTransport{}
+			other := open(ct, 0)
+			ups, err := other.Unfinished(ctx, key)
+			if err != nil || len(ups) != 1 {
+				t.Fatalf("unfinished %v, %v", ups, err)
+			}
+			to, err := other.Takeover(ctx, ups[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored := to.Stored()
+			dur, size, err := finishInPlace(ctx, to)
+			if tc.flush == 0 {
+				if !errors.Is(err, errNotInPlace) {
+					t.Fatalf("without an index: %v, want errNotInPlace", err)
+				}
+				return // the takeover repairs the whole object (TestCluster)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Downloaded: the first part, the bytes after the stored parts,
+			// the index and listings; never the parts between.
+			bound := ps + (recoverable - stored) + 64<<10
+			t.Logf("finished in place: %d bytes, %.3f s; downloaded %d bytes (bound %d: part %d, tail %d)",
+				size, dur.Seconds(), ct.down.Load(), bound, ps, recoverable-stored)
+			if ct.down.Load() > bound || ct.down.Load() >= size/2 {
+				t.Errorf("downloaded %d bytes of a %d-byte object, more than the head, tail and index (%d)", ct.down.Load(), size, bound)
+			}
+			if size < recoverable-256<<10 {
+				t.Errorf("object of %d bytes, the store had %d at the last flush", size, recoverable)
+			}
+			checkFinishedWebM(t, other, key, dur)
+		})
+	}
+}
+
+// record records loops of testdata/vp8.ivf into w until it holds at
+// least size bytes; stop stops the recorder.
+func record(t *testing.T, w storage.Writer, size int64) (stop func()) {
+	t.Helper()
+	frames := mediatest.IVFFrames(t, mediatest.Testdata(t, "vp8.ivf"))
+	track := mr.NewSampleTrack(mr.Codec{MimeType: "video/VP8", ClockRate: 90000})
+	r, err := mr.New(mr.NewStream(track), mr.Options{MimeType: "video/webm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.StartFile(w, 0); err != nil {
+		t.Fatal(err)
+	}
+	for w.Size() < size {
+		for _, f := range frames {
+			if err := track.WriteSample(mr.Sample{Data: f, Duration: 33 * time.Millisecond}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(time.Millisecond) // let the recorder keep up
+	}
+	return func() { _ = r.Stop() }
+}
+
+// checkFinishedWebM downloads key and checks it is a finished WebM of
+// duration dur: ffmpeg decodes it and seeks to its middle without a word,
+// mkvinfo and ffprobe find its Cues and Duration.
+func checkFinishedWebM(t *testing.T, st storage.Store, key string, dur time.Duration) {
+	t.Helper()
+	o, err := st.Open(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(o)
+	o.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "finished.webm")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mediatest.DecodeVFR(t, path)
+	info := mediatest.MKVInfo(t, path)
+	for _, want := range []string{"Cues", "Cue point", "Seek head", "Duration"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("mkvinfo finds no %s", want)
+		}
+	}
+	p := mediatest.FFprobe(t, path)
+	if d := p.Duration; d < dur.Seconds()-0.1 || d > dur.Seconds()+0.1 || d < 1 {
+		t.Errorf("ffprobe duration %.3f s, want %.3f s", d, dur.Seconds())
+	}
+	mid := fmt.Sprintf("%.3f", dur.Seconds()/2)
+	ffmpeg := mediatest.RequireTool(t, "ffmpeg")
+	out, err := exec.Command(ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-ss", mid, "-i", path,
+		"-frames:v", "1", "-f", "null", "-").CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("ffmpeg seek to %s s: %v\n%s", mid, err, out)
+	}
+}
+
+// waitUntil polls cond (a hang guard, not a timing assertion).
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
