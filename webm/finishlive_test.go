@@ -110,3 +110,30 @@ func TestFinishLive(t *testing.T) {
 		})
 	}
 }
+
+// FuzzFinishLive: the head, tail and index come from a store: whatever
+// they hold, FinishLive answers with an error or a file whose head keeps
+// its length, never a panic.
+func FuzzFinishLive(f *testing.F) {
+	m := &markFile{memFile: &memFile{}}
+	w, err := NewWriter(m, Options{Tracks: avOptions.Tracks, Seekable: true, MaxClusterDuration: 500 * time.Millisecond})
+	if err != nil {
+		f.Fatal(err)
+	}
+	writeFrames(f, w, synthetic(3*time.Second, 15))
+	live, marks := m.b, m.marks
+	headLen := int(marks[1].Offset) + 3
+	tailOff := marks[len(marks)-3].Offset - 2
+	f.Add(live[:headLen], live[tailOff:], uint8(0))
+	f.Add(live[:headLen], live[tailOff:len(live)-3], uint8(1))
+	f.Fuzz(func(t *testing.T, head, tail []byte, drop uint8) {
+		ms := marks
+		if int(drop) < len(ms) {
+			ms = append(append([]ClusterMark(nil), ms[:drop]...), ms[drop+1:]...)
+		}
+		h, _, _, err := FinishLive(head, tailOff, tail, ms)
+		if err == nil && len(h) != len(head) {
+			t.Fatalf("head of %d bytes, was %d", len(h), len(head))
+		}
+	})
+}
