@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -365,6 +366,23 @@ func TestTakeover(t *testing.T) {
 			}
 			if note, err := to.Note(ctx); err != nil || (flush > 0 && string(note) != fmt.Sprint(want)) {
 				t.Errorf("note %q, %v; want the size at the last flush, %d", note, err, want)
+			}
+			// The index: every Cluster in the bytes as of the last flush,
+			// those of the segments collected since (their bytes in parts)
+			// too, from the index object.
+			marks, err := to.Marks(ctx)
+			var wantMarks []storage.Mark
+			for _, m := range r.marks {
+				if m.Off < want {
+					wantMarks = append(wantMarks, m)
+				}
+			}
+			if flush == 0 {
+				if !errors.Is(err, storage.ErrNoIndex) {
+					t.Errorf("marks without flushes: %v, %v; want ErrNoIndex", marks, err)
+				}
+			} else if err != nil || !slices.Equal(marks, wantMarks) {
+				t.Errorf("marks %v, %v; want %v", marks, err, wantMarks)
 			}
 			stored := max(to.Stored(), ps)
 			size, err := to.CompleteAsIs(ctx)
