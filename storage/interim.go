@@ -38,7 +38,9 @@ import (
 // (S3Writer.SetNote), the number of ranges (4 bytes), then each range's
 // offset and length (8 bytes each) and its bytes, then the marks made
 // since the previous segment: their number (4 bytes), then each one's
-// offset, time and key track (8 bytes each). The previous format,
+// offset, time and key track (8 bytes each; an offset of -1 says the
+// writer's index is void: a truncation dropped marks it had stored).
+// The previous format,
 // "MRSEG1\n\x00", has no marks (still read; a takeover then lacks the
 // index and repairs the whole object).
 
@@ -56,6 +58,10 @@ type Mark struct {
 	Time int64  // its time in the container's units (a Cluster's Timestamp)
 	Key  uint64 // the track whose key frame the unit starts with; 0: none
 }
+
+// voidMark, among the marks, says that the writer's index is void (a
+// truncation dropped marks it had stored): a takeover must not use it.
+var voidMark = Mark{Off: -1}
 
 // appendMarks appends the count and the marks.
 func appendMarks(b []byte, ms []Mark) []byte {
@@ -81,7 +87,7 @@ func decodeMarks(b []byte) ([]Mark, []byte, error) {
 	ms := make([]Mark, 0, n)
 	for range n {
 		m := Mark{int64(binary.BigEndian.Uint64(b)), int64(binary.BigEndian.Uint64(b[8:])), binary.BigEndian.Uint64(b[16:])}
-		if m.Off < 0 {
+		if m.Off < -1 { // -1: voidMark
 			return nil, nil, errBadSegment
 		}
 		ms, b = append(ms, m), b[24:]
@@ -306,11 +312,16 @@ type image struct {
 	// a format without marks was found, and some object had marks.
 	marks   []Mark
 	indexed bool
+	void    bool // a voidMark was found
 }
 
 // addMarks merges ms into the image's marks (ms win at equal offsets).
 func (im *image) addMarks(ms []Mark) {
 	for _, m := range ms {
+		if m.Off < 0 { // voidMark
+			im.void = true
+			continue
+		}
 		i, found := slices.BinarySearchFunc(im.marks, m.Off, func(a Mark, off int64) int {
 			return cmp.Compare(a.Off, off)
 		})
@@ -371,7 +382,7 @@ func (s *S3) loadImage(ctx context.Context, key string) (*image, error) {
 			im.spans, im.data = append(im.spans, sg.spans...), append(im.data, sg.data...)
 		}
 	}
-	im.indexed = im.indexed && !old
+	im.indexed = im.indexed && !old && !im.void
 	if tail != nil { // the previous format: after the head
 		if len(tail) < 8 {
 			return nil, errors.New("storage: interim tail too short")

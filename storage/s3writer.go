@@ -45,6 +45,7 @@ type S3Writer struct {
 	marks     []Mark // MarkUnit's index, by offset
 	markSent  int    // marks[:markSent] are in stored segments
 	indexPut  bool   // the interim index was stored
+	marksVoid bool   // marks were dropped after being stored: no index
 	note      func() []byte
 	closed    bool
 	committed bool
@@ -201,22 +202,31 @@ func (w *S3Writer) SetNote(note func() []byte) {
 // each Cluster. With FlushInterval, each flush's segment carries the
 // marks made since the previous one, so that a takeover has every
 // Cluster's place (Takeover.Marks) without downloading the parts. A mark
-// at or before an earlier one replaces the marks from there on.
+// at or before an earlier one (or a Truncate before it) replaces the
+// marks from there on; once that drops marks already stored, the writer
+// stores that its index is void (a takeover then repairs the whole file).
 func (w *S3Writer) MarkUnit(off, t int64, key uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.flushing() || w.closed || off < 0 {
+	if !w.flushing() || w.closed || off < 0 || w.marksVoid {
 		return
 	}
 	w.dropMarksLocked(off)
-	w.marks = append(w.marks, Mark{Off: off, Time: t, Key: key})
+	if !w.marksVoid {
+		w.marks = append(w.marks, Mark{Off: off, Time: t, Key: key})
+	}
 }
 
-// dropMarksLocked drops the marks at or after off.
+// dropMarksLocked drops the marks at or after off. Dropping stored ones
+// voids the index: the stored marks are replaced by voidMark.
 func (w *S3Writer) dropMarksLocked(off int64) {
 	i := len(w.marks)
 	for i > 0 && w.marks[i-1].Off >= off {
 		i--
+	}
+	if i < w.markSent && !w.marksVoid {
+		w.marks, w.markSent, w.marksVoid = []Mark{voidMark}, 0, true
+		return
 	}
 	w.marks = w.marks[:i]
 	w.markSent = min(w.markSent, i)
@@ -359,7 +369,9 @@ func (w *S3Writer) Truncate(size int64) error {
 		return err
 	}
 	w.size = size
-	w.dropMarksLocked(size)
+	if !w.marksVoid {
+		w.dropMarksLocked(size)
+	}
 	for i := size / w.ps; i < int64(len(w.parts)); i++ {
 		if w.parts[i].etag != "" {
 			w.parts[i].dirty = true
