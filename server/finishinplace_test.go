@@ -19,6 +19,7 @@ import (
 	mr "github.com/gomediarecorder/mediarecorder"
 	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 	"github.com/gomediarecorder/mediarecorder/internal/s3test"
+	"github.com/gomediarecorder/mediarecorder/ogg"
 	"github.com/gomediarecorder/mediarecorder/storage"
 )
 
@@ -51,11 +52,12 @@ func (b *countedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// A real WebM recording into SeaweedFS whose node is lost after parts 2
-// and 3 went up: another node finishes it in place, downloading the first
-// part, the tail and the index only (not the parts between), and the
-// object is a finished, seekable WebM (Duration, Cues) that ffmpeg decodes
-// and seeks in cleanly, and mkvinfo reads.
+// A real WebM (Ogg) recording into SeaweedFS whose node is lost after
+// parts 2 and 3 went up: another node finishes it in place, downloading
+// the first part, the tail and the index only (not the parts between),
+// and the object is a finished, seekable WebM (Duration, Cues) that
+// ffmpeg decodes and seeks in cleanly, and mkvinfo reads (an Ogg stream
+// ffmpeg decodes, whose last page ends it).
 func TestTakeoverInPlace(t *testing.T) {
 	if testing.Short() {
 		t.Skip("records 17 MB into SeaweedFS; skipped in -short mode")
@@ -77,13 +79,19 @@ func TestTakeoverInPlace(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name  string
+		ext   string
 		flush time.Duration
 	}{
-		{"index", 50 * time.Millisecond},
-		{"no index", 0}, // no flush: the whole-object repair
+		{"webm", ".webm", 50 * time.Millisecond},
+		{"webm without index", ".webm", 0}, // no flush: the whole-object repair
+		{"ogg", ".ogg", 50 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			key := fmt.Sprintf("inplace-%d.webm", time.Now().UnixNano())
+			src := vp8Source(t)
+			if tc.ext == ".ogg" {
+				src = opusSource(t)
+			}
+			key := fmt.Sprintf("inplace-%d%s", time.Now().UnixNano(), tc.ext)
 			cut := &cutTransport{}
 			st := open(cut, tc.flush)
 			w, err := st.Create(ctx, key, storage.CreateOptions{ContentType: "video/webm"})
@@ -91,16 +99,19 @@ func TestTakeoverInPlace(t *testing.T) {
 				t.Fatal(err)
 			}
 			sw := w.(*storage.S3Writer)
-			stop := record(t, w, 3*ps+ps/3)
+			stop := record(t, w, 3*ps+ps/3, src)
+			// Once the samples stop: every part due stored, the segments
+			// of their bytes deleted, a flush of everything after.
 			waitUntil(t, "parts 2 and 3, and a flush after them", func() bool {
 				if tc.flush == 0 {
 					return sw.Stored() >= 3*ps && sw.Recoverable() > 0
 				}
-				return sw.Stored() >= 3*ps && sw.Recoverable() >= 3*ps+ps/4
+				size := sw.Size()
+				return sw.Stored() == (size-storage.DefaultLag)/ps*ps && sw.Recoverable() == size && sw.Stats().Garbage == 0
 			})
+			recoverable := sw.Recoverable()
 			cut.dead.Store(true) // the node and its disk are lost
 			stop()
-			recoverable := sw.Recoverable()
 			actx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
 			w.Abort(actx)
 			cancel()
@@ -116,7 +127,7 @@ func TestTakeoverInPlace(t *testing.T) {
 				t.Fatal(err)
 			}
 			stored := to.Stored()
-			dur, size, err := finishInPlace(ctx, to)
+			dur, size, err := finishInPlace(ctx, to, tc.ext)
 			if tc.flush == 0 {
 				if !errors.Is(err, errNotInPlace) {
 					t.Fatalf("without an index: %v, want errNotInPlace", err)
@@ -137,18 +148,45 @@ func TestTakeoverInPlace(t *testing.T) {
 			if size < recoverable-256<<10 {
 				t.Errorf("object of %d bytes, the store had %d at the last flush", size, recoverable)
 			}
-			checkFinishedWebM(t, other, key, dur)
+			if tc.ext == ".ogg" {
+				checkFinishedOgg(t, other, key, dur)
+			} else {
+				checkFinishedWebM(t, other, key, dur)
+			}
 		})
 	}
 }
 
-// record records loops of testdata/vp8.ivf into w until it holds at
-// least size bytes; stop stops the recorder.
-func record(t *testing.T, w storage.Writer, size int64) (stop func()) {
+// source is what a test records: samples of one codec, looped.
+type source struct {
+	mime    string // the recording's
+	codec   mr.Codec
+	samples [][]byte
+	d       time.Duration // each sample's
+}
+
+// vp8Source is testdata/vp8.ivf for WebM.
+func vp8Source(t *testing.T) source {
+	return source{"video/webm", mr.Codec{MimeType: "video/VP8", ClockRate: 90000},
+		mediatest.IVFFrames(t, mediatest.Testdata(t, "vp8.ivf")), 33 * time.Millisecond}
+}
+
+// opusSource is 20 s of 510 kb/s Opus made by ffmpeg, for Ogg (a high
+// rate: fewer packets to fill the parts).
+func opusSource(t *testing.T) source {
+	dir := t.TempDir()
+	path := mediatest.FFmpeg(t, dir, "-f", "lavfi", "-i", "sine=frequency=440:duration=20", "-ac", "2",
+		"-c:a", "libopus", "-b:a", "510k", "-vbr", "off", "-frame_duration", "20", "s.ogg")
+	return source{"audio/ogg", mr.Codec{MimeType: "audio/opus", ClockRate: 48000, Channels: 2},
+		readOpus(t, path), 20 * time.Millisecond}
+}
+
+// record records loops of src into w until it holds at least size bytes;
+// stop stops the recorder.
+func record(t *testing.T, w storage.Writer, size int64, src source) (stop func()) {
 	t.Helper()
-	frames := mediatest.IVFFrames(t, mediatest.Testdata(t, "vp8.ivf"))
-	track := mr.NewSampleTrack(mr.Codec{MimeType: "video/VP8", ClockRate: 90000})
-	r, err := mr.New(mr.NewStream(track), mr.Options{MimeType: "video/webm"})
+	track := mr.NewSampleTrack(src.codec)
+	r, err := mr.New(mr.NewStream(track), mr.Options{MimeType: src.mime})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,8 +194,8 @@ func record(t *testing.T, w storage.Writer, size int64) (stop func()) {
 		t.Fatal(err)
 	}
 	for w.Size() < size {
-		for _, f := range frames {
-			if err := track.WriteSample(mr.Sample{Data: f, Duration: 33 * time.Millisecond}); err != nil {
+		for _, f := range src.samples {
+			if err := track.WriteSample(mr.Sample{Data: f, Duration: src.d}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -166,20 +204,59 @@ func record(t *testing.T, w storage.Writer, size int64) (stop func()) {
 	return func() { _ = r.Stop() }
 }
 
-// checkFinishedWebM downloads key and checks it is a finished WebM of
-// duration dur: ffmpeg decodes it and seeks to its middle without a word,
-// mkvinfo and ffprobe find its Cues and Duration.
-func checkFinishedWebM(t *testing.T, st storage.Store, key string, dur time.Duration) {
+// checkFinishedOgg downloads key and checks it is a finished Ogg stream
+// of duration dur: ffmpeg decodes it without a word, its pages are whole
+// and the last one ends the stream.
+func checkFinishedOgg(t *testing.T, st storage.Store, key string, dur time.Duration) {
+	t.Helper()
+	b := download(t, st, key)
+	path := filepath.Join(t.TempDir(), "finished.ogg")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mediatest.Decode(t, path)
+	r := ogg.NewReader(bytes.NewReader(b))
+	var last ogg.Page
+	for {
+		p, err := r.NextPage()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("page at %d: %v", r.Offset(), err)
+		}
+		last = *p
+	}
+	if last.Flags&ogg.FlagEOS == 0 {
+		t.Error("the last page does not end the stream")
+	}
+	// ffprobe counts the pre-skip in.
+	if d := mediatest.FFprobe(t, path).Duration; d < dur.Seconds()-0.01 || d > dur.Seconds()+0.1 || d < 1 {
+		t.Errorf("ffprobe duration %.3f s, want %.3f s", d, dur.Seconds())
+	}
+}
+
+// download reads the object key whole.
+func download(t *testing.T, st storage.Store, key string) []byte {
 	t.Helper()
 	o, err := st.Open(context.Background(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer o.Close()
 	b, err := io.ReadAll(o)
-	o.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+// checkFinishedWebM downloads key and checks it is a finished WebM of
+// duration dur: ffmpeg decodes it and seeks to its middle without a word,
+// mkvinfo and ffprobe find its Cues and Duration.
+func checkFinishedWebM(t *testing.T, st storage.Store, key string, dur time.Duration) {
+	t.Helper()
+	b := download(t, st, key)
 	path := filepath.Join(t.TempDir(), "finished.webm")
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)

@@ -80,6 +80,9 @@ type Stats struct {
 	Interim       int   // interim objects stored (head, segments)
 	InterimBytes  int64 // file bytes in them
 	Retries       int   // failed requests retried
+	// Garbage is the interim segments whose bytes are all in uploaded
+	// parts, not deleted yet (a takeover would download them for nothing).
+	Garbage int
 }
 
 // Create starts the recording key: its spool file SpoolDir/KEY and its
@@ -137,7 +140,14 @@ func (w *S3Writer) Name() string { return w.f.Name() }
 func (w *S3Writer) Stats() Stats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.stats
+	st := w.stats
+	c := w.contiguous()
+	for _, sg := range w.segs {
+		if inParts(sg.spans, w.ps, c) {
+			st.Garbage++
+		}
+	}
+	return st
 }
 
 // UploadID is the multipart upload's ID ("" until the store answered).
