@@ -46,3 +46,29 @@ func TestFinishLive(t *testing.T) {
 		t.Errorf("a head without the BOS page: %v", err)
 	}
 }
+
+// FuzzFinishLive: head and tail come from a store: an error or a tail no
+// longer than the one given (pages are cut, never grown), never a panic.
+func FuzzFinishLive(f *testing.F) {
+	var b bytes.Buffer
+	w, err := NewOpusWriter(&b, opus.DefaultHead(1, 48000), opus.Tags{}, OpusWriterOptions{Serial: 3, MaxPageDuration: 60 * time.Millisecond})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i := range 40 {
+		if err := w.WritePacket([]byte{0xFC, byte(i), 1, 2}, time.Duration(i)*20*time.Millisecond); err != nil {
+			f.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Fatal(err)
+	}
+	data := b.Bytes()
+	f.Add(data[:len(data)/3], data[len(data)/2:])
+	f.Add(data[:len(data)/3], data[len(data)/2:len(data)-2])
+	f.Fuzz(func(t *testing.T, head, tail []byte) {
+		if nt, _, err := FinishLive(head, tail); err == nil && len(nt) > len(tail) {
+			t.Fatalf("a tail of %d bytes from %d", len(nt), len(tail))
+		}
+	})
+}

@@ -71,6 +71,9 @@ func finishInPlace(ctx context.Context, t *storage.Takeover, ext string) (time.D
 		}
 		head, tail, dur, err = webm.FinishLive(head, off, tail, cms)
 	}
+	if err == nil && len(tail) == 0 {
+		err = errors.New("nothing left of the tail")
+	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("%w: %w", errNotInPlace, err)
 	}
