@@ -102,7 +102,7 @@ func TestTakeoverInPlace(t *testing.T) {
 			stop := record(t, w, 3*ps+ps/3, src)
 			// Once the samples stop: every part due stored, the segments
 			// of their bytes deleted, a flush of everything after.
-			waitUntil(t, "parts 2 and 3, and a flush after them", func() bool {
+			waitFor(t, 2*time.Minute, "parts 2 and 3, and a flush after them", func() bool {
 				if tc.flush == 0 {
 					return sw.Stored() >= 3*ps && sw.Recoverable() > 0
 				}
@@ -209,11 +209,7 @@ func record(t *testing.T, w storage.Writer, size int64, src source) (stop func()
 // and the last one ends the stream.
 func checkFinishedOgg(t *testing.T, st storage.Store, key string, dur time.Duration) {
 	t.Helper()
-	b := download(t, st, key)
-	path := filepath.Join(t.TempDir(), "finished.ogg")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	b, path := download(t, st, key, "finished.ogg")
 	mediatest.Decode(t, path)
 	r := ogg.NewReader(bytes.NewReader(b))
 	var last ogg.Page
@@ -236,19 +232,24 @@ func checkFinishedOgg(t *testing.T, st storage.Store, key string, dur time.Durat
 	}
 }
 
-// download reads the object key whole.
-func download(t *testing.T, st storage.Store, key string) []byte {
+// download reads the object key whole into a temporary file named name,
+// and returns its bytes and the file's path.
+func download(t *testing.T, st storage.Store, key, name string) ([]byte, string) {
 	t.Helper()
 	o, err := st.Open(context.Background(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer o.Close()
 	b, err := io.ReadAll(o)
+	o.Close()
+	path := filepath.Join(t.TempDir(), name)
+	if err == nil {
+		err = os.WriteFile(path, b, 0o644)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	return b, path
 }
 
 // checkFinishedWebM downloads key and checks it is a finished WebM of
@@ -256,11 +257,7 @@ func download(t *testing.T, st storage.Store, key string) []byte {
 // mkvinfo and ffprobe find its Cues and Duration.
 func checkFinishedWebM(t *testing.T, st storage.Store, key string, dur time.Duration) {
 	t.Helper()
-	b := download(t, st, key)
-	path := filepath.Join(t.TempDir(), "finished.webm")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	_, path := download(t, st, key, "finished.webm")
 	mediatest.DecodeVFR(t, path)
 	info := mediatest.MKVInfo(t, path)
 	for _, want := range []string{"Cues", "Cue point", "Seek head", "Duration"} {
@@ -278,17 +275,5 @@ func checkFinishedWebM(t *testing.T, st storage.Store, key string, dur time.Dura
 		"-frames:v", "1", "-f", "null", "-").CombinedOutput()
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {
 		t.Errorf("ffmpeg seek to %s s: %v\n%s", mid, err, out)
-	}
-}
-
-// waitUntil polls cond (a hang guard, not a timing assertion).
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
