@@ -142,16 +142,6 @@ func (t *Takeover) Marks(ctx context.Context) ([]Mark, error) {
 	return out, nil
 }
 
-// Size is the file's size as of the writer's last flush (the end of the
-// bytes the parts and interim objects hold).
-func (t *Takeover) Size(ctx context.Context) (int64, error) {
-	im, err := t.image(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return im.end(), nil
-}
-
 // Head returns the held-back first part's bytes as the writer had them
 // at its last flush (nil if the writer stored none). With no other part
 // stored, that is the whole file the interim objects hold.
