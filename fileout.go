@@ -227,6 +227,23 @@ func (f *fileOut) Boundary() {
 	}
 }
 
+// unitMarker is implemented by a destination that keeps an index of the
+// container's units (storage.S3Writer: a takeover builds the Cues from
+// it): MarkUnit says a unit (a WebM Cluster) starts at file offset off,
+// at time t in the container's units, beginning with a key frame of
+// track key (0: no key frame of the track Cues point to).
+type unitMarker interface {
+	MarkUnit(off, t int64, key uint64)
+}
+
+// MarkCluster implements webm.ClusterMarker: the destination is told
+// where each Cluster starts, if it keeps an index (unitMarker).
+func (f *fileOut) MarkCluster(timestamp int64, cueTrack uint64) {
+	if m, ok := f.w.(unitMarker); ok && f.err == nil {
+		m.MarkUnit(f.pos, timestamp, cueTrack)
+	}
+}
+
 // unitDone is called by a muxer whose units are large (an MP4 fragment,
 // written whole when it is cut) after it wrote one: the buffer reaches the
 // file now, so that a crash loses no more than the unit in the making. A

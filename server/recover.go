@@ -152,7 +152,11 @@ func (s *Server) recoverLocal(r catalog.Recording) fixResult {
 }
 
 // takeover completes in the store the upload of a recording whose node
-// died with its disk: the upload is completed from the stored parts and
+// died with its disk. A WebM/Matroska upload whose writer kept an index
+// of its Clusters, or an Ogg one, is finished in place (finishInPlace:
+// only the interim objects downloaded, part 1 and the last part
+// uploaded). Otherwise the
+// upload is completed from the stored parts and
 // the writer's interim head and tail (Takeover.CompleteAsIs: what it had
 // at its last flush, a live stream), then, for the formats fix knows, the
 // finished form (header, Duration, Cues) is written under a new key
@@ -179,6 +183,12 @@ func (s *Server) takeover(ctx context.Context, r catalog.Recording) fixResult {
 		if note, err := t.Note(ctx); err == nil {
 			known = noteDuration(note)
 		}
+		dur, size, err := finishInPlace(ctx, t, filepath.Ext(key))
+		if err == nil {
+			return fixResult{dur: dur.Seconds(), size: size, key: key, known: known}
+		}
+		// Nothing completed yet: the whole object is repaired below.
+		s.log.Info("takeover: not finished in place, repairing the whole object", "key", key, "err", err)
 		if _, err := t.CompleteAsIs(ctx); err != nil {
 			return fixResult{size: -1, known: known, err: fmt.Errorf("completing the upload: %w", err)}
 		}

@@ -141,6 +141,9 @@ type recorder struct {
 	m   model
 	src *rand.ChaCha8
 	rng *rand.Rand
+	// marks are the Clusters' places, as told to a writer that keeps an
+	// index (S3Writer.MarkUnit).
+	marks []storage.Mark
 }
 
 func newRecorder(t testing.TB, w storage.Writer) *recorder {
@@ -190,6 +193,11 @@ func (r *recorder) clusters(size int64, each func()) {
 	r.t.Helper()
 	for int64(len(r.m.b)) < size {
 		start := int64(len(r.m.b))
+		if m, ok := r.w.(*storage.S3Writer); ok {
+			mk := storage.Mark{Off: start, Time: int64(len(r.marks)) * 1000, Key: uint64(len(r.marks) % 2)}
+			m.MarkUnit(mk.Off, mk.Time, mk.Key)
+			r.marks = append(r.marks, mk)
+		}
 		r.write(r.bytes(12)) // Cluster header, size unknown
 		for int64(len(r.m.b))-start < 300<<10 {
 			r.write(r.bytes(1 + r.rng.IntN(30<<10)))

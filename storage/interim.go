@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -26,12 +27,90 @@ import (
 //   - tail: the previous format's copy of the bytes after the parts
 //     (8-byte big-endian offset, then the bytes); read, no longer written.
 //
-// A segment is the magic "MRSEG1\n\x00", the file size, the part size
+//   - index: the marks (S3Writer.MarkUnit) of segments about to be
+//     deleted, all marks stored so far: written before the segments
+//     holding them are deleted, so that segments and index together
+//     always hold every mark. The magic "MRIDX1\n\x00", then the marks
+//     (see below).
+//
+// A segment is the magic "MRSEG2\n\x00", the file size, the part size
 // (both 8-byte big-endian), the note's length (4 bytes) and the note
 // (S3Writer.SetNote), the number of ranges (4 bytes), then each range's
-// offset and length (8 bytes each) and its bytes.
+// offset and length (8 bytes each) and its bytes, then the marks made
+// since the previous segment: their number (4 bytes), then each one's
+// offset, time and key track (8 bytes each; an offset of -1 says the
+// writer's index is void: a truncation dropped marks it had stored).
+// The previous format,
+// "MRSEG1\n\x00", has no marks (still read; a takeover then lacks the
+// index and repairs the whole object).
 
-const segMagic = "MRSEG1\n\x00"
+const (
+	segMagic   = "MRSEG2\n\x00"
+	segMagicV1 = "MRSEG1\n\x00"
+	idxMagic   = "MRIDX1\n\x00"
+)
+
+// Mark is an entry of the index an S3Writer keeps of the container's
+// units (S3Writer.MarkUnit), from which a takeover builds the Cues
+// without downloading the stored parts.
+type Mark struct {
+	Off  int64  // where the unit (a WebM Cluster) starts in the file
+	Time int64  // its time in the container's units (a Cluster's Timestamp)
+	Key  uint64 // the track whose key frame the unit starts with; 0: none
+}
+
+// voidMark, among the marks, says that the writer's index is void (a
+// truncation dropped marks it had stored): a takeover must not use it.
+var voidMark = Mark{Off: -1}
+
+// appendMarks appends the count and the marks.
+func appendMarks(b []byte, ms []Mark) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(ms)))
+	for _, m := range ms {
+		b = binary.BigEndian.AppendUint64(b, uint64(m.Off))
+		b = binary.BigEndian.AppendUint64(b, uint64(m.Time))
+		b = binary.BigEndian.AppendUint64(b, m.Key)
+	}
+	return b
+}
+
+// decodeMarks reads what appendMarks wrote, and returns the bytes after.
+func decodeMarks(b []byte) ([]Mark, []byte, error) {
+	if len(b) < 4 {
+		return nil, nil, errBadSegment
+	}
+	n := int64(binary.BigEndian.Uint32(b))
+	b = b[4:]
+	if int64(len(b)) < 24*n {
+		return nil, nil, errBadSegment
+	}
+	ms := make([]Mark, 0, n)
+	for range n {
+		m := Mark{int64(binary.BigEndian.Uint64(b)), int64(binary.BigEndian.Uint64(b[8:])), binary.BigEndian.Uint64(b[16:])}
+		if m.Off < -1 { // -1: voidMark
+			return nil, nil, errBadSegment
+		}
+		ms, b = append(ms, m), b[24:]
+	}
+	return ms, b, nil
+}
+
+// encodeIndex lays out the index object.
+func encodeIndex(ms []Mark) []byte {
+	return appendMarks(append(make([]byte, 0, len(idxMagic)+4+24*len(ms)), idxMagic...), ms)
+}
+
+// decodeIndex reads the index object.
+func decodeIndex(b []byte) ([]Mark, error) {
+	if len(b) < len(idxMagic) || string(b[:len(idxMagic)]) != idxMagic {
+		return nil, errBadSegment
+	}
+	ms, rest, err := decodeMarks(b[len(idxMagic):])
+	if err == nil && len(rest) != 0 {
+		err = errBadSegment
+	}
+	return ms, err
+}
 
 // span is the byte range [off, end) of the file.
 type span struct{ off, end int64 }
@@ -77,11 +156,18 @@ func spansLen(ss []span) int64 {
 }
 
 // encodeSegment lays out a segment of spans (whose bytes the caller
-// reads into the returned slices, in order) for a file of size bytes.
-func encodeSegment(size, partSize int64, note []byte, spans []span) (obj []byte, data [][]byte) {
-	n := len(segMagic) + 8 + 8 + 4 + len(note) + 4 + 16*len(spans) + int(spansLen(spans))
+// reads into the returned slices, in order) and marks for a file of size
+// bytes.
+func encodeSegment(size, partSize int64, note []byte, spans []span, marks []Mark) (obj []byte, data [][]byte) {
+	return encodeSegmentV(segMagic, size, partSize, note, spans, marks)
+}
+
+// encodeSegmentV is encodeSegment in the format of magic (segMagicV1:
+// no marks).
+func encodeSegmentV(magic string, size, partSize int64, note []byte, spans []span, marks []Mark) (obj []byte, data [][]byte) {
+	n := len(magic) + 8 + 8 + 4 + len(note) + 4 + 16*len(spans) + int(spansLen(spans)) + 4 + 24*len(marks)
 	b := make([]byte, 0, n) // not from the pool: it holds part-sized buffers
-	b = append(b, segMagic...)
+	b = append(b, magic...)
 	b = binary.BigEndian.AppendUint64(b, uint64(size))
 	b = binary.BigEndian.AppendUint64(b, uint64(partSize))
 	b = binary.BigEndian.AppendUint32(b, uint32(len(note)))
@@ -94,6 +180,9 @@ func encodeSegment(size, partSize int64, note []byte, spans []span) (obj []byte,
 		b = b[:start+int(s.end-s.off)]
 		data = append(data, b[start:])
 	}
+	if magic != segMagicV1 {
+		b = appendMarks(b, marks)
+	}
 	return b, data
 }
 
@@ -103,13 +192,22 @@ type segment struct {
 	note           []byte
 	spans          []span
 	data           [][]byte
+	v1             bool   // the previous format: no marks
+	marks          []Mark // v1: none
 }
 
 var errBadSegment = errors.New("storage: malformed interim segment")
 
 func decodeSegment(b []byte) (segment, error) {
 	var sg segment
-	if len(b) < len(segMagic)+24 || string(b[:len(segMagic)]) != segMagic {
+	if len(b) < len(segMagic)+24 {
+		return sg, errBadSegment
+	}
+	switch string(b[:len(segMagic)]) {
+	case segMagic:
+	case segMagicV1:
+		sg.v1 = true
+	default:
 		return sg, errBadSegment
 	}
 	b = b[len(segMagic):]
@@ -133,6 +231,12 @@ func decodeSegment(b []byte) (segment, error) {
 		}
 		sg.spans = append(sg.spans, span{off, off + ln})
 		sg.data, b = append(sg.data, b[:ln]), b[ln:]
+	}
+	if !sg.v1 {
+		var err error
+		if sg.marks, b, err = decodeMarks(b); err != nil {
+			return sg, err
+		}
 	}
 	if len(b) != 0 {
 		return sg, errBadSegment
@@ -203,6 +307,30 @@ type image struct {
 	note     []byte
 	spans    []span   // in the order applied
 	data     [][]byte // each span's bytes
+	// The marks of the index and the segments, by offset (a later one
+	// wins), and whether they are the writer's whole index: no object of
+	// a format without marks was found, and some object had marks.
+	marks   []Mark
+	indexed bool
+	void    bool // a voidMark was found
+}
+
+// addMarks merges ms into the image's marks (ms win at equal offsets).
+func (im *image) addMarks(ms []Mark) {
+	for _, m := range ms {
+		if m.Off < 0 { // voidMark
+			im.void = true
+			continue
+		}
+		i, found := slices.BinarySearchFunc(im.marks, m.Off, func(a Mark, off int64) int {
+			return cmp.Compare(a.Off, off)
+		})
+		if found {
+			im.marks[i] = m
+		} else {
+			im.marks = slices.Insert(im.marks, i, m)
+		}
+	}
 }
 
 // loadImage downloads key's interim objects.
@@ -214,6 +342,7 @@ func (s *S3) loadImage(ctx context.Context, key string) (*image, error) {
 	slices.Sort(names) // "head" < "seg.*" < "tail": head, then segments by snapshot
 	im := &image{size: -1}
 	var tail []byte
+	old := false
 	for _, n := range names {
 		b, err := s.getObject(ctx, s.interimKey(key, n))
 		if err != nil {
@@ -223,9 +352,18 @@ func (s *S3) loadImage(ctx context.Context, key string) (*image, error) {
 			continue // removed meanwhile (a live writer's garbage collection)
 		}
 		switch {
+		case n == "index":
+			ms, err := decodeIndex(b)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s", err, n)
+			}
+			im.addMarks(ms)
+			im.indexed = true
 		case n == "head":
+			old = true
 			im.spans, im.data = append(im.spans, span{0, int64(len(b))}), append(im.data, b)
 		case n == "tail":
+			old = true
 			tail = b
 		case strings.HasPrefix(n, "seg."):
 			if _, err := strconv.ParseUint(n[4:], 16, 64); err != nil {
@@ -236,9 +374,15 @@ func (s *S3) loadImage(ctx context.Context, key string) (*image, error) {
 				return nil, fmt.Errorf("%w: %s", err, n)
 			}
 			im.size, im.partSize, im.note = sg.size, sg.partSize, sg.note
+			old = old || sg.v1
+			if len(sg.marks) > 0 {
+				im.addMarks(sg.marks)
+				im.indexed = true
+			}
 			im.spans, im.data = append(im.spans, sg.spans...), append(im.data, sg.data...)
 		}
 	}
+	im.indexed = im.indexed && !old && !im.void
 	if tail != nil { // the previous format: after the head
 		if len(tail) < 8 {
 			return nil, errors.New("storage: interim tail too short")

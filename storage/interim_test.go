@@ -25,7 +25,7 @@ func TestAddAndClipSpans(t *testing.T) {
 
 func TestSegmentRoundTrip(t *testing.T) {
 	spans := []span{{0, 3}, {100, 105}}
-	obj, data := encodeSegment(105, 5<<20, []byte(`{"d":1}`), spans)
+	obj, data := encodeSegment(105, 5<<20, []byte(`{"d":1}`), spans, nil)
 	copy(data[0], "abc")
 	copy(data[1], "hello")
 	sg, err := decodeSegment(obj)
@@ -44,6 +44,18 @@ func TestSegmentRoundTrip(t *testing.T) {
 	if err != nil || string(b) != "hello" {
 		t.Fatalf("read %q, %v", b, err)
 	}
+	ms := []Mark{{4096, 0, 1}, {200000, 5000, 0}}
+	obj2, _ := encodeSegment(105, 5<<20, nil, spans, ms)
+	if sg, err := decodeSegment(obj2); err != nil || !slices.Equal(sg.marks, ms) || sg.v1 {
+		t.Fatalf("marks %v, %v; want %v", sg.marks, err, ms)
+	}
+	v1, _ := encodeSegmentV(segMagicV1, 105, 5<<20, nil, spans, ms)
+	if sg, err := decodeSegment(v1); err != nil || sg.marks != nil || !sg.v1 {
+		t.Fatalf("the previous format: marks %v, %v", sg.marks, err)
+	}
+	if got, err := decodeIndex(encodeIndex(ms)); err != nil || !slices.Equal(got, ms) {
+		t.Fatalf("index %v, %v", got, err)
+	}
 	for n := range len(obj) { // every truncation is refused
 		if _, err := decodeSegment(obj[:n]); err == nil {
 			t.Fatalf("a segment cut at %d of %d decoded", n, len(obj))
@@ -54,11 +66,21 @@ func TestSegmentRoundTrip(t *testing.T) {
 // FuzzDecodeSegment: interim segments come from the store: malformed ones
 // are refused, never a panic or a huge allocation.
 func FuzzDecodeSegment(f *testing.F) {
-	obj, data := encodeSegment(20, 5<<20, []byte("n"), []span{{2, 4}, {10, 20}})
+	obj, data := encodeSegment(20, 5<<20, []byte("n"), []span{{2, 4}, {10, 20}}, []Mark{{1, 2, 3}, {12, 40, 0}})
 	copy(data[1], "0123456789")
 	f.Add(obj)
 	f.Add([]byte(segMagic))
+	v1, data := encodeSegmentV(segMagicV1, 20, 5<<20, nil, []span{{2, 4}}, nil)
+	copy(data[0], "ab")
+	f.Add(v1)
+	f.Add(encodeIndex([]Mark{{4096, 0, 1}, {9000, 1000, 0}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if ms, err := decodeIndex(b); err == nil {
+			if !bytes.Equal(encodeIndex(ms), b) {
+				t.Fatal("re-encoding the index differs")
+			}
+			return
+		}
 		sg, err := decodeSegment(b)
 		if err != nil {
 			return
@@ -68,7 +90,11 @@ func FuzzDecodeSegment(f *testing.F) {
 				t.Fatalf("span %v of a %d-byte file with %d bytes", s, sg.size, len(sg.data[i]))
 			}
 		}
-		re, d := encodeSegment(sg.size, sg.partSize, sg.note, sg.spans)
+		magic := segMagic
+		if sg.v1 {
+			magic = segMagicV1
+		}
+		re, d := encodeSegmentV(magic, sg.size, sg.partSize, sg.note, sg.spans, sg.marks)
 		for i := range d {
 			copy(d[i], sg.data[i])
 		}

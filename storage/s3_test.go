@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -366,6 +367,23 @@ func TestTakeover(t *testing.T) {
 			if note, err := to.Note(ctx); err != nil || (flush > 0 && string(note) != fmt.Sprint(want)) {
 				t.Errorf("note %q, %v; want the size at the last flush, %d", note, err, want)
 			}
+			// The index: every Cluster in the bytes as of the last flush,
+			// those of the segments collected since (their bytes in parts)
+			// too, from the index object.
+			marks, err := to.Marks(ctx)
+			var wantMarks []storage.Mark
+			for _, m := range r.marks {
+				if m.Off < want {
+					wantMarks = append(wantMarks, m)
+				}
+			}
+			if flush == 0 {
+				if !errors.Is(err, storage.ErrNoIndex) {
+					t.Errorf("marks without flushes: %v, %v; want ErrNoIndex", marks, err)
+				}
+			} else if err != nil || !slices.Equal(marks, wantMarks) {
+				t.Errorf("marks %v, %v; want %v", marks, err, wantMarks)
+			}
 			stored := max(to.Stored(), ps)
 			size, err := to.CompleteAsIs(ctx)
 			if err != nil {
@@ -500,4 +518,51 @@ func TestFlushCommit(t *testing.T) {
 		// Removed in the background once the commit returned.
 		waitFor(t, "the interim objects to go", func() bool { return len(interim()) == 0 })
 	})
+}
+
+// A truncation that drops Cluster marks already stored voids the index: a
+// takeover then has none (ErrNoIndex), and repairs the whole object,
+// rather than build Cues that point where no Cluster is.
+func TestTruncateVoidsIndex(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t, fakeS3(t), t.TempDir(), func(o *storage.S3Options) { o.FlushInterval = 20 * time.Millisecond })
+	w := create(t, st, "v.webm")
+	sw := s3w(t, w)
+	defer w.Abort(ctx)
+	write := func(n int) {
+		if _, err := w.Write(make([]byte, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	marks := func() ([]storage.Mark, error) {
+		waitFor(t, "a flush", func() bool { return sw.Recoverable() >= sw.Size() })
+		ups, err := st.Unfinished(ctx, "v.webm")
+		if err != nil || len(ups) != 1 {
+			t.Fatalf("unfinished %v, %v", ups, err)
+		}
+		to, err := st.Takeover(ctx, ups[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return to.Marks(ctx)
+	}
+	write(100)
+	sw.MarkUnit(100, 0, 1)
+	write(100)
+	sw.MarkUnit(200, 5, 0)
+	write(100)
+	if ms, err := marks(); err != nil || len(ms) != 2 || ms[1] != (storage.Mark{Off: 200, Time: 5}) {
+		t.Fatalf("marks %v, %v", ms, err)
+	}
+	if err := w.Truncate(150); err != nil { // the second Cluster dropped
+		t.Fatal(err)
+	}
+	if _, err := w.Seek(150, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	sw.MarkUnit(150, 7, 1) // ignored: the index is void
+	write(100)
+	if ms, err := marks(); !errors.Is(err, storage.ErrNoIndex) {
+		t.Fatalf("after a truncation: marks %v, %v; want ErrNoIndex", ms, err)
+	}
 }

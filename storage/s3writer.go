@@ -39,9 +39,13 @@ type S3Writer struct {
 	truncated bool   // the file shrank since the last flush
 	snap      uint64 // the next segment's number
 	segs      []storedSeg
-	flushed   bool  // a flush succeeded
-	flushSize int64 // the file's size at the last flush
-	gcDue     bool  // a part went up: segments may be garbage
+	flushed   bool   // a flush succeeded
+	flushSize int64  // the file's size at the last flush
+	gcDue     bool   // a part went up: segments may be garbage
+	marks     []Mark // MarkUnit's index, by offset
+	markSent  int    // marks[:markSent] are in stored segments
+	indexPut  bool   // the interim index was stored
+	marksVoid bool   // marks were dropped after being stored: no index
 	note      func() []byte
 	closed    bool
 	committed bool
@@ -58,6 +62,7 @@ type S3Writer struct {
 type storedSeg struct {
 	name  string
 	spans []span
+	marks int // how many marks it holds
 }
 
 // partState is what the store has of one part.
@@ -75,6 +80,9 @@ type Stats struct {
 	Interim       int   // interim objects stored (head, segments)
 	InterimBytes  int64 // file bytes in them
 	Retries       int   // failed requests retried
+	// Garbage is the interim segments whose bytes are all in uploaded
+	// parts, not deleted yet (a takeover would download them for nothing).
+	Garbage int
 }
 
 // Create starts the recording key: its spool file SpoolDir/KEY and its
@@ -132,7 +140,14 @@ func (w *S3Writer) Name() string { return w.f.Name() }
 func (w *S3Writer) Stats() Stats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.stats
+	st := w.stats
+	c := w.contiguous()
+	for _, sg := range w.segs {
+		if inParts(sg.spans, w.ps, c) {
+			st.Garbage++
+		}
+	}
+	return st
 }
 
 // UploadID is the multipart upload's ID ("" until the store answered).
@@ -189,6 +204,42 @@ func (w *S3Writer) SetNote(note func() []byte) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.note = note
+}
+
+// MarkUnit notes that a unit of the container (a WebM Cluster) starts at
+// file offset off, at time t in the container's units, with a key frame
+// of track key (0: none): the root package's file output calls it for
+// each Cluster. With FlushInterval, each flush's segment carries the
+// marks made since the previous one, so that a takeover has every
+// Cluster's place (Takeover.Marks) without downloading the parts. A mark
+// at or before an earlier one (or a Truncate before it) replaces the
+// marks from there on; once that drops marks already stored, the writer
+// stores that its index is void (a takeover then repairs the whole file).
+func (w *S3Writer) MarkUnit(off, t int64, key uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.flushing() || w.closed || off < 0 || w.marksVoid {
+		return
+	}
+	w.dropMarksLocked(off)
+	if !w.marksVoid {
+		w.marks = append(w.marks, Mark{Off: off, Time: t, Key: key})
+	}
+}
+
+// dropMarksLocked drops the marks at or after off. Dropping stored ones
+// voids the index: the stored marks are replaced by voidMark.
+func (w *S3Writer) dropMarksLocked(off int64) {
+	i := len(w.marks)
+	for i > 0 && w.marks[i-1].Off >= off {
+		i--
+	}
+	if i < w.markSent && !w.marksVoid {
+		w.marks, w.markSent, w.marksVoid = []Mark{voidMark}, 0, true
+		return
+	}
+	w.marks = w.marks[:i]
+	w.markSent = min(w.markSent, i)
 }
 
 // flushing reports whether the writer stores segments (FlushInterval).
@@ -328,6 +379,9 @@ func (w *S3Writer) Truncate(size int64) error {
 		return err
 	}
 	w.size = size
+	if !w.marksVoid {
+		w.dropMarksLocked(size)
+	}
 	for i := size / w.ps; i < int64(len(w.parts)); i++ {
 		if w.parts[i].etag != "" {
 			w.parts[i].dirty = true
@@ -519,7 +573,9 @@ func (w *S3Writer) segJob(ctx context.Context) error {
 	size := w.size
 	spans := clipSpans(w.dirty, w.ps, w.contiguous(), size)
 	trunc := w.truncated
-	if len(spans) == 0 && !trunc { // all in parts already
+	nMarks := len(w.marks)
+	marks := slices.Clone(w.marks[w.markSent:])
+	if len(spans) == 0 && !trunc && len(marks) == 0 { // all in parts already
 		w.dirty = nil
 		w.flushSize, w.flushed = size, true
 		w.mu.Unlock()
@@ -538,7 +594,7 @@ func (w *S3Writer) segJob(ctx context.Context) error {
 	w.dirty, w.truncated = rest, false
 	snap := w.snap
 	w.snap++
-	obj, data := encodeSegment(end, w.ps, note, group)
+	obj, data := encodeSegment(end, w.ps, note, group, marks)
 	var err error
 	for i, sp := range group {
 		if _, err = w.f.ReadAt(data[i], sp.off); err != nil {
@@ -558,7 +614,10 @@ func (w *S3Writer) segJob(ctx context.Context) error {
 		w.truncated = w.truncated || trunc
 		return fmt.Errorf("storage: storing an interim segment: %w", err)
 	}
-	w.segs = append(w.segs, storedSeg{segName(snap), group})
+	w.segs = append(w.segs, storedSeg{segName(snap), group, len(marks)})
+	if nMarks <= len(w.marks) {
+		w.markSent = max(w.markSent, nMarks)
+	}
 	w.flushSize, w.flushed = end, true
 	w.stats.Interim++
 	w.stats.InterimBytes += spansLen(group)
@@ -572,14 +631,32 @@ func (w *S3Writer) gcJob(ctx context.Context) error {
 	w.gcDue = false
 	c := w.contiguous()
 	var dead []string
+	deadMarks := 0
 	for _, sg := range w.segs {
 		if inParts(sg.spans, w.ps, c) {
 			dead = append(dead, sg.name)
+			deadMarks += sg.marks
 		}
+	}
+	var idx []byte
+	if deadMarks > 0 { // the index first: the marks must outlive their segments
+		idx = encodeIndex(w.marks[:w.markSent])
 	}
 	w.mu.Unlock()
 	if len(dead) == 0 {
 		return nil
+	}
+	if idx != nil {
+		if err := w.s.putObject(ctx, w.s.interimKey(w.key, "index"), idx); err != nil {
+			w.mu.Lock()
+			w.gcDue = true
+			w.mu.Unlock()
+			return fmt.Errorf("storage: storing the interim index: %w", err)
+		}
+		w.mu.Lock()
+		w.stats.Interim++
+		w.indexPut = true
+		w.mu.Unlock()
 	}
 	if err := w.s.removeInterimNames(ctx, w.key, dead); err != nil {
 		w.s.log.Debug("storage: removing interim segments", "key", w.key, "err", err)
@@ -612,6 +689,9 @@ func (w *S3Writer) removeInterim(ctx context.Context) {
 	}
 	if w.headLen > 0 {
 		names = append(names, "head")
+	}
+	if w.indexPut {
+		names = append(names, "index")
 	}
 	w.mu.Unlock()
 	_ = w.s.removeInterimNames(ctx, w.key, names)

@@ -113,6 +113,35 @@ func (t *Takeover) Note(ctx context.Context) ([]byte, error) {
 	return im.note, nil
 }
 
+// ErrNoIndex: the interim objects hold no index of the units (a writer
+// without FlushInterval, of an earlier version, or given no marks).
+var ErrNoIndex = errors.New("storage: no index of the units in the interim objects")
+
+// Marks returns the writer's index of the container's units
+// (S3Writer.MarkUnit) as of its last flush, by offset, up to the end of
+// the bytes stored then (Size), or ErrNoIndex. Marks come from the
+// writer, not the store's bytes: check those the caller has the bytes of.
+func (t *Takeover) Marks(ctx context.Context) ([]Mark, error) {
+	im, err := t.image(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !im.indexed {
+		return nil, ErrNoIndex
+	}
+	end := im.end()
+	var out []Mark
+	for _, m := range im.marks {
+		if m.Off < end {
+			out = append(out, m)
+		}
+	}
+	if len(out) == 0 {
+		return nil, ErrNoIndex
+	}
+	return out, nil
+}
+
 // Head returns the held-back first part's bytes as the writer had them
 // at its last flush (nil if the writer stored none). With no other part
 // stored, that is the whole file the interim objects hold.

@@ -651,6 +651,13 @@ func (w *Writer) startCluster(b []byte, ms int64, track uint64, key bool) ([]byt
 	if m, ok := w.w.(Boundaryer); ok {
 		m.Boundary() // what came before is whole Clusters
 	}
+	if m, ok := w.w.(ClusterMarker); ok {
+		var cue uint64
+		if key && track == w.cueTrack {
+			cue = track
+		}
+		m.MarkCluster(ms, cue)
+	}
 	w.clusterOpen = true
 	w.clusterOff = w.off
 	w.clusterTS = ms
@@ -679,6 +686,17 @@ func (w *Writer) patchClusterSize() error {
 // there ends after a complete Cluster and reads cleanly).
 type Boundaryer interface {
 	Boundary()
+}
+
+// ClusterMarker is implemented by a destination that keeps an index of
+// the Clusters (for Cues built without reading the file back: see
+// FinishLive): a Writer calls MarkCluster just before it writes each
+// Cluster, after Boundary, with the Cluster's Timestamp (in
+// TimestampScale units) and, when the Cluster starts with a key frame of
+// the track Cues point to, that track's number (else 0). The Cluster
+// starts at the destination's current end.
+type ClusterMarker interface {
+	MarkCluster(timestamp int64, cueTrack uint64)
 }
 
 // DisableSeeking stops all seeking: from now on the writer never rewrites
