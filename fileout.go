@@ -70,6 +70,7 @@ type fileOut struct {
 	filePos int64 // where w's own offset is
 	written int64 // end of the bytes that reached the file
 	safe    int64 // the last place in the file where it may be cut
+	cutAt   int64 // a Boundary at an emptied buffer: safe once written
 	fast    bool  // the last full buffer filled within a quarter second
 	taken   int64 // blobs cover [base, taken)
 	flushed time.Time
@@ -222,8 +223,23 @@ func (f *fileOut) endWrite() {
 // to cut; without them, every whole Write is (an Ogg page).
 func (f *fileOut) Boundary() {
 	f.marked = true
-	if f.pos == f.bufOff+int64(len(f.buf)) && len(f.buf) > 0 {
+	switch {
+	case f.pos == f.bufOff+int64(len(f.buf)) && len(f.buf) > 0:
 		f.ends = append(f.ends, len(f.buf))
+	case len(f.buf) == 0 && f.pos == f.bufOff:
+		// A flush has just emptied the buffer: everything before is
+		// whole, and a place to cut once it is in the file (a write
+		// behind may still be carrying it there).
+		f.cutAt = max(f.cutAt, f.pos)
+		f.noteWritten()
+	}
+}
+
+// noteWritten makes the pending cut at an emptied buffer's start a safe
+// place once the file holds every byte before it.
+func (f *fileOut) noteWritten() {
+	if f.cutAt <= f.written {
+		f.safe = max(f.safe, f.cutAt)
 	}
 }
 
@@ -280,6 +296,7 @@ func (f *fileOut) writeAt(p []byte, off int64, ends []int) error {
 	}
 	f.written = max(f.written, off+int64(n))
 	f.noteCuts(off, n, ends)
+	f.noteWritten()
 	return nil
 }
 
@@ -438,6 +455,7 @@ func (f *fileOut) wait() error {
 	} else {
 		f.written = max(f.written, r.off+int64(r.n))
 		f.noteCuts(r.off, r.n, r.ends)
+		f.noteWritten()
 	}
 	return f.applyPatches()
 }

@@ -82,7 +82,12 @@ func TestFileOutMatchesMemory(t *testing.T) {
 // marked (Boundary), or to the last whole Write when it marks none; bytes
 // already in the file stay.
 func TestFileOutCutOnFailure(t *testing.T) {
-	for _, marked := range []bool{false, true} {
+	for _, mode := range []string{"writes", "marked", "flushed"} {
+		// writes: every whole Write is a cut; marked: only Boundary
+		// calls are; flushed: the periodic flush has emptied the buffer
+		// just before each Boundary (a loaded live recording: its cuts
+		// were forgotten, and a full disk cut the file back to its header).
+		marked := mode != "writes"
 		for _, limit := range []int64{0, 1, 999, 1000, 5000, 70_000, 200_000, 1 << 20} {
 			f, err := os.Create(filepath.Join(t.TempDir(), "out"))
 			if err != nil {
@@ -101,6 +106,9 @@ func TestFileOutCutOnFailure(t *testing.T) {
 					cuts = append(cuts, end)
 				}
 				if marked && i%10 == 0 {
+					if mode == "flushed" {
+						_ = fo.flush()
+					}
 					fo.Boundary()
 				}
 				p := bytes.Repeat([]byte{byte(i)}, 1000)
@@ -110,7 +118,7 @@ func TestFileOutCutOnFailure(t *testing.T) {
 				end += 1000
 			}
 			if err := fo.finish(); err == nil && limit < end {
-				t.Errorf("marked %v, limit %d: no error", marked, limit)
+				t.Errorf("%s, limit %d: no error", mode, limit)
 			}
 			st, _ := f.Stat()
 			f.Close()
@@ -121,7 +129,7 @@ func TestFileOutCutOnFailure(t *testing.T) {
 				}
 			}
 			if st.Size() != want {
-				t.Errorf("marked %v, limit %d: file size %d, want %d", marked, limit, st.Size(), want)
+				t.Errorf("%s, limit %d: file size %d, want %d", mode, limit, st.Size(), want)
 			}
 		}
 	}

@@ -64,7 +64,7 @@ func TestDiskFull(t *testing.T) {
 	if err := os.WriteFile(path, r.body, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out := mediatest.Decode(t, path); out != "" {
+	if out := mediatest.DecodeVFR(t, path); out != "" { // a live recording: its own time base
 		t.Errorf("ffmpeg on the file left by the full disk: %s", out)
 	}
 	p := mediatest.FFprobe(t, path)

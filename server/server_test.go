@@ -684,7 +684,7 @@ func TestRecovery(t *testing.T) {
 	if p, err := webm.Probe(bytes.NewReader(fixed)); err != nil || !p.Seekable {
 		t.Errorf("the recovered file is not seekable: %+v %v", p, err)
 	}
-	if out := mediatest.Decode(t, path); out != "" {
+	if out := mediatest.DecodeVFR(t, path); out != "" {
 		t.Errorf("ffmpeg: %s", out)
 	}
 	list := decodeJSON[struct{ Recordings []meta }](t, do(t, "GET", hs.URL+"/api/recordings", nil).body)
