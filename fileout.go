@@ -5,6 +5,8 @@ import (
 	"io"
 	"slices"
 	"time"
+
+	"github.com/gomediarecorder/mediarecorder/mp4"
 )
 
 // File output tuning: the buffer in front of the file, how often buffered
@@ -245,7 +247,7 @@ func (f *fileOut) noteWritten() {
 
 // unitMarker is implemented by a destination that keeps an index of the
 // container's units (storage.S3Writer: a takeover builds the Cues from
-// it): MarkUnit says a unit (a WebM Cluster) starts at file offset off,
+// it): MarkUnit says a unit (a WebM Cluster, an MP4 traf) starts at file offset off,
 // at time t in the container's units, beginning with a key frame of
 // track key (0: no key frame of the track Cues point to).
 type unitMarker interface {
@@ -257,6 +259,17 @@ type unitMarker interface {
 func (f *fileOut) MarkCluster(timestamp int64, cueTrack uint64) {
 	if m, ok := f.w.(unitMarker); ok && f.err == nil {
 		m.MarkUnit(f.pos, timestamp, cueTrack)
+	}
+}
+
+// MarkFragment implements mp4.FragmentMarker: the destination is told
+// where each traf of the fragment starts (mp4.FragmentMark.Key packs the
+// rest), if it keeps an index (unitMarker).
+func (f *fileOut) MarkFragment(trafs []mp4.FragmentMark) {
+	if m, ok := f.w.(unitMarker); ok && f.err == nil {
+		for _, t := range trafs {
+			m.MarkUnit(f.pos+t.Offset, t.Time, t.Key())
+		}
 	}
 }
 

@@ -328,6 +328,24 @@ func (f *fixer) writeBoxes(bs []topBox) error {
 // parseMoov reads the moov's timescales, track IDs, trex defaults and the
 // places of its duration fields, then writes the boxes before it and it.
 func (f *fixer) parseMoov(b topBox) error {
+	if err := f.readMoov(b); err != nil {
+		return err
+	}
+	if !f.ftyp {
+		f.problem("no ftyp")
+	}
+	f.moov = true
+	if err := f.writeBoxes(f.head); err != nil {
+		return err
+	}
+	f.head = nil
+	f.moovOut = f.out
+	return f.writeBoxes([]topBox{b})
+}
+
+// readMoov reads the moov's timescales, track IDs, trex defaults and the
+// places of its duration fields (from the moov's start).
+func (f *fixer) readMoov(b topBox) error {
 	body := b.b[b.hdr:]
 	base := b.hdr // offset of body in the box
 	var mvex bool
@@ -363,16 +381,7 @@ func (f *fixer) parseMoov(b topBox) error {
 			return fmt.Errorf("%w: a track without ID or timescale", ErrNotMP4)
 		}
 	}
-	if !f.ftyp {
-		f.problem("no ftyp")
-	}
-	f.moov = true
-	if err := f.writeBoxes(f.head); err != nil {
-		return err
-	}
-	f.head = nil
-	f.moovOut = f.out
-	return f.writeBoxes([]topBox{b})
+	return nil
 }
 
 // eachBoxAt is eachBox that also passes the offset of each body: off is

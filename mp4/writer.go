@@ -61,8 +61,9 @@ type Writer struct {
 	pendingBytes int           // their data
 	fragStart    time.Duration // timestamp of the fragment's first sample
 
-	buf  []byte      // moof scratch space
-	init initSegment // offsets of the duration fields (seekable)
+	buf   []byte         // moof scratch space
+	marks []FragmentMark // the pending fragment's trafs (FragmentMarker)
+	init  initSegment    // offsets of the duration fields (seekable)
 }
 
 // NewWriter validates opts, writes the init segment (ftyp and moov) to w
@@ -131,6 +132,16 @@ func NewWriter(w io.Writer, opts Options) (*Writer, error) {
 // fragment (moof and mdat), when everything written before is whole boxes.
 type Boundaryer interface {
 	Boundary()
+}
+
+// FragmentMarker is implemented by a destination that keeps an index of
+// the fragments (to finish the file without reading it back: see
+// FinishLive): a Writer calls MarkFragment just before it writes each
+// fragment, after Boundary, with one mark per traf of its moof, in order;
+// their Offsets are from the fragment's start, which is the
+// destination's current end. The slice is reused after the call.
+type FragmentMarker interface {
+	MarkFragment(trafs []FragmentMark)
 }
 
 // write hands p to the destination, counting the bytes.
@@ -288,6 +299,7 @@ func (w *Writer) flush(next *track, nextTS int64) error {
 	var offsets [8]int
 	dataOffsets := offsets[:0]
 	trafNum := uint32(0)
+	w.marks = w.marks[:0]
 	for i := range w.tracks {
 		t := &w.tracks[i]
 		if len(t.samples) == 0 {
@@ -295,6 +307,8 @@ func (w *Writer) flush(next *track, nextTS int64) error {
 		}
 		trafNum++
 		var traf, tfhd, tfdt, trun int
+		w.marks = append(w.marks, FragmentMark{Offset: int64(len(b)), Time: t.samples[0].ts,
+			Track: t.ID, First: trafNum == 1, Sync: t.samples[0].sync})
 		b, traf = beginBox(b, "traf")
 		b, tfhd = beginFullBox(b, "tfhd", 0, 0x020020) // default-base-is-moof, default-sample-flags
 		b = appendU32(b, t.ID)
@@ -349,6 +363,7 @@ func (w *Writer) flush(next *track, nextTS int64) error {
 		endBox(b, traf)
 		t.prevDur = d
 		t.end = t.samples[len(t.samples)-1].ts + d
+		w.marks[len(w.marks)-1].Dur = t.end - t.samples[0].ts
 
 		if w.ws != nil && t.samples[0].sync {
 			t.index = append(t.index, tfraEntry{time: t.samples[0].ts, moof: w.n, trafNum: trafNum})
@@ -374,6 +389,9 @@ func (w *Writer) flush(next *track, nextTS int64) error {
 	w.pending, w.pendingBytes, w.pendingVideo = 0, 0, false
 	if m, ok := w.w.(Boundaryer); ok {
 		m.Boundary() // what came before is whole fragments
+	}
+	if m, ok := w.w.(FragmentMarker); ok {
+		m.MarkFragment(w.marks)
 	}
 	err := w.write(b)
 	for i := range w.tracks {
