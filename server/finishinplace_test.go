@@ -19,6 +19,7 @@ import (
 	mr "github.com/gomediarecorder/mediarecorder"
 	"github.com/gomediarecorder/mediarecorder/internal/mediatest"
 	"github.com/gomediarecorder/mediarecorder/internal/s3test"
+	"github.com/gomediarecorder/mediarecorder/mp4"
 	"github.com/gomediarecorder/mediarecorder/ogg"
 	"github.com/gomediarecorder/mediarecorder/storage"
 )
@@ -86,12 +87,16 @@ func TestTakeoverInPlace(t *testing.T) {
 		{"webm audio and video", ".webm", 50 * time.Millisecond},
 		{"webm without index", ".webm", 0}, // no flush: the whole-object repair
 		{"ogg", ".ogg", 50 * time.Millisecond},
+		{"mp4 audio and video", ".mp4", 50 * time.Millisecond},
+		{"mp4 without index", ".mp4", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var src source
 			switch tc.name {
 			case "ogg":
 				src = source{"audio/ogg", []srcTrack{opusTrack(t)}}
+			case "mp4 audio and video", "mp4 without index":
+				src = source{"video/mp4", []srcTrack{vp9Track(t), opusTrack(t)}}
 			case "webm audio and video":
 				src = source{"video/webm", []srcTrack{vp8Track(t), opusTrack(t)}}
 			default:
@@ -156,9 +161,12 @@ func TestTakeoverInPlace(t *testing.T) {
 			if size < recoverable-256<<10 {
 				t.Errorf("object of %d bytes, the store had %d at the last flush", size, recoverable)
 			}
-			if tc.ext == ".ogg" {
+			switch tc.ext {
+			case ".ogg":
 				checkFinishedOgg(t, other, key, dur)
-			} else {
+			case ".mp4":
+				checkFinishedMP4(t, other, key, dur)
+			default:
 				checkFinishedWebM(t, other, key, dur)
 			}
 		})
@@ -182,6 +190,12 @@ type srcTrack struct {
 func vp8Track(t *testing.T) srcTrack {
 	return srcTrack{mr.Codec{MimeType: "video/VP8", ClockRate: 90000},
 		mediatest.IVFFrames(t, mediatest.Testdata(t, "vp8.ivf")), 33 * time.Millisecond}
+}
+
+// vp9Track is testdata/vp9.ivf.
+func vp9Track(t *testing.T) srcTrack {
+	return srcTrack{mr.Codec{MimeType: "video/VP9", ClockRate: 90000},
+		mediatest.IVFFrames(t, mediatest.Testdata(t, "vp9.ivf")), 33 * time.Millisecond}
 }
 
 // opusTrack is 20 s of 510 kb/s Opus made by ffmpeg (a high rate: fewer
@@ -278,19 +292,23 @@ func download(t *testing.T, st storage.Store, key, name string) ([]byte, string)
 	return b, path
 }
 
-// checkFinishedWebM downloads key and checks it is a finished WebM of
-// duration dur: ffmpeg decodes it and seeks to its middle without a word,
-// mkvinfo and ffprobe find its Cues and Duration.
-func checkFinishedWebM(t *testing.T, st storage.Store, key string, dur time.Duration) {
+// checkFinishedMP4 downloads key and checks it is a finished MP4 of
+// duration dur: mp4.Probe finds it seekable and whole, ffmpeg decodes it
+// and seeks to its middle without a word, ffprobe finds its duration.
+func checkFinishedMP4(t *testing.T, st storage.Store, key string, dur time.Duration) {
 	t.Helper()
-	_, path := download(t, st, key, "finished.webm")
-	mediatest.DecodeVFR(t, path)
-	info := mediatest.MKVInfo(t, path)
-	for _, want := range []string{"Cues", "Cue point", "Seek head", "Duration"} {
-		if !strings.Contains(info, want) {
-			t.Errorf("mkvinfo finds no %s", want)
-		}
+	b, path := download(t, st, key, "finished.mp4")
+	if pr, err := mp4.Probe(bytes.NewReader(b)); err != nil || !pr.Seekable || len(pr.Problems) > 0 {
+		t.Errorf("mp4.Probe: %+v %v", pr, err)
 	}
+	checkDecodeSeek(t, path, dur)
+}
+
+// checkDecodeSeek checks that ffmpeg decodes path and seeks to its middle
+// without a word, and that ffprobe finds its duration dur.
+func checkDecodeSeek(t *testing.T, path string, dur time.Duration) {
+	t.Helper()
+	mediatest.DecodeVFR(t, path)
 	p := mediatest.FFprobe(t, path)
 	if d := p.Duration; d < dur.Seconds()-0.1 || d > dur.Seconds()+0.1 || d < 1 {
 		t.Errorf("ffprobe duration %.3f s, want %.3f s", d, dur.Seconds())
@@ -302,4 +320,19 @@ func checkFinishedWebM(t *testing.T, st storage.Store, key string, dur time.Dura
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {
 		t.Errorf("ffmpeg seek to %s s: %v\n%s", mid, err, out)
 	}
+}
+
+// checkFinishedWebM downloads key and checks it is a finished WebM of
+// duration dur: ffmpeg decodes it and seeks to its middle without a word,
+// mkvinfo and ffprobe find its Cues and Duration.
+func checkFinishedWebM(t *testing.T, st storage.Store, key string, dur time.Duration) {
+	t.Helper()
+	_, path := download(t, st, key, "finished.webm")
+	info := mediatest.MKVInfo(t, path)
+	for _, want := range []string{"Cues", "Cue point", "Seek head", "Duration"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("mkvinfo finds no %s", want)
+		}
+	}
+	checkDecodeSeek(t, path, dur)
 }

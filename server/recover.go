@@ -152,8 +152,8 @@ func (s *Server) recoverLocal(r catalog.Recording) fixResult {
 }
 
 // takeover completes in the store the upload of a recording whose node
-// died with its disk. A WebM/Matroska upload whose writer kept an index
-// of its Clusters, or an Ogg one, is finished in place (finishInPlace:
+// died with its disk. A WebM/Matroska or MP4 upload whose writer kept an
+// index of its Clusters or trafs, or an Ogg one, is finished in place (finishInPlace:
 // only the interim objects downloaded, part 1 and the last part
 // uploaded). Otherwise the
 // upload is completed from the stored parts and
