@@ -247,67 +247,25 @@ func wholeFragment(b []byte) (end int64, ok bool) {
 }
 
 // fragmentEnds notes in ends the end of each track's samples in the whole
-// fragment at the start of b (its tfdt plus its trun durations).
+// fragment (moof and mdat: see wholeFragment) at the start of b, whose
+// samples must lie in its mdat.
 func (f *fixer) fragmentEnds(b []byte, ends map[uint32]uint64) bool {
-	if len(b) < 8 || u32(b, 0) < 8 || int64(u32(b, 0)) > int64(len(b)) {
+	end, ok := wholeFragment(b)
+	if !ok {
 		return false
 	}
-	return eachBox(b[8:u32(b, 0)], func(typ string, body []byte) bool {
+	moofLen := int64(u32(b, 0))
+	dataEnd, n := int64(0), 0
+	return eachBox(b[8:moofLen], func(typ string, body []byte) bool {
 		if typ != "traf" {
 			return true
 		}
-		var t *fixTrack
-		var time, sum uint64
-		defDur := uint32(0)
-		ok := eachBox(body, func(typ string, c []byte) bool {
-			v, flags, rest, ok := fullBox(c)
-			if !ok {
-				return false
-			}
-			switch typ {
-			case "tfhd":
-				if len(rest) < 4 {
-					return false
-				}
-				if t = f.track(u32(rest, 0)); t == nil {
-					return false
-				}
-				defDur = t.defDur
-				q := 4
-				if flags&0x01 != 0 {
-					q += 8
-				}
-				if flags&0x02 != 0 {
-					q += 4
-				}
-				if flags&0x08 != 0 && len(rest) >= q+4 {
-					defDur = u32(rest, q)
-				}
-			case "tfdt":
-				switch {
-				case v == 1 && len(rest) >= 8:
-					time = u64(rest, 0)
-				case v == 0 && len(rest) >= 4:
-					time = uint64(u32(rest, 0))
-				default:
-					return false
-				}
-			case "trun":
-				if t == nil {
-					return false
-				}
-				r, ok := parseTrun(flags, rest, defDur, t.defSize, t.defFlags)
-				if !ok {
-					return false
-				}
-				sum += r.dur
-			}
-			return true
-		})
-		if !ok || t == nil {
+		ti, e, ok := f.traf(body, 0, dataEnd, n == 0, moofLen+8, end, 0)
+		if !ok {
 			return false
 		}
-		ends[t.id] = max(ends[t.id], time+sum)
+		dataEnd, n = e, n+1
+		ends[ti.t.id] = max(ends[ti.t.id], ti.end)
 		return true
 	})
 }

@@ -590,12 +590,7 @@ func (f *fixer) traf(b []byte, moofStart, prevEnd int64, first bool, lo, hi, shi
 			if t == nil || hasTime {
 				return false
 			}
-			switch {
-			case v == 1 && len(rest) >= 8:
-				ti.time = u64(rest, 0)
-			case v == 0 && len(rest) >= 4:
-				ti.time = uint64(u32(rest, 0))
-			default:
+			if ti.time, ok = tfdtTime(v, rest); !ok {
 				return false
 			}
 			hasTime = true

@@ -344,6 +344,18 @@ func fullBox(b []byte) (version uint8, flags uint32, rest []byte, ok bool) {
 }
 
 func u16(b []byte, i int) uint16 { return binary.BigEndian.Uint16(b[i:]) }
+// tfdtTime reads the baseMediaDecodeTime of a tfdt of version v (its
+// body after the version and flags).
+func tfdtTime(v uint8, rest []byte) (uint64, bool) {
+	switch {
+	case v == 1 && len(rest) >= 8:
+		return u64(rest, 0), true
+	case v == 0 && len(rest) >= 4:
+		return uint64(u32(rest, 0)), true
+	}
+	return 0, false
+}
+
 func u32(b []byte, i int) uint32 { return binary.BigEndian.Uint32(b[i:]) }
 func u64(b []byte, i int) uint64 { return binary.BigEndian.Uint64(b[i:]) }
 
@@ -566,12 +578,8 @@ func (p *prober) traf(b []byte) bool {
 				rest = rest[f.size:]
 			}
 		case "tfdt":
-			switch {
-			case v == 1 && len(rest) >= 8:
-				base = u64(rest, 0)
-			case v == 0 && len(rest) >= 4:
-				base = uint64(u32(rest, 0))
-			default:
+			var ok bool
+			if base, ok = tfdtTime(v, rest); !ok {
 				return false
 			}
 			hasBase = true

@@ -54,9 +54,9 @@ const (
 // units (S3Writer.MarkUnit), from which a takeover builds the Cues
 // without downloading the stored parts.
 type Mark struct {
-	Off  int64  // where the unit (a WebM Cluster) starts in the file
-	Time int64  // its time in the container's units (a Cluster's Timestamp)
-	Key  uint64 // the track whose key frame the unit starts with; 0: none
+	Off  int64  // where the unit (a WebM Cluster, an MP4 traf) starts in the file
+	Time int64  // its time in the container's units (a Cluster's Timestamp, a traf's tfdt)
+	Key  uint64 // WebM: the track whose key frame the unit starts with (0: none); MP4: mp4.FragmentMark.Key
 }
 
 // voidMark, among the marks, says that the writer's index is void (a

@@ -206,10 +206,11 @@ func (w *S3Writer) SetNote(note func() []byte) {
 	w.note = note
 }
 
-// MarkUnit notes that a unit of the container (a WebM Cluster) starts at
-// file offset off, at time t in the container's units, with a key frame
-// of track key (0: none): the root package's file output calls it for
-// each Cluster. With FlushInterval, each flush's segment carries the
+// MarkUnit notes that a unit of the container (a WebM Cluster, an MP4
+// traf) starts at file offset off, at time t in the container's units,
+// with a key frame of track key (0: none; for MP4, key packs the traf's
+// track, duration and flags: mp4.FragmentMark.Key): the root package's
+// file output calls it for each Cluster or traf. With FlushInterval, each flush's segment carries the
 // marks made since the previous one, so that a takeover has every
 // Cluster's place (Takeover.Marks) without downloading the parts. A mark
 // at or before an earlier one (or a Truncate before it) replaces the
