@@ -344,6 +344,7 @@ func fullBox(b []byte) (version uint8, flags uint32, rest []byte, ok bool) {
 }
 
 func u16(b []byte, i int) uint16 { return binary.BigEndian.Uint16(b[i:]) }
+
 // tfdtTime reads the baseMediaDecodeTime of a tfdt of version v (its
 // body after the version and flags).
 func tfdtTime(v uint8, rest []byte) (uint64, bool) {
