@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -198,27 +199,58 @@ func FuzzFinishLive(f *testing.F) {
 	f.Add(m.b[:len(m.b)-9], uint32(m.marks[1].Offset), uint32(m.marks[len(m.marks)-1].Offset), encodeMarks(m.marks))
 	m, _ = liveAVSize(f, false, 2, 8)
 	f.Add(m.b, uint32(m.marks[0].Offset+7), uint32(thirdLast(m.marks)), encodeMarks(m.marks))
-	f.Fuzz(func(t *testing.T, file []byte, headLen, tailOff uint32, idx []byte) {
-		if int(headLen) > len(file) || tailOff < headLen || int(tailOff) > len(file) {
-			return
+	f.Fuzz(checkFinishLive)
+}
+
+// checkFinishLive runs FinishLive on file cut at headLen and tailOff,
+// with the marks packed in idx (encodeMarks), and checks what it returns.
+func checkFinishLive(t *testing.T, file []byte, headLen, tailOff uint32, idx []byte) {
+	if int(headLen) > len(file) || tailOff < headLen || int(tailOff) > len(file) {
+		return
+	}
+	var marks []FragmentMark
+	for ; len(idx) >= 24; idx = idx[24:] {
+		marks = append(marks, FragmentMarkOf(int64(binary.BigEndian.Uint64(idx)), int64(binary.BigEndian.Uint64(idx[8:])), binary.BigEndian.Uint64(idx[16:])))
+	}
+	h, tl, dur, err := FinishLive(file[:headLen], int64(tailOff), file[tailOff:], marks)
+	if err != nil {
+		if !errors.Is(err, ErrNotLive) {
+			t.Fatalf("%v, not ErrNotLive", err)
 		}
-		var marks []FragmentMark
-		for ; len(idx) >= 24; idx = idx[24:] {
-			marks = append(marks, FragmentMarkOf(int64(binary.BigEndian.Uint64(idx)), int64(binary.BigEndian.Uint64(idx[8:])), binary.BigEndian.Uint64(idx[16:])))
-		}
-		h, tl, dur, err := FinishLive(file[:headLen], int64(tailOff), file[tailOff:], marks)
-		if err != nil {
-			if !errors.Is(err, ErrNotLive) {
-				t.Fatalf("%v, not ErrNotLive", err)
+		return
+	}
+	if len(h) != int(headLen) || dur < 0 || len(tl) < 8 {
+		t.Fatalf("head %d bytes (of %d), tail %d, duration %v", len(h), headLen, len(tl), dur)
+	}
+	// The tail ends with the mfra, whose mfro says its size.
+	if n := binary.BigEndian.Uint32(tl[len(tl)-4:]); int(n) > len(tl) || string(tl[len(tl)-int(n)+4:][:4]) != "mfra" {
+		t.Fatalf("the tail does not end with an mfra")
+	}
+}
+
+// FinishLive on 20000 random mutations of a live file and its index (the
+// fuzz target's check, run as a test).
+func TestFinishLiveMutations(t *testing.T) {
+	m, _ := liveAVSize(t, true, 2, 8)
+	idx := encodeMarks(m.marks)
+	r := rand.New(rand.NewPCG(1, 2))
+	headLen, tailOff := uint32(m.marks[2].Offset+7), uint32(thirdLast(m.marks)-5)
+	ok := 0
+	for range 20000 {
+		file, ix := bytes.Clone(m.b), bytes.Clone(idx)
+		for range 1 + r.IntN(4) {
+			if r.IntN(2) == 0 {
+				file[r.IntN(len(file))] = byte(r.IntN(256))
+			} else {
+				ix[r.IntN(len(ix))] = byte(r.IntN(256))
 			}
-			return
 		}
-		if len(h) != int(headLen) || dur < 0 || len(tl) < 8 {
-			t.Fatalf("head %d bytes (of %d), tail %d, duration %v", len(h), headLen, len(tl), dur)
+		checkFinishLive(t, file, headLen, tailOff, ix)
+		if _, _, _, err := FinishLive(file[:headLen], int64(tailOff), file[tailOff:], m.marks); err == nil {
+			ok++
 		}
-		// The tail ends with the mfra, whose mfro says its size.
-		if n := binary.BigEndian.Uint32(tl[len(tl)-4:]); int(n) > len(tl) || string(tl[len(tl)-int(n)+4:][:4]) != "mfra" {
-			t.Fatalf("the tail does not end with an mfra")
-		}
-	})
+	}
+	if ok == 0 {
+		t.Error("no mutation of the bytes alone was finished")
+	}
 }
