@@ -217,8 +217,11 @@ func TestGStreamerWHIP(t *testing.T) {
 	t.Logf("sent %.3f s (media flowing to DELETE), recording created to DELETE %.3f s, file %.3f s (catalog %.3f s); "+
 		"%d h264 frames, %d opus packets",
 		deleted.Sub(connected).Seconds(), want, p.Duration, e.Duration, frames["h264"], frames["opus"])
-	if math.Abs(p.Duration-want) > 0.5 {
-		t.Errorf("file duration %.3f s, want %.3f ± 0.5 s (recording created to DELETE)", p.Duration, want)
+	// Not longer than the wall time it was recorded over; not shorter is
+	// judged by the media GStreamer sent (below): on a loaded box its
+	// sender's clock falls behind the wall clock (4.0 s sent over 4.6 s).
+	if p.Duration > want+0.5 {
+		t.Errorf("file duration %.3f s, want at most %.3f + 0.5 s (recording created to DELETE)", p.Duration, want)
 	}
 	if p.Duration < sent-0.5 {
 		t.Errorf("file duration %.3f s, want about the %.1f s sent: the recording missed the start", p.Duration, sent)

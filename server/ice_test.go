@@ -209,7 +209,12 @@ func recordAndCheck(t *testing.T, base string, pubs []*publisher, mimeType strin
 		ids[i] = rec.ID
 		return nil
 	})
-	time.Sleep(d)
+	// Until each has recorded d of media (a loaded box may take longer).
+	for _, id := range ids {
+		waitFor(t, 3*time.Minute, id+" recording "+d.String(), func() bool {
+			return decodeJSON[meta](t, do(t, "GET", base+"/api/recordings/"+id, nil).body).Duration >= d.Seconds()
+		})
+	}
 	all(func(i int) error {
 		if st, b, err := post(base+"/api/recordings/"+ids[i]+"/stop", ""); err != nil || st != 200 {
 			return fmt.Errorf("stop %d: %d %s %v", i, st, b, err)
@@ -241,7 +246,7 @@ func TestOneUDPPort(t *testing.T) {
 	}
 	mediatest.RequireTool(t, "ffmpeg")
 	port := freeTCPUDPPort(t)
-	_, hs := newTestServer(t, Config{UDPPort: port, SessionsPerAddr: -1})
+	srv, hs := newTestServer(t, Config{UDPPort: port, SessionsPerAddr: -1})
 	const n = 50
 	// A light VP8 stream (160x120, 15 fps, about 130 kb/s), so that 50 of
 	// them with their Opus fit a loaded 2-core box running the race
@@ -281,6 +286,12 @@ func TestOneUDPPort(t *testing.T) {
 			return len(v.Tracks) == 2
 		})
 	}
+	// And until every track has published frames: the recordings start
+	// with media flowing (a track whose first frame comes after the
+	// header's wait is left out of the file).
+	for _, p := range pubs {
+		waitFor(t, 2*time.Minute, "session "+p.session+"'s frames", func() bool { return sessionFrames(srv, p.session) })
+	}
 	recordAndCheck(t, hs.URL, pubs, "video/webm;codecs=vp8,opus", 2, 3*time.Second)
 }
 
@@ -305,4 +316,26 @@ func TestICETCP(t *testing.T) {
 		t.Errorf("selected pair %s, want TCP to port %d", pair, port)
 	}
 	recordAndCheck(t, hs.URL, []*publisher{pub}, "video/webm", 2, 3*time.Second)
+}
+
+// sessionFrames reports whether every track of the session has published
+// frames.
+func sessionFrames(srv *Server, id string) bool {
+	srv.mu.Lock()
+	ss := srv.sessions[id]
+	srv.mu.Unlock()
+	if ss == nil {
+		return false
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if len(ss.tracks) < ss.expected {
+		return false
+	}
+	for _, tr := range ss.tracks {
+		if tr.Stats().Frames == 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -40,7 +40,7 @@ import (
 )
 
 // Timeout bounds each PlayAndSeek and Eval call.
-const Timeout = 20 * time.Second
+const Timeout = 2 * time.Minute
 
 // Browser is one headless Chromium process, owned by one test.
 type Browser struct {
@@ -320,9 +320,9 @@ const playAndSeekJS = `(async (src, tag) => {
     videoWidth: 0, videoHeight: 0, error: '', canPlay: false};
   const errs = [];
   el.src = src;
-  if (await waitFor(() => fired.loadedmetadata, 10000)) {
+  if (await waitFor(() => fired.loadedmetadata, 30000)) {
     r.duration = String(el.duration);
-    r.canPlay = await waitFor(() => fired.canplay, 5000);
+    r.canPlay = await waitFor(() => fired.canplay, 30000);
     try {
       await Promise.race([el.play(), sleep(3000)]);
       await waitFor(() => el.currentTime > 0.1, 2000);
@@ -344,13 +344,13 @@ const playAndSeekJS = `(async (src, tag) => {
     if (Number.isFinite(target)) {
       const before = fired.seeked || 0;
       el.currentTime = target;
-      r.seeked = await waitFor(() => (fired.seeked || 0) > before, 5000);
+      r.seeked = await waitFor(() => (fired.seeked || 0) > before, 30000);
     }
     r.seekedTo = String(el.currentTime);
     r.videoWidth = el.videoWidth || 0;
     r.videoHeight = el.videoHeight || 0;
   } else if (!el.error) {
-    errs.push('no loadedmetadata within 10 s');
+    errs.push('no loadedmetadata within 30 s');
   }
   if (el.error) {
     errs.unshift('MediaError ' + el.error.code + ': ' + el.error.message);
