@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,7 +18,6 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
 )
 
 // freeTCPUDPPort returns a port free a moment ago for both TCP and UDP on
@@ -96,52 +94,12 @@ func publishNet(t *testing.T, base string, o netOpts) (*publisher, string) {
 	r := offerTracks(t, pc, base, tracks)
 	loc := r.header.Get("Location")
 	session := loc[strings.LastIndex(loc, "/")+1:]
-	connected := make(chan struct{})
-	var once sync.Once
-	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
-		if st == webrtc.PeerConnectionStateConnected {
-			once.Do(func() { close(connected) })
-		}
-	})
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(r.body)}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-connected:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("the publisher (%v) did not connect", networks)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	send := func(tr *webrtc.TrackLocalStaticSample, samples [][]byte, d time.Duration) {
-		defer wg.Done()
-		if hold != nil {
-			select {
-			case <-hold:
-			case <-ctx.Done():
-				return
-			}
-		}
-		tick := time.NewTicker(d)
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			if err := tr.WriteSample(media.Sample{Data: samples[i%len(samples)], Duration: d}); err != nil && !errors.Is(err, io.ErrClosedPipe) {
-				return
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	}
-	wg.Add(1)
-	go send(audio, opusPackets, 20*time.Millisecond)
+	connectAnswer(t, pc, r.body, 30*time.Second)
+	loops := []sendLoop{{audio, opusPackets, 20 * time.Millisecond}}
 	if !o.audioOnly {
-		wg.Add(1)
-		go send(video, vp8Frames, frame)
+		loops = append(loops, sendLoop{video, vp8Frames, frame})
 	}
+	sendLoops(t, hold, loops...)
 	return &publisher{pc: pc, session: session, location: loc}, string(r.body)
 }
 

@@ -3,8 +3,6 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,7 +21,6 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
 )
 
 // TestKilledServerRecovers records over WHIP into MP4 (VP9 and Opus) and
@@ -181,24 +178,19 @@ func publishCodecs(t *testing.T, base string, vp9 [][]byte, opus [][]byte) strin
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pc.Close() })
-	type send struct {
-		tr      *webrtc.TrackLocalStaticSample
-		samples [][]byte
-		d       time.Duration
-	}
-	var sends []send
+	var sends []sendLoop
 	if vp9 != nil {
 		tr, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP9, ClockRate: 90000}, "video", "pub")
 		if err != nil {
 			t.Fatal(err)
 		}
-		sends = append(sends, send{tr, vp9, time.Second / 30})
+		sends = append(sends, sendLoop{tr, vp9, time.Second / 30})
 	}
 	tr, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "pub")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sends = append(sends, send{tr, opus, 20 * time.Millisecond})
+	sends = append(sends, sendLoop{tr, opus, 20 * time.Millisecond})
 	var tracks []webrtc.TrackLocal
 	for _, s := range sends {
 		tracks = append(tracks, s.tr)
@@ -208,41 +200,7 @@ func publishCodecs(t *testing.T, base string, vp9 [][]byte, opus [][]byte) strin
 	if !ok {
 		t.Fatalf("Location %q", r.header.Get("Location"))
 	}
-	connected := make(chan struct{})
-	var once sync.Once
-	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
-		if st == webrtc.PeerConnectionStateConnected {
-			once.Do(func() { close(connected) })
-		}
-	})
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(r.body)}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-connected:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the publisher did not connect")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	for _, s := range sends {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tick := time.NewTicker(s.d)
-			defer tick.Stop()
-			for i := 0; ; i++ {
-				if err := s.tr.WriteSample(media.Sample{Data: s.samples[i%len(s.samples)], Duration: s.d}); err != nil && !errors.Is(err, io.ErrClosedPipe) {
-					return
-				}
-				select {
-				case <-ctx.Done():
-					return
-				case <-tick.C:
-				}
-			}
-		}()
-	}
+	connectAnswer(t, pc, r.body, 10*time.Second)
+	sendLoops(t, nil, sends...)
 	return session
 }

@@ -269,6 +269,17 @@ func publish(t *testing.T, base, token string) *publisher {
 	if !strings.Contains(string(r.body), "a=candidate") {
 		t.Errorf("the answer has no candidates:\n%s", r.body)
 	}
+	// Media written before DTLS is up goes nowhere, and the clip's only
+	// key frame is its first: send once connected.
+	connectAnswer(t, pc, r.body, 10*time.Second)
+	sendLoops(t, nil, sendLoop{video, vp8Frames, time.Second / 30}, sendLoop{audio, opusPackets, 20 * time.Millisecond})
+	return &publisher{pc: pc, session: session, location: loc}
+}
+
+// connectAnswer sets a WHIP answer on the publisher's PeerConnection and
+// waits until it connects (at most timeout: a hang guard).
+func connectAnswer(t *testing.T, pc *webrtc.PeerConnection, answer []byte, timeout time.Duration) {
+	t.Helper()
 	connected := make(chan struct{})
 	var once sync.Once
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
@@ -276,38 +287,54 @@ func publish(t *testing.T, base, token string) *publisher {
 			once.Do(func() { close(connected) })
 		}
 	})
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(r.body)}); err != nil {
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(answer)}); err != nil {
 		t.Fatal(err)
 	}
-	// Media written before DTLS is up goes nowhere, and the clip's only
-	// key frame is its first: send once connected.
 	select {
 	case <-connected:
-	case <-time.After(10 * time.Second):
+	case <-time.After(timeout):
 		t.Fatal("the publisher did not connect")
 	}
+}
+
+// sendLoop is a track and the samples sendLoops writes to it, one every d.
+type sendLoop struct {
+	tr      *webrtc.TrackLocalStaticSample
+	samples [][]byte
+	d       time.Duration
+}
+
+// sendLoops writes each loop's samples to its track in real time, over
+// and over, until the test ends; once hold is closed when it is not nil.
+func sendLoops(t *testing.T, hold <-chan struct{}, loops ...sendLoop) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
-	send := func(tr *webrtc.TrackLocalStaticSample, samples [][]byte, d time.Duration) {
-		defer wg.Done()
-		tick := time.NewTicker(d)
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			if err := tr.WriteSample(media.Sample{Data: samples[i%len(samples)], Duration: d}); err != nil && !errors.Is(err, io.ErrClosedPipe) {
-				return
+	for _, l := range loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if hold != nil {
+				select {
+				case <-hold:
+				case <-ctx.Done():
+					return
+				}
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
+			tick := time.NewTicker(l.d)
+			defer tick.Stop()
+			for i := 0; ; i++ {
+				if err := l.tr.WriteSample(media.Sample{Data: l.samples[i%len(l.samples)], Duration: l.d}); err != nil && !errors.Is(err, io.ErrClosedPipe) {
+					return
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+				}
 			}
-		}
+		}()
 	}
-	wg.Add(2)
-	go send(video, vp8Frames, time.Second/30)
-	go send(audio, opusPackets, 20*time.Millisecond)
-	return &publisher{pc: pc, session: session, location: loc}
 }
 
 // readOpus returns the audio packets of an Ogg Opus file.
