@@ -224,24 +224,7 @@ func publish(t *testing.T, base, token string) *publisher {
 	vp8Frames := mediatest.IVFFrames(t, mediatest.Testdata(t, "vp8.ivf"))
 	opusPackets := readOpus(t, mediatest.Testdata(t, "opus-stereo.ogg"))
 
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	var se webrtc.SettingEngine
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
-		t.Fatal(err)
-	}
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se), webrtc.WithInterceptorRegistry(ir))
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
+	pc := publisherPC(t)
 	video, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "pub")
 	if err != nil {
 		t.Fatal(err)
@@ -789,4 +772,33 @@ func offerTracks(t *testing.T, pc *webrtc.PeerConnection, base string, tracks []
 		t.Fatalf("POST /whip: %d %s", r.status, r.body)
 	}
 	return r
+}
+
+// publisherPC is a publisher's PeerConnection (pion's default codecs and
+// interceptors, loopback candidates, no mDNS) on the given networks (UDP4
+// when none), closed when the test ends.
+func publisherPC(t *testing.T, networks ...webrtc.NetworkType) *webrtc.PeerConnection {
+	t.Helper()
+	if len(networks) == 0 {
+		networks = []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+	}
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	var se webrtc.SettingEngine
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes(networks)
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		t.Fatal(err)
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se), webrtc.WithInterceptorRegistry(ir))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	return pc
 }
